@@ -56,6 +56,12 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "PLAN_015": (Severity.WARNING, "Obiettivo {objective}: nessun mese pianificato nel cronoprogramma."),
     "PLAN_016": (Severity.ERROR, "Obiettivo {objective}: {count} collegamenti DUP; al massimo 8."),
     "PLAN_017": (Severity.INFO, "Settore {sector}: indirizzo e-mail {email} di esempio (dominio example), da sostituire prima dell'invio."),
+    # Generation
+    "GEN_001": (
+        Severity.ERROR,
+        "Il file esiste già con un contenuto diverso (forse è già stato compilato): non viene "
+        "sostituito. Spostarlo, oppure rigenerare con --sovrascrivi.",
+    ),
 }
 
 

@@ -1,0 +1,156 @@
+"""The `schede` command: a thin layer over the library. Messages to users are Italian.
+
+Exit codes: 0 done; 1 done but with errors found in the data (e.g. returned files); 2 bad
+input (a plan with errors, a missing file, a wrong option): nothing was written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .files import atomic_write
+from .findings import Finding, SchedeError, Severity
+from .generate import generate as generate_workbooks
+from .generate import planned_workbooks
+from .planfile import PlanResult, load_plan, plan_schema
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+BAD_INPUT = 2
+
+
+def _print_findings(findings: list[Finding], *, quiet: bool = False) -> None:
+    for f in findings:
+        if quiet and f.severity is Severity.INFO:
+            continue
+        colour = {"errore": "red", "avviso": "yellow"}.get(f.severity.value)
+        click.secho(str(f), fg=colour, err=True)
+
+
+def _load(path: str, *, quiet: bool = False) -> PlanResult:
+    result = load_plan(path)
+    _print_findings(result.findings, quiet=quiet)
+    if not result.ok:
+        errors = sum(f.severity is Severity.ERROR for f in result.findings)
+        raise click.exceptions.Exit(_fail(f"Il piano {path} ha {errors} errori: correggerli e riprovare."))
+    return result
+
+
+def _fail(message: str) -> int:
+    click.secho(message, fg="red", err=True)
+    return BAD_INPUT
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, "--version", message="schede-excel %(version)s")
+def cli() -> None:
+    """Schede obiettivi del Piano della performance: genera le cartelle Excel per i settori,
+    le rilegge compilate, le controlla, le valuta e le consolida.
+
+    \b
+    Esempio:
+      schede validate schede/caluso-2023.yaml
+      schede generate schede/caluso-2023.yaml -o out/
+    """
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("piano", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Stampa le segnalazioni in JSON (per altri programmi).")
+def validate(piano: str, as_json: bool) -> None:
+    """Controlla un file del piano (YAML): struttura, pesi, numeri, ATTESO, e-mail, responsabili.
+
+    Esce con 0 se il piano è valido (anche con avvisi), 2 se ha errori.
+
+    \b
+    Esempio:
+      schede validate schede/caluso-2023.yaml
+    """
+    result = load_plan(piano)
+    if as_json:
+        click.echo(json.dumps([f.as_row() for f in result.findings], ensure_ascii=False, indent=2))
+    else:
+        _print_findings(result.findings)
+    if not result.ok:
+        errors = sum(f.severity is Severity.ERROR for f in result.findings)
+        raise click.exceptions.Exit(_fail(f"Il piano {piano} non è valido: {errors} errori."))
+    plan = result.plan
+    warnings = sum(f.severity is Severity.WARNING for f in result.findings)
+    click.echo(f"Piano valido: Comune di {plan.entity}, anno {plan.year}, {len(plan.sectors)} settori, "
+               f"{len(plan.objectives)} obiettivi" + (f" ({warnings} avvisi)." if warnings else "."))
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("piano", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "out_dir", default="out", show_default=True, type=click.Path(file_okay=False),
+              help="Cartella in cui scrivere le cartelle Excel.")
+@click.option("--turno", "--round", "round_", type=click.Choice(["interim", "final", "intermedia", "finale"]),
+              default="interim", show_default=True, help="Verifica per cui si generano le schede.")
+@click.option("--password", default=None, help="Password di protezione dei fogli (predefinita: nessuna).")
+@click.option("--senza-allegato", "no_annex", is_flag=True, help="Non scrivere la cartella con l'allegato completo.")
+@click.option("--sovrascrivi", "--force", "overwrite", is_flag=True,
+              help="Sostituisce i file già presenti con contenuto diverso (attenzione: potrebbero essere già compilati).")
+def generate(piano: str, out_dir: str, round_: str, password: str | None, no_annex: bool, overwrite: bool) -> None:
+    """Genera una cartella Excel per settore (obiettivi del settore più quelli trasversali TUTTI),
+    quella del Segretario e l'allegato completo con tutte le schede.
+
+    \b
+    Esempio:
+      schede generate schede/caluso-2023.yaml -o out/
+      schede generate schede/caluso-2023.yaml -o out/ --turno final
+    """
+    round_ = {"intermedia": "interim", "finale": "final"}.get(round_, round_)
+    plan = _load(piano, quiet=True).plan
+    books = planned_workbooks(plan, round_, annex=not no_annex)
+    with click.progressbar(length=len(books), label="Generazione", file=sys.stderr,
+                           item_show_func=lambda b: b.filename if b else "") as bar:
+        try:
+            written = generate_workbooks(plan, out_dir, round_=round_, password=password, annex=not no_annex,
+                                         overwrite=overwrite, progress=lambda book: bar.update(1, book))
+        except SchedeError as error:
+            _print_findings(error.findings)
+            raise click.exceptions.Exit(_fail("Nessun file è stato scritto.")) from None
+        except OSError as error:
+            raise click.exceptions.Exit(_fail(f"Impossibile scrivere in {out_dir}: {error.strerror or error}.")) from None
+    for item in written:
+        click.echo(f"{item.status:>10}  {item.path}  ({item.sheets} schede)")
+    click.echo(f"{len(written)} cartelle in {Path(out_dir)}.")
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("-o", "--output", "out_file", default="-", type=click.Path(dir_okay=False, allow_dash=True),
+              help="File in cui scrivere lo schema (predefinito: a video).")
+def schema(out_file: str) -> None:
+    """Stampa lo schema JSON dei file del piano, da usare nell'editor (completamento e controlli).
+
+    \b
+    Esempio:
+      schede schema -o schede/piano.schema.json
+    """
+    text = json.dumps(plan_schema(), ensure_ascii=False, indent=2) + "\n"
+    if out_file == "-":
+        click.echo(text, nl=False)
+    else:
+        atomic_write(out_file, text.encode("utf-8"))
+        click.echo(f"Schema scritto in {out_file}.")
+
+
+def main() -> None:
+    """Entry point of the `schede` script: a bug shows a short Italian message, not a traceback."""
+    try:
+        cli.main(prog_name="schede")
+    except Exception as error:  # noqa: BLE001 - last resort, see docstring
+        if os.environ.get("SCHEDE_DEBUG"):
+            raise
+        click.secho(f"Errore imprevisto ({type(error).__name__}: {error}). È un difetto del programma: "
+                    "rilanciare con SCHEDE_DEBUG=1 per i dettagli e segnalarlo.", fg="red", err=True)
+        sys.exit(3)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,39 @@
+"""Writing outputs safely: atomically, and never replacing a different file without being asked."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def atomic_write(path: str | Path, data: bytes) -> None:
+    """Write `data` to `path` so that a reader sees either the old file or the whole new one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.chmod(tmp, _default_mode(path))
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _default_mode(path: Path) -> int:
+    # mkstemp creates 0600 files; give the new file the mode of the one it replaces, or the umask's.
+    if path.exists():
+        return path.stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def safe_filename(text: str) -> str:
+    """A file name made of letters, digits, '-' and '_' whatever the input (sector names, plan names)."""
+    cleaned = "".join(ch if ch.isalnum() and ch.isascii() or ch in "-_" else "-" for ch in text)
+    return "-".join(part for part in cleaned.split("-") if part)[:80] or "file"

@@ -1,0 +1,82 @@
+"""Indicator achievement, deviation (Scost.) and the two averages of a sheet, per SCORING.md.
+
+These functions are the reference: the formulas the writer puts in the sheets
+(`formulas.py`) compute the same numbers, and tests check both agree in LibreOffice.
+`achieved` is what the sector head entered: a number (a fraction for percentages), a `date`
+for deadlines, a bool for Sì/No, or None when blank.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from statistics import mean
+
+from .model import ScoringPolicy
+from .targets import Target, TargetKind
+
+
+def due_count(target: Target, review_date: date) -> int:
+    """Periods due at the review for a recurring target (0 for other kinds)."""
+    return target.due_periods(review_date) if target.kind is TargetKind.RECURRING else 0
+
+
+def deviation(target: Target, achieved, review_date: date) -> float | None:
+    """Scost.: raggiunto - atteso; days late for deadlines (negative = early); None when blank."""
+    if achieved is None or target.kind is TargetKind.YES_NO:
+        return None
+    if target.kind is TargetKind.DEADLINE:
+        return float((achieved - target.deadline).days)
+    if target.kind is TargetKind.ZERO:
+        return float(achieved)
+    if target.kind is TargetKind.RECURRING:
+        return float(achieved) - due_count(target, review_date)
+    return float(achieved) - target.value
+
+
+def _late(days_late: float, policy: ScoringPolicy) -> float:
+    return max(0.0, min(100.0, 100.0 - days_late * 100.0 / policy.late_zero_days))
+
+
+def achievement(target: Target, achieved, review_date: date, policy: ScoringPolicy) -> float | None:
+    """Achievement 0-100 of one indicator; None when RAGGIUNTO is blank."""
+    if achieved is None:
+        return None
+    kind = target.kind
+    if kind is TargetKind.YES_NO:
+        return 100.0 if achieved else 0.0
+    if kind is TargetKind.ZERO:
+        return 100.0 if achieved == 0 else 0.0
+    if kind is TargetKind.DEADLINE:
+        return _late((achieved - target.deadline).days, policy)
+    if kind is TargetKind.WITHIN_DAYS:
+        return _late(achieved - target.value, policy)
+    if kind is TargetKind.RECURRING:
+        due = due_count(target, review_date)
+        return 100.0 if due == 0 else max(0.0, min(100.0, achieved / due * 100.0))
+    if target.lower_is_better:
+        if achieved <= target.value:
+            return 100.0
+        return target.value / achieved * 100.0
+    if target.value == 0:
+        return 100.0
+    return max(0.0, min(100.0, achieved / target.value * 100.0))
+
+
+def sheet_achievement(target, achieved, review_date, policy, *, final: bool) -> float | None:
+    """The achievement as the sheet's hidden column shows it: blanks count 0 in the final review."""
+    value = achievement(target, achieved, review_date, policy)
+    return 0.0 if value is None and final else value
+
+
+def sheet_average(entries, review_date: date, policy: ScoringPolicy, *, final: bool) -> float | None:
+    """A review average as the sheet computes it from (target, achieved) pairs.
+
+    None (a blank cell) when the group has no indicator or nothing was entered yet; otherwise
+    the mean achievement, leaving blanks out at the interim review and counting them 0 at the final.
+    """
+    entries = list(entries)
+    if not entries or all(achieved is None for _, achieved in entries):
+        return None
+    values = [sheet_achievement(t, a, review_date, policy, final=final) for t, a in entries]
+    values = [v for v in values if v is not None]
+    return mean(values) if values else None

@@ -1,0 +1,440 @@
+"""Write schede obiettivi workbooks with XlsxWriter, in the layout of `layout.py`.
+
+`build_workbook()` returns the .xlsx as bytes (no file I/O); `generate()` in `generate.py`
+decides which workbooks a plan needs and writes them atomically.
+
+Every sheet: the annex's labels, borders and merges; input cells unlocked and tinted, all else
+locked under sheet protection; data validation with Italian messages on every input; live
+formulas for Scost. and the two averages with the right cached values; hidden identity
+metadata and sheet-scoped defined names for the reader; A4 print setup one page wide.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import textwrap
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import xlsxwriter
+
+from . import __version__
+from .formulas import achievement_formula, average_formula, deviation_formula
+from .layout import (
+    COL_ACHIEVED, COL_ACHIEVEMENT, COL_META, COL_NUMBER, COLUMN_WIDTHS, HALF_WIDTHS, LAST_COL,
+    LAYOUT_VERSION, MONTH_COLS, MONTH_LETTERS, ROUND_LABELS, STAFF_CATEGORY_COL,
+    STAFF_NAME_COLS, STAFF_PARTICIPATION_COL, TEXT_WIDTH, TIME_KINDS, VALUE_KINDS, Label,
+    SheetLayout, Span, a1, sheet_layout, sheet_names, span,
+)
+from .model import CROSS_CUTTING, IndicatorKind, Objective, Plan, Sector
+from .scoring import deviation, sheet_achievement, sheet_average
+from .targets import Entry, Target
+
+CATEGORIES = ("Operatori", "Operatori esperti", "Istruttori", "Funzionari e EQ",
+              "A", "B", "B3", "C", "D", "D3", "Dirigente")
+LINE_HEIGHT = 15.0  # points per line of 11-point text
+INPUT_FILL = "#FFF2CC"
+HEADER_FILL = "#D9D9D9"
+FORMULA_FILL = "#EDEDED"
+LOCKED_FILL = "#F2F2F2"
+MONTH_FILL = "#8EA9DB"
+
+
+def objective_fingerprint(plan: Plan, objective: Objective) -> str:
+    """A short hash of the plan-owned values of a sheet, to tell on import whether they changed."""
+    owned = {"plan": plan.plan_id, "objective": objective.model_dump(mode="json", by_alias=True)}
+    return hashlib.sha256(json.dumps(owned, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+def sheet_metadata(plan: Plan, objective: Objective, sector: Sector | None, round_: str) -> dict:
+    """What the hidden cell of a sheet says about its identity."""
+    return {
+        "app": "schede-excel", "layout": LAYOUT_VERSION, "piano": plan.plan_id, "anno": plan.year,
+        "settore": sector.code if sector else objective.sector, "obiettivo": objective.key,
+        "turno": round_, "impronta": objective_fingerprint(plan, objective),
+    }
+
+
+def estimate_lines(text: str, width_chars: float, *, bold: bool = False) -> int:
+    """How many lines `text` wraps to in a column `width_chars` wide (XlsxWriter cannot autofit rows)."""
+    if not text:
+        return 1
+    letters = [c for c in text if c.isalpha()]
+    upper_share = sum(c.isupper() for c in letters) / len(letters) if letters else 0
+    per_char = 1.0 + 0.25 * upper_share + (0.08 if bold else 0)
+    capacity = max(8, int(width_chars / per_char) - 1)
+    return sum(max(1, len(textwrap.wrap(paragraph, capacity)) or 1) for paragraph in text.split("\n"))
+
+
+def _row_height(text: str, width: float, *, bold=False, minimum=1) -> float:
+    return max(minimum, estimate_lines(text, width, bold=bold)) * LINE_HEIGHT + 3
+
+
+@dataclass(frozen=True)
+class Review:
+    """Which review a workbook is for, with its date; the other block is shown but locked."""
+
+    round: str
+    date: date
+
+    @property
+    def final(self) -> bool:
+        return self.round == "final"
+
+
+class _Styles:
+    """The workbook's formats, created once (XlsxWriter formats are per workbook)."""
+
+    def __init__(self, wb: xlsxwriter.Workbook):
+        def fmt(**props):
+            base = {"font_name": "Calibri", "font_size": 11, "valign": "vcenter", "border": 1}
+            base.update(props)
+            return wb.add_format(base)
+
+        self.title = fmt(bold=True, font_size=12, bottom=2, top=2, left=2, right=2)
+        self.weight_label = fmt(bold=True, font_size=12, align="right", top=2, bottom=2)
+        self.weight = fmt(bold=True, font_size=12, align="center", top=2, bottom=2, right=2)
+        self.header = fmt(bold=True, bg_color=HEADER_FILL, align="center", text_wrap=True)
+        self.header_left = fmt(bold=True, bg_color=HEADER_FILL, text_wrap=True)
+        self.label = fmt(bold=True, text_wrap=True)
+        self.label_small = fmt(italic=True, font_size=10, text_wrap=True)
+        self.text = fmt(text_wrap=True)
+        self.text_top = fmt(text_wrap=True, valign="top")
+        self.text_bold = fmt(bold=True, text_wrap=True)
+        self.center = fmt(align="center", text_wrap=True)
+        self.number = fmt(align="center")
+        self.month_letter = fmt(bold=True, align="center", font_size=9, bg_color=HEADER_FILL)
+        self.month_on = fmt(align="center", bold=True, bg_color=MONTH_FILL)
+        self.month_off = fmt()
+        self.locked_blank = fmt(bg_color=LOCKED_FILL)
+        self.hidden = wb.add_format({"locked": True, "hidden": True})
+        unlocked = {"locked": False, "bg_color": INPUT_FILL}
+        self.input_text = fmt(text_wrap=True, valign="top", **unlocked)
+        self.input_entry = {
+            Entry.PERCENT: fmt(num_format="0%", align="center", **unlocked),
+            Entry.NUMBER: fmt(num_format="#,##0.##", align="center", **unlocked),
+            Entry.DATE: fmt(num_format="dd/mm/yyyy", align="center", **unlocked),
+            Entry.DAYS: fmt(num_format="0", align="center", **unlocked),
+            Entry.PERIODS: fmt(num_format="0", align="center", **unlocked),
+            Entry.COUNT: fmt(num_format="0", align="center", **unlocked),
+            Entry.YES_NO: fmt(align="center", **unlocked),
+        }
+        self.carried_entry = {e: fmt(num_format=f.num_format if hasattr(f, "num_format") else "General",
+                                     align="center", bg_color=LOCKED_FILL) for e, f in self.input_entry.items()}
+        self.input_category = fmt(align="center", **unlocked)
+        self.input_participation = fmt(num_format="0%", align="center", **unlocked)
+        self.deviation = {
+            Entry.PERCENT: fmt(num_format="+0%;-0%;0%", align="center", bg_color=FORMULA_FILL),
+            Entry.NUMBER: fmt(num_format="+#,##0.##;-#,##0.##;0", align="center", bg_color=FORMULA_FILL),
+            Entry.DATE: fmt(num_format='+0" gg";-0" gg";0" gg"', align="center", bg_color=FORMULA_FILL),
+            Entry.DAYS: fmt(num_format='+0" gg";-0" gg";0" gg"', align="center", bg_color=FORMULA_FILL),
+            Entry.PERIODS: fmt(num_format="+0;-0;0", align="center", bg_color=FORMULA_FILL),
+            Entry.COUNT: fmt(num_format="0", align="center", bg_color=FORMULA_FILL),
+            Entry.YES_NO: fmt(align="center", bg_color=FORMULA_FILL),
+        }
+        self.average = fmt(bold=True, num_format='0.0" %"', align="center", bg_color=FORMULA_FILL)
+        self.total = fmt(bold=True, num_format="0%", align="center", bg_color=FORMULA_FILL)
+        self.achievement = wb.add_format({"num_format": "0.00"})
+        self.instructions_title = wb.add_format({"bold": True, "font_size": 14})
+        self.instructions = wb.add_format({"text_wrap": True, "valign": "top"})
+
+
+_VALIDATION_MESSAGES = {
+    Entry.PERCENT: ("Percentuale raggiunta", "Inserire la percentuale raggiunta, es. 95%.",
+                    "Inserire una percentuale tra 0% e 1000%, es. 95%."),
+    Entry.NUMBER: ("Valore raggiunto", "Inserire il valore raggiunto (un numero).",
+                   "Inserire un numero maggiore o uguale a zero."),
+    Entry.DATE: ("Data di completamento", "Inserire la data in cui l'attività è stata completata (gg/mm/aaaa). "
+                 "Lasciare vuoto se non ancora completata.", "Inserire una data valida, es. 30/06/{year}."),
+    Entry.DAYS: ("Giorni impiegati", "Inserire il numero di giorni impiegati.",
+                 "Inserire un numero intero di giorni, zero o più."),
+    Entry.PERIODS: ("Scadenze rispettate", "Inserire quante scadenze sono state rispettate ({due} previste a questa verifica).",
+                    "Inserire un numero intero, zero o più."),
+    Entry.COUNT: ("Numero di casi", "Inserire il numero di casi verificatisi (atteso: nessuno). Scrivere 0 se nessuno.",
+                  "Inserire un numero intero, zero o più."),
+    Entry.YES_NO: ("Raggiunto?", "Scegliere Sì oppure No dall'elenco.", "Scegliere Sì oppure No."),
+}
+
+
+def _validation(entry: Entry, year: int, due: int) -> dict:
+    title, message, error = _VALIDATION_MESSAGES[entry]
+    options: dict
+    if entry is Entry.YES_NO:
+        options = {"validate": "list", "source": ["Sì", "No"]}
+    elif entry is Entry.DATE:
+        options = {"validate": "date", "criteria": "between",
+                   "minimum": date(year - 1, 1, 1), "maximum": date(year + 2, 12, 31)}
+    elif entry is Entry.PERCENT:
+        options = {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 10}
+    elif entry is Entry.NUMBER:
+        options = {"validate": "decimal", "criteria": ">=", "value": 0}
+    else:
+        options = {"validate": "integer", "criteria": ">=", "value": 0}
+    options.update(input_title=title, input_message=message.format(due=due)[:255],
+                   error_title="Valore non valido", error_message=error.format(year=year)[:255])
+    return options
+
+
+class _SheetWriter:
+    """Writes one objective's worksheet."""
+
+    def __init__(self, wb, styles: _Styles, plan: Plan, review: Review, password: str | None):
+        self.wb, self.s, self.plan, self.review, self.password = wb, styles, plan, review, password
+
+    def merge(self, ws, where: Span, value, fmt):
+        if where.single:
+            ws.write(where.row, where.col, value, fmt)
+        else:
+            ws.merge_range(where.row, where.col, where.last_row, where.last_col, value, fmt)
+
+    def write(self, ws, name: str, objective: Objective, sector: Sector | None) -> None:
+        plan, s, review = self.plan, self.s, self.review
+        direct = (sector.direct_assessment if sector else
+                  (objective.sector != CROSS_CUTTING and plan.sector(objective.sector).direct_assessment))
+        lay = sheet_layout(objective, staff_rows=plan.staff_rows, direct_assessment=direct)
+
+        for col, width in COLUMN_WIDTHS.items():
+            ws.set_column(col, col, width)
+        ws.set_column(COL_ACHIEVEMENT, COL_META, 12, s.hidden, {"hidden": True})
+
+        self.merge(ws, lay.title, Label.TITLE.format(entity=plan.entity, year=plan.year, number=objective.number), s.title)
+        self.merge(ws, lay.weight_label, Label.WEIGHT, s.weight_label)
+        self.merge(ws, lay.weight, objective.weight, s.weight)
+        ws.set_row(0, 24)
+
+        self.merge(ws, lay.sector_label, Label.SECTOR, s.header)
+        self.merge(ws, lay.head_label, Label.HEAD, s.header)
+        if objective.cross_cutting:
+            sector_text = f"{CROSS_CUTTING} - {sector.name}" if sector else CROSS_CUTTING
+            head_text = sector.head if sector else ""
+        else:
+            owner = plan.sector(objective.sector)
+            sector_text, head_text = owner.name, owner.head
+        self.merge(ws, lay.sector, sector_text, s.center)
+        self.merge(ws, lay.head, head_text, s.center)
+        ws.set_row(2, _row_height(sector_text, HALF_WIDTHS[0] - 16))
+
+        self.merge(ws, lay.objective_label, Label.OBJECTIVE, s.label)
+        self.merge(ws, lay.objective, objective.title, s.text_bold)
+        ws.set_row(3, _row_height(objective.title, TEXT_WIDTH, bold=True))
+        self.merge(ws, lay.description_label, Label.DESCRIPTION, s.label)
+        self.merge(ws, lay.description, objective.description, s.text_top)
+        ws.set_row(4, _row_height(objective.description, TEXT_WIDTH, minimum=2))
+
+        self.merge(ws, lay.dup_header, Label.DUP, s.header_left)
+        for i, (number_cell, text_span) in enumerate(lay.dup_slots):
+            ws.write(*number_cell, i + 1, s.number)
+            text = objective.dup_links[i] if i < len(objective.dup_links) else ""
+            self.merge(ws, text_span, text, s.text)
+
+        self.merge(ws, lay.phases_label, Label.PHASES, s.header_left)
+        self.merge(ws, lay.timeline_label, Label.TIMELINE, s.header)
+        self.merge(ws, lay.timeline_sub, Label.TIMELINE_SUB, s.header)
+        for col, letter in zip(MONTH_COLS, MONTH_LETTERS):
+            ws.write(lay.months_row, col, letter, s.month_letter)
+        for slot in lay.phases:
+            ws.write(slot.row, COL_NUMBER, slot.index, s.number)
+            text = slot.phase.description if slot.phase else ""
+            self.merge(ws, slot.description, text, s.text)
+            months = set(slot.phase.months) if slot.phase else set()
+            for month, col in enumerate(MONTH_COLS, start=1):
+                if month in months:
+                    ws.write(slot.row, col, "X", s.month_on)
+                else:
+                    ws.write_blank(slot.row, col, None, s.month_off)
+            if text:
+                ws.set_row(slot.row, _row_height(text, COLUMN_WIDTHS[1] + 34))
+
+        if not direct:
+            self._indicators_reviews_staff(ws, lay, objective)
+
+        meta = sheet_metadata(plan, objective, sector, review.round)
+        ws.write_string(*lay.meta, json.dumps(meta, ensure_ascii=False), s.hidden)
+        self._names(ws, name, lay)
+        self._page_setup(ws, lay)
+        ws.protect(self.password or "", {"format_rows": True, "insert_rows": True,
+                                         "select_locked_cells": True, "select_unlocked_cells": True})
+
+    def _indicators_reviews_staff(self, ws, lay: SheetLayout, objective: Objective) -> None:
+        plan, s, review = self.plan, self.s, self.review
+        self.merge(ws, lay.indicators_header, Label.INDICATORS, s.header_left)
+        for kind, row in lay.block_headers.items():
+            self.merge(ws, Span(row, COL_NUMBER, row, 1), kind.label, s.header_left)
+            ws.write(row, 2, Label.TARGET, s.header)
+            ws.write(row, 3, Label.ACHIEVED, s.header)
+            ws.write(row, 4, Label.DEVIATION, s.header)
+
+        pairs: dict[IndicatorKind, list[tuple[Target, None]]] = {k: [] for k in IndicatorKind}
+        for slot in lay.indicators:
+            target = slot.indicator.parsed_target(plan.year, cost=slot.kind is IndicatorKind.COST)
+            pairs[slot.kind].append((target, None))
+            entry = target.entry
+            self.merge(ws, slot.description, slot.indicator.description, s.text)
+            ws.write_string(*slot.target, target.text, s.center)
+            ws.set_row(slot.row, _row_height(slot.indicator.description, COLUMN_WIDTHS[0] + COLUMN_WIDTHS[1]))
+            achieved_ref = a1(*slot.achieved)
+            ws.write_blank(*slot.achieved, None, s.input_entry[entry])
+            due = target.due_periods(review.date) if target.kind.value == "periodico" else 0
+            ws.data_validation(*slot.achieved, *slot.achieved, _validation(entry, plan.year, due))
+            dev = deviation_formula(target, achieved_ref, review.date)
+            if dev:
+                cached = deviation(target, None, review.date)
+                ws.write_formula(*slot.deviation, dev, s.deviation[entry], "" if cached is None else cached)
+            else:
+                ws.write_blank(*slot.deviation, None, s.deviation[entry])
+            cached = sheet_achievement(target, None, review.date, plan.scoring, final=review.final)
+            ws.write_formula(*slot.achievement,
+                             achievement_formula(target, achieved_ref, review.date, plan.scoring, final=review.final),
+                             s.achievement, "" if cached is None else cached)
+
+        for block in lay.reviews.values():
+            self._review_block(ws, lay, block, pairs)
+
+        self.merge(ws, lay.staff_header, Label.STAFF, s.header_left)
+        row = lay.staff_columns_row
+        self.merge(ws, span(row, *STAFF_NAME_COLS), Label.STAFF_NAME, s.header)
+        ws.write(row, STAFF_CATEGORY_COL, Label.STAFF_CATEGORY, s.header)
+        ws.write(row, STAFF_PARTICIPATION_COL, Label.STAFF_PARTICIPATION, s.header)
+        for r in lay.staff_rows:
+            self.merge(ws, span(r, *STAFF_NAME_COLS), None, s.input_text)
+            ws.write_blank(r, STAFF_CATEGORY_COL, None, s.input_category)
+            ws.write_blank(r, STAFF_PARTICIPATION_COL, None, s.input_participation)
+        first, last = lay.staff_rows[0], lay.staff_rows[-1]
+        ws.data_validation(first, STAFF_CATEGORY_COL, last, STAFF_CATEGORY_COL, {
+            "validate": "list", "source": list(CATEGORIES), "error_type": "warning",
+            "input_title": "Categoria", "input_message": "Area o categoria del dipendente (CCNL): scegliere dall'elenco.",
+            "error_title": "Categoria non in elenco", "error_message": "La categoria non è tra quelle dell'elenco. Confermare solo se corretta."})
+        ws.data_validation(first, STAFF_PARTICIPATION_COL, last, STAFF_PARTICIPATION_COL, {
+            "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1,
+            "input_title": "% Partecipazione", "input_message": "Quota di partecipazione del dipendente a questo obiettivo, es. 50%.",
+            "error_title": "Valore non valido", "error_message": "Inserire una percentuale tra 0% e 100%, es. 50%."})
+        total = lay.staff_total_row
+        self.merge(ws, span(total, *STAFF_NAME_COLS), Label.STAFF_TOTAL, s.label)
+        ws.write_blank(total, STAFF_CATEGORY_COL, None, s.locked_blank)
+        ws.write_formula(total, STAFF_PARTICIPATION_COL,
+                         f"=SUM({a1(first, STAFF_PARTICIPATION_COL)}:{a1(last, STAFF_PARTICIPATION_COL)})", s.total, 0)
+
+    def _review_block(self, ws, lay: SheetLayout, block, pairs) -> None:
+        s, review, plan = self.s, self.review, self.plan
+        when = plan.interim_review if block.round == "interim" else plan.final_review
+        label = Label.INTERIM if block.round == "interim" else Label.FINAL
+        open_ = block.round == review.round
+        self.merge(ws, block.header, f"{label} {when:%d/%m/%Y}", s.header_left)
+        groups = ((block.value_label, block.value_score, Label.VALUE_SCORE, VALUE_KINDS),
+                  (block.time_label, block.time_score, Label.TIME_SCORE, TIME_KINDS))
+        for label_span, value_span, text, kinds in groups:
+            self.merge(ws, label_span, text, s.label)
+            slots = lay.indicator_rows(kinds)
+            formula = average_formula([a1(*slot.achieved) for slot in slots], [a1(*slot.achievement) for slot in slots])
+            if formula and open_:
+                entries = [p for k in kinds for p in pairs[k]]
+                cached = sheet_average(entries, when, plan.scoring, final=block.round == "final")
+                first = a1(value_span.row, value_span.col)
+                self.merge(ws, value_span, None, s.average)
+                ws.write_formula(first, formula, s.average, "" if cached is None else cached)
+            else:
+                self.merge(ws, value_span, None, s.average if open_ else s.locked_blank)
+        self.merge(ws, block.analysis, Label.ANALYSIS, s.header_left)
+        self.merge(ws, block.actions, Label.ACTIONS, s.header_left)
+        labels = {"causes": (block.causes_label, Label.CAUSES), "effects": (block.effects_label, Label.EFFECTS),
+                  "actions_taken": (block.actions_taken_label, Label.ACTIONS_TAKEN),
+                  "actions_planned": (block.actions_planned_label, Label.ACTIONS_PLANNED)}
+        for field_name, text_span in block.texts().items():
+            label_span, text = labels[field_name]
+            self.merge(ws, label_span, text, s.label_small)
+            self.merge(ws, text_span, None, s.input_text if open_ else s.locked_blank)
+            ws.set_row(text_span.row, 3 * LINE_HEIGHT + 3)
+
+    def _names(self, ws, name: str, lay: SheetLayout) -> None:
+        quoted = "'" + name.replace("'", "''") + "'"
+
+        def define(local: str, first: tuple[int, int], last: tuple[int, int] | None = None):
+            ref = f"{quoted}!{a1(*first, absolute=True)}"
+            if last:
+                ref += f":{a1(*last, absolute=True)}"
+            self.wb.define_name(f"{quoted}!{local}", f"={ref}")
+
+        define("SCHEDA_META", lay.meta)
+        for slot in lay.indicators:
+            define(slot.name, slot.achieved)
+        for block in lay.reviews.values():
+            for field_name, where in block.texts().items():
+                define(block.name(field_name), (where.row, where.col))
+            define(block.name("value_score"), (block.value_score.row, block.value_score.col))
+            define(block.name("time_score"), (block.time_score.row, block.time_score.col))
+        if lay.staff_rows:
+            define("PERSONALE", (lay.staff_rows[0], COL_NUMBER), (lay.staff_rows[-1], STAFF_PARTICIPATION_COL))
+
+    def _page_setup(self, ws, lay: SheetLayout) -> None:
+        ws.set_paper(9)
+        ws.set_portrait()
+        ws.fit_to_pages(1, 0)
+        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+        ws.center_horizontally()
+        ws.print_area(lay.print_area.row, lay.print_area.col, lay.print_area.last_row, lay.print_area.last_col)
+        ws.set_footer("&L&8&F - &A&R&8Pagina &P di &N")
+        ws.hide_gridlines(2)
+
+
+def _instructions(wb, styles: _Styles, plan: Plan, sector: Sector | None, review: Review) -> None:
+    ws = wb.add_worksheet("Istruzioni")
+    ws.set_column(0, 0, 110)
+    round_label = ROUND_LABELS[review.round]
+    who = f"Settore {sector.name}" if sector else "Allegato completo"
+    lines = [
+        (f"Comune di {plan.entity} - Schede obiettivi {plan.year}", styles.instructions_title),
+        (f"{who} - verifica {round_label} al {review.date:%d/%m/%Y}", styles.label),
+        ("", None),
+        ("Ogni foglio è la scheda di un obiettivo. Le celle da compilare sono in giallo; le altre sono protette.", styles.instructions),
+        ("RAGGIUNTO: inserire il valore nella forma indicata dal messaggio che compare selezionando la cella "
+         "(percentuale, numero, data di completamento gg/mm/aaaa, oppure Sì/No dall'elenco).", styles.instructions),
+        ("Scost. e le medie della verifica si calcolano da sole.", styles.instructions),
+        (f"Compilare la VERIFICA {round_label.upper()}: analisi degli scostamenti, provvedimenti correttivi e il personale "
+         "coinvolto con la % di partecipazione (es. 50%).", styles.instructions),
+        ("Non rinominare il file né modificare i testi del piano: il foglio viene riconosciuto automaticamente al "
+         "rientro. Salvare in formato .xlsx (o .ods con LibreOffice) e rispedire il file in risposta al messaggio.", styles.instructions),
+        ("La protezione dei fogli non ha password: se fosse proprio necessario toglierla, i valori del piano "
+         "verranno comunque ricontrollati al rientro.", styles.instructions),
+    ]
+    for row, (text, fmt) in enumerate(lines):
+        if fmt:
+            ws.write_string(row, 0, text, fmt)
+        if fmt is styles.instructions:
+            ws.set_row(row, _row_height(text, 110))
+    ws.write_string(0, 3, json.dumps({"app": "schede-excel", "istruzioni": True}), styles.hidden)
+    ws.set_column(3, 3, None, None, {"hidden": True})
+    ws.protect("")
+
+
+def build_workbook(plan: Plan, objectives: list[Objective], *, sector: Sector | None, review: Review,
+                   password: str | None = None, instructions: bool = True) -> bytes:
+    """One workbook with a sheet per objective, returned as .xlsx bytes.
+
+    `sector` is the sector reporting on these sheets (None for the whole annex, where each
+    sheet belongs to its objective's own sector and the cross-cutting ones to TUTTI).
+    """
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False,
+                                      "strings_to_formulas": False, "strings_to_urls": False})
+    styles = _Styles(wb)
+    wb.set_properties({
+        "title": f"Schede obiettivi {plan.year} - " + (sector.name if sector else "allegato completo"),
+        "subject": plan.title or f"Piano della performance {plan.triennium or plan.year}",
+        "author": "schede-excel", "company": f"Comune di {plan.entity}",
+        "created": datetime(plan.year, 1, 1),  # fixed, so the same plan always gives the same bytes
+    })
+    for key, value in {"schede_piano": plan.plan_id, "schede_anno": plan.year,
+                       "schede_settore": sector.code if sector else "", "schede_turno": review.round,
+                       "schede_layout": LAYOUT_VERSION, "schede_versione": __version__}.items():
+        wb.set_custom_property(key, value)
+    if instructions:
+        _instructions(wb, styles, plan, sector, review)
+    sheet_writer = _SheetWriter(wb, styles, plan, review, password)
+    for name, objective in zip(sheet_names(objectives), objectives):
+        ws = wb.add_worksheet(name)
+        sheet_writer.write(ws, name, objective, sector)
+    wb.close()
+    return buffer.getvalue()
+

@@ -1,0 +1,48 @@
+"""Shared pytest fixtures.
+
+``libreoffice`` (session scope) yields a running :class:`tests.libreoffice.LibreOffice`
+(one headless soffice for the whole test session).  When LibreOffice cannot be
+driven (no ``soffice``, or no ``/usr/bin/python3`` with ``uno``) the tests that
+use it are skipped with the reason, except under CI (environment variable
+``CI`` set), where they fail: CI must have LibreOffice installed.
+
+Tests using the fixture get the ``libreoffice`` marker automatically, so
+``pytest -m "not libreoffice"`` leaves them out.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+# ``tests`` has no __init__.py; make ``from tests.libreoffice import ...`` work
+# however pytest was started (``pytest`` or ``python -m pytest``, any cwd).
+_ROOT = str(Path(__file__).resolve().parent.parent)
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+from tests.libreoffice import LibreOffice, lo_unavailable_reason  # noqa: E402
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "libreoffice" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.libreoffice)
+
+
+@pytest.fixture(scope="session")
+def libreoffice():
+    """A headless LibreOffice shared by the whole session.
+
+    Close the documents you open (``with libreoffice.open(path) as doc:``).
+    """
+    reason = lo_unavailable_reason()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"LibreOffice is required in CI but unavailable: {reason}", pytrace=False)
+        pytest.skip(f"LibreOffice unavailable: {reason}")
+    with LibreOffice() as lo:
+        yield lo
