@@ -313,8 +313,8 @@ class _SheetWriter:
         total = lay.staff_total_row
         self.merge(ws, span(total, *STAFF_NAME_COLS), Label.STAFF_TOTAL, s.label)
         ws.write_blank(total, STAFF_CATEGORY_COL, None, s.locked_blank)
-        ws.write_formula(total, STAFF_PARTICIPATION_COL,
-                         f"=SUM({a1(first, STAFF_PARTICIPATION_COL)}:{a1(last, STAFF_PARTICIPATION_COL)})", s.total, 0)
+        column = f"{a1(first, STAFF_PARTICIPATION_COL)}:{a1(last, STAFF_PARTICIPATION_COL)}"
+        ws.write_formula(total, STAFF_PARTICIPATION_COL, f'=IF(COUNT({column})=0,"",SUM({column}))', s.total, "")
 
     def _review_block(self, ws, lay: SheetLayout, block, pairs) -> None:
         s, review, plan = self.s, self.review, self.plan

@@ -1,0 +1,121 @@
+"""Plan files: a valid plan loads; each kind of mistake gives its finding code at the right line."""
+
+import json
+
+import pytest
+
+from schede_excel.findings import Severity
+from schede_excel.planfile import load_plan, parse_plan, plan_schema
+from tests.plans import as_yaml, small_plan_data
+
+
+def codes(result, severity=None):
+    return [f.code for f in result.findings if severity is None or f.severity is severity]
+
+
+def test_small_plan_is_valid():
+    result = parse_plan(as_yaml(small_plan_data()), "piano.yaml")
+    assert result.ok, [str(f) for f in result.findings]
+    plan = result.plan
+    assert plan.year == 2023 and plan.entity == "Borgo Prova"
+    assert [o.key for o in plan.objectives_of(plan.sector("FIN"))] == ["TUTTI/1", "FIN/1", "FIN/2"]
+    assert [o.key for o in plan.objectives_of(plan.sector("SEG"))] == ["SEG/1"]
+    assert codes(result, Severity.WARNING) == ["PLAN_010"]  # Polizia Municipale has no head
+
+
+def test_yaml_syntax_error_names_the_line():
+    text = as_yaml(small_plan_data()).replace("anno: 2023", "anno: [2023")
+    result = parse_plan(text, "piano.yaml")
+    assert result.plan is None
+    assert codes(result) == ["PLAN_002"]
+    assert result.findings[0].line is not None and result.findings[0].file == "piano.yaml"
+
+
+def test_schema_violations_are_all_reported_with_lines():
+    data = small_plan_data()
+    data["obiettivi"][1]["peso"] = "molto"
+    data["obiettivi"][2]["colore"] = "rosso"
+    del data["verifica_finale"]
+    text = as_yaml(data)
+    result = parse_plan(text, "piano.yaml")
+    assert result.plan is None
+    by_path = {f.path: f for f in result.findings}
+    assert set(by_path) == {"obiettivi[1].peso", "obiettivi[2].colore", "verifica_finale"}
+    assert all(f.code == "PLAN_003" for f in result.findings)
+    lines = text.splitlines()
+    assert "peso: molto" in lines[by_path["obiettivi[1].peso"].line - 1]
+    assert "colore: rosso" in lines[by_path["obiettivi[2].colore"].line - 1]
+    assert "intero" in by_path["obiettivi[1].peso"].message
+
+
+def test_weights_must_total_100_with_the_cross_cutting_ones():
+    data = small_plan_data()
+    data["obiettivi"][2]["peso"] = 25
+    result = parse_plan(as_yaml(data))
+    assert "PLAN_004" in codes(result)
+    message = next(f for f in result.findings if f.code == "PLAN_004").message
+    assert "FIN" in message and "95" in message
+
+
+def test_direct_assessment_weights_total_100_alone_and_have_no_indicators():
+    data = small_plan_data()
+    data["obiettivi"][4]["peso"] = 90
+    data["obiettivi"][4]["indicatori"] = {"quantita": [{"descrizione": "x", "atteso": "1"}]}
+    result = parse_plan(as_yaml(data))
+    assert {"PLAN_005", "PLAN_013"} <= set(codes(result))
+
+
+def test_duplicate_numbers_unknown_sector_bad_email_bad_month():
+    data = small_plan_data()
+    data["obiettivi"][2]["numero"] = 1
+    data["obiettivi"][3]["settore"] = "VIG"
+    data["settori"][0]["email"] = "fin.comune.it"
+    data["obiettivi"][0]["fasi"][0]["mesi"] = [3, 13]
+    text = as_yaml(data)
+    result = parse_plan(text, "piano.yaml")
+    found = set(codes(result))
+    assert {"PLAN_006", "PLAN_008", "PLAN_009", "PLAN_003"} <= found
+    month = next(f for f in result.findings if f.code == "PLAN_003")
+    assert month.path == "obiettivi[0].fasi[0].mesi[1]"
+    assert "- 13" in text.splitlines()[month.line - 1]
+
+
+def test_target_not_understood_names_objective_indicator_and_accepted_forms():
+    data = small_plan_data()
+    data["obiettivi"][1]["indicatori"]["tempo"][0]["atteso"] = "31-feb"
+    text = as_yaml(data)
+    result = parse_plan(text, "piano.yaml")
+    bad = next(f for f in result.findings if f.code == "PLAN_007")
+    assert bad.severity is Severity.ERROR
+    assert "FIN n° 1" in bad.message and "verifica della proposta" in bad.message
+    assert "31 febbraio" in bad.message and "Forme accettate" in bad.message
+    assert "31-feb" in text.splitlines()[bad.line - 1]
+
+
+def test_review_dates_in_order():
+    result = parse_plan(as_yaml(small_plan_data(verifica_finale="30/06/2023")))
+    assert "PLAN_014" in codes(result)
+
+
+def test_load_plan_file_problems(tmp_path):
+    assert codes(load_plan(tmp_path / "manca.yaml")) == ["PLAN_001"]
+    binary = tmp_path / "piano.yaml"
+    binary.write_bytes(b"PK\x03\x04\xff\xfe\x00garbage")
+    assert codes(load_plan(binary)) == ["PLAN_001"]
+    listing = tmp_path / "lista.yaml"
+    listing.write_text("- a\n- b\n")
+    assert codes(load_plan(listing)) == ["PLAN_001"]
+
+
+def test_english_names_work_in_code():
+    from schede_excel.model import Objective
+
+    objective = Objective(sector="FIN", number=1, weight=25, title="SPORTELLO")
+    assert objective.key == "FIN/1"
+
+
+@pytest.mark.parametrize("key", ["ente", "anno", "settori", "obiettivi", "punteggio"])
+def test_schema_uses_the_file_keys(key):
+    schema = plan_schema()
+    assert key in schema["properties"]
+    json.dumps(schema)
