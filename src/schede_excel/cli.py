@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -23,6 +24,69 @@ from .planfile import PlanResult, load_plan, plan_schema
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 BAD_INPUT = 2
 
+# Click's own words are English; these are the ones a user meets.
+_USAGE_ERRORS = [
+    (r"No such option: (.+)", r"opzione sconosciuta: \1"),
+    (r"No such command '(.+)'\.", r"comando sconosciuto: «\1»"),
+    (r"Missing argument '(.+)'\.", r"manca l'argomento \1"),
+    (r"Missing option '(.+)'\.", r"manca l'opzione \1"),
+    (r"Got unexpected extra arguments? \((.+)\)", r"argomenti in più non previsti: \1"),
+    (r"Invalid value for '(.+?)': (.*)", r"valore non valido per \1: \2"),
+    (r"Option '(.+)' requires an argument\.", r"l'opzione \1 vuole un valore"),
+]
+_USAGE_WORDS = [("' / '", " / "), ("is not one of", "non è tra"), ("does not exist", "non esiste"), ("is a directory", "è una cartella"),
+                ("is not a valid integer", "non è un numero intero"), ("File", "Il file"), ("Directory", "La cartella")]
+
+
+def _italian_usage_error(message: str) -> str:
+    for pattern, replacement in _USAGE_ERRORS:
+        if re.match(pattern, message):
+            message = re.sub(pattern, replacement, message)
+            break
+    for english, italian in _USAGE_WORDS:
+        message = message.replace(english, italian)
+    return message
+
+
+class _ItalianHelp:
+    """Headings of the help pages in Italian."""
+
+    def format_usage(self, ctx, formatter):
+        formatter.write_usage(ctx.command_path, " ".join(self.collect_usage_pieces(ctx)), prefix="Uso: ")
+
+    def format_options(self, ctx, formatter):
+        rows = [r for p in self.get_params(ctx) if (r := p.get_help_record(ctx)) is not None]
+        if rows:
+            with formatter.section("Opzioni"):
+                formatter.write_dl(rows)
+        if isinstance(self, click.Group):
+            commands = [(n, c.get_short_help_str(limit=80)) for n in self.list_commands(ctx)
+                        if (c := self.get_command(ctx, n)) is not None and not c.hidden]
+            if commands:
+                with formatter.section("Comandi"):
+                    formatter.write_dl(commands)
+
+    def get_help_option(self, ctx):
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = "Mostra questo aiuto ed esce."
+        return option
+
+
+class ItalianCommand(_ItalianHelp, click.Command):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("options_metavar", "[OPZIONI]")
+        super().__init__(*args, **kwargs)
+
+
+class ItalianGroup(_ItalianHelp, click.Group):
+    command_class = ItalianCommand
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("options_metavar", "[OPZIONI]")
+        kwargs.setdefault("subcommand_metavar", "COMANDO [ARGOMENTI]...")
+        super().__init__(*args, **kwargs)
+
 
 def _print_findings(findings: list[Finding], *, quiet: bool = False) -> None:
     for f in findings:
@@ -37,8 +101,13 @@ def _load(path: str, *, quiet: bool = False) -> PlanResult:
     _print_findings(result.findings, quiet=quiet)
     if not result.ok:
         errors = sum(f.severity is Severity.ERROR for f in result.findings)
-        raise click.exceptions.Exit(_fail(f"Il piano {path} ha {errors} errori: correggerli e riprovare."))
+        raise click.exceptions.Exit(_fail(f"Il piano {path} ha {plural(errors, 'errore', 'errori')}: correggerli e riprovare."))
     return result
+
+
+def plural(count: int, one: str, many: str) -> str:
+    """`1 errore`, `3 errori`."""
+    return f"{count} {one if count == 1 else many}"
 
 
 def _fail(message: str) -> int:
@@ -46,8 +115,8 @@ def _fail(message: str) -> int:
     return BAD_INPUT
 
 
-@click.group(context_settings=CONTEXT)
-@click.version_option(__version__, "--version", message="schede-excel %(version)s")
+@click.group(cls=ItalianGroup, context_settings=CONTEXT)
+@click.version_option(__version__, "--version", message="schede-excel %(version)s", help="Mostra la versione ed esce.")
 def cli() -> None:
     """Schede obiettivi del Piano della performance: genera le cartelle Excel per i settori,
     le rilegge compilate, le controlla, le valuta e le consolida.
@@ -63,8 +132,9 @@ def cli() -> None:
 @click.argument("piano", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Stampa le segnalazioni in JSON (per altri programmi).")
 def validate(piano: str, as_json: bool) -> None:
-    """Controlla un file del piano (YAML): struttura, pesi, numeri, ATTESO, e-mail, responsabili.
+    """Controlla un file del piano.
 
+    Controlla struttura, pesi, numeri degli obiettivi, ATTESO, mesi, e-mail e responsabili.
     Esce con 0 se il piano è valido (anche con avvisi), 2 se ha errori.
 
     \b
@@ -76,28 +146,32 @@ def validate(piano: str, as_json: bool) -> None:
         click.echo(json.dumps([f.as_row() for f in result.findings], ensure_ascii=False, indent=2))
     else:
         _print_findings(result.findings)
+    summary_to_stderr = as_json
     if not result.ok:
         errors = sum(f.severity is Severity.ERROR for f in result.findings)
-        raise click.exceptions.Exit(_fail(f"Il piano {piano} non è valido: {errors} errori."))
+        raise click.exceptions.Exit(_fail(f"Il piano {piano} non è valido: {plural(errors, 'errore', 'errori')}."))
     plan = result.plan
     warnings = sum(f.severity is Severity.WARNING for f in result.findings)
     click.echo(f"Piano valido: Comune di {plan.entity}, anno {plan.year}, {len(plan.sectors)} settori, "
-               f"{len(plan.objectives)} obiettivi" + (f" ({warnings} avvisi)." if warnings else "."))
+               f"{len(plan.objectives)} obiettivi" + (f" ({plural(warnings, 'avviso', 'avvisi')})." if warnings else "."),
+               err=summary_to_stderr)
 
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("piano", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", "out_dir", default="out", show_default=True, type=click.Path(file_okay=False),
-              help="Cartella in cui scrivere le cartelle Excel.")
+@click.option("-o", "--output", "out_dir", default="out", type=click.Path(file_okay=False),
+              help="Cartella in cui scrivere le cartelle Excel (predefinita: out).")
 @click.option("--turno", "--round", "round_", type=click.Choice(["interim", "final", "intermedia", "finale"]),
-              default="interim", show_default=True, help="Verifica per cui si generano le schede.")
+              default="interim", help="Verifica per cui si generano le schede (predefinita: interim, la verifica intermedia).")
 @click.option("--password", default=None, help="Password di protezione dei fogli (predefinita: nessuna).")
 @click.option("--senza-allegato", "no_annex", is_flag=True, help="Non scrivere la cartella con l'allegato completo.")
 @click.option("--sovrascrivi", "--force", "overwrite", is_flag=True,
               help="Sostituisce i file già presenti con contenuto diverso (attenzione: potrebbero essere già compilati).")
 def generate(piano: str, out_dir: str, round_: str, password: str | None, no_annex: bool, overwrite: bool) -> None:
-    """Genera una cartella Excel per settore (obiettivi del settore più quelli trasversali TUTTI),
-    quella del Segretario e l'allegato completo con tutte le schede.
+    """Genera le cartelle Excel delle schede.
+
+    Una cartella per settore (obiettivi del settore più quelli trasversali TUTTI), quella del
+    Segretario comunale e l'allegato completo con tutte le schede.
 
     \b
     Esempio:
@@ -118,7 +192,7 @@ def generate(piano: str, out_dir: str, round_: str, password: str | None, no_ann
         except OSError as error:
             raise click.exceptions.Exit(_fail(f"Impossibile scrivere in {out_dir}: {error.strerror or error}.")) from None
     for item in written:
-        click.echo(f"{item.status:>10}  {item.path}  ({item.sheets} schede)")
+        click.echo(f"{item.status:>10}  {item.path}  ({plural(item.sheets, 'scheda', 'schede')})")
     click.echo(f"{len(written)} cartelle in {Path(out_dir)}.")
 
 
@@ -126,7 +200,9 @@ def generate(piano: str, out_dir: str, round_: str, password: str | None, no_ann
 @click.option("-o", "--output", "out_file", default="-", type=click.Path(dir_okay=False, allow_dash=True),
               help="File in cui scrivere lo schema (predefinito: a video).")
 def schema(out_file: str) -> None:
-    """Stampa lo schema JSON dei file del piano, da usare nell'editor (completamento e controlli).
+    """Stampa lo schema JSON dei file del piano.
+
+    Da usare nell'editor per avere completamento e controlli mentre si scrive il piano.
 
     \b
     Esempio:
@@ -143,13 +219,27 @@ def schema(out_file: str) -> None:
 def main() -> None:
     """Entry point of the `schede` script: a bug shows a short Italian message, not a traceback."""
     try:
-        cli.main(prog_name="schede")
+        code = cli.main(prog_name="schede", standalone_mode=False)
+    except click.UsageError as error:
+        if error.ctx is not None:
+            click.echo(error.ctx.get_usage(), err=True)
+        click.secho(f"Errore: {_italian_usage_error(error.format_message())}", fg="red", err=True)
+        command = error.ctx.command_path if error.ctx is not None else "schede"
+        click.echo(f"Per l'aiuto: {command} --help", err=True)
+        sys.exit(BAD_INPUT)
+    except click.ClickException as error:
+        click.secho(f"Errore: {_italian_usage_error(error.format_message())}", fg="red", err=True)
+        sys.exit(error.exit_code)
+    except click.Abort:
+        click.echo("Interrotto.", err=True)
+        sys.exit(1)
     except Exception as error:  # noqa: BLE001 - last resort, see docstring
         if os.environ.get("SCHEDE_DEBUG"):
             raise
         click.secho(f"Errore imprevisto ({type(error).__name__}: {error}). È un difetto del programma: "
                     "rilanciare con SCHEDE_DEBUG=1 per i dettagli e segnalarlo.", fg="red", err=True)
         sys.exit(3)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

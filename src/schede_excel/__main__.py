@@ -1,0 +1,5 @@
+"""`python -m schede_excel` runs the `schede` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,99 @@
+"""The `schede` command: same results as the library, Italian messages, exit codes, no tracebacks."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from schede_excel.cli import cli
+from schede_excel.planfile import load_plan
+from tests.plans import as_yaml, small_plan_data
+
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.fixture
+def plan_file(tmp_path):
+    path = tmp_path / "piano.yaml"
+    path.write_text(as_yaml(small_plan_data()), encoding="utf-8")
+    return path
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_validate_ok(plan_file):
+    result = run("validate", plan_file)
+    assert result.exit_code == 0
+    assert "Piano valido" in result.output and "5 obiettivi" in result.output
+
+
+def test_validate_json_matches_the_library(plan_file):
+    result = run("validate", "--json", plan_file)
+    rows = json.loads(result.stdout)
+    assert rows == [f.as_row() for f in load_plan(plan_file).findings]
+
+
+def test_validate_errors_exit_2(tmp_path):
+    data = small_plan_data()
+    data["obiettivi"][1]["peso"] = 10
+    path = tmp_path / "piano.yaml"
+    path.write_text(as_yaml(data), encoding="utf-8")
+    result = run("validate", path)
+    assert result.exit_code == 2
+    assert "PLAN_004" in result.output and "non è valido" in result.output
+
+
+def test_generate_writes_and_reports(plan_file, tmp_path):
+    out = tmp_path / "out"
+    result = run("generate", plan_file, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert len(list(out.glob("*.xlsx"))) == 4  # FIN, PM, SEG, annex
+    assert "creato" in result.output
+
+
+def test_generate_bad_plan_writes_nothing(tmp_path):
+    path = tmp_path / "piano.yaml"
+    path.write_text("ente: Prova\nanno: duemila\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = run("generate", path, "-o", out)
+    assert result.exit_code == 2
+    assert not out.exists()
+
+
+def test_generate_refuses_to_replace_a_filled_file(plan_file, tmp_path):
+    out = tmp_path / "out"
+    run("generate", plan_file, "-o", out)
+    target = sorted(out.glob("*.xlsx"))[0]
+    target.write_bytes(b"compilato")
+    result = run("generate", plan_file, "-o", out)
+    assert result.exit_code == 2
+    assert "GEN_001" in result.output and "Nessun file" in result.output
+    assert target.read_bytes() == b"compilato"
+
+
+def test_schema_command(tmp_path):
+    out = tmp_path / "schema.json"
+    assert run("schema", "-o", out).exit_code == 0
+    assert "obiettivi" in json.loads(out.read_text(encoding="utf-8"))["properties"]
+
+
+@pytest.mark.parametrize("args", [["validate", "nessuno.yaml"], ["generate", "nessuno.yaml"], ["comando-inesistente"],
+                                  ["generate", "--turno", "boh", "x.yaml"]])
+def test_real_process_gives_no_traceback(args, tmp_path):
+    done = subprocess.run([sys.executable, "-m", "schede_excel", *args], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip()
+
+
+def test_every_command_has_help_with_an_example_and_is_in_the_readme():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name, command in cli.commands.items():
+        assert "Esempio" in (command.help or ""), name
+        assert re.search(rf"schede {re.escape(name)}\b", readme), f"README does not document `schede {name}`"
