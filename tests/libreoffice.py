@@ -73,6 +73,7 @@ __all__ = [
     "LibreOfficeTimeout",
     "lo_available",
     "lo_unavailable_reason",
+    "lo_python",
     "DRIVER",
 ]
 
@@ -108,7 +109,8 @@ _ERRORS = {"ProtectedCell": ProtectedCellError, "Timeout": LibreOfficeTimeout}
 # Availability
 
 
-def _python() -> str:
+def lo_python() -> str:
+    """The interpreter that runs the driver (must be able to ``import uno``)."""
     return os.environ.get("SCHEDE_LO_PYTHON", DEFAULT_PYTHON)
 
 
@@ -127,7 +129,7 @@ def _soffice() -> str | None:
 @functools.lru_cache(maxsize=None)
 def lo_unavailable_reason() -> str | None:
     """Why LibreOffice cannot be driven here, or ``None`` when it can."""
-    python = _python()
+    python = lo_python()
     if not os.path.exists(python):
         return f"{python} not found (set SCHEDE_LO_PYTHON to a Python with the uno module)"
     if _soffice() is None:
@@ -206,7 +208,7 @@ def _kill_group(pgid: int | None) -> None:
         pass
 
 
-def _finalize(proc: subprocess.Popen | None, pgid_box: list) -> None:
+def _finalize(proc: subprocess.Popen | None, pgid_box: list, profile_box: list) -> None:
     """Last-resort cleanup (garbage collection / interpreter exit)."""
     if proc is not None and proc.poll() is None:
         try:
@@ -219,6 +221,8 @@ def _finalize(proc: subprocess.Popen | None, pgid_box: list) -> None:
             except subprocess.TimeoutExpired:
                 pass
     _kill_group(pgid_box[0] if pgid_box else None)
+    if profile_box and profile_box[0]:
+        shutil.rmtree(profile_box[0], ignore_errors=True)
 
 
 class LibreOffice:
@@ -231,7 +235,7 @@ class LibreOffice:
     def __init__(self, *, python: str | None = None, soffice: str | None = None,
                  start_timeout: float = 60.0, command_timeout: float = 120.0,
                  transport: str = "pipe", connect: str | None = None):
-        self.python = python or _python()
+        self.python = python or lo_python()
         self.soffice = soffice or _soffice() or "soffice"
         self.start_timeout = start_timeout
         self.command_timeout = command_timeout
@@ -245,6 +249,7 @@ class LibreOffice:
         self._lock = threading.Lock()
         self._next_id = 0
         self._pgid_box: list = [None]
+        self._profile_box: list = [None]
         self._finalizer = None
         self._documents: dict[str, Document] = {}
 
@@ -264,7 +269,7 @@ class LibreOffice:
     def start(self) -> "LibreOffice":
         if self._proc is not None:
             return self
-        reason = lo_unavailable_reason() if self.python == _python() else None  # cached check
+        reason = lo_unavailable_reason() if self.python == lo_python() else None  # cached check
         if reason:
             raise LibreOfficeError(f"LibreOffice is not available: {reason}", "Unavailable")
         cmd = [self.python, str(DRIVER), "--serve", "--soffice", self.soffice,
@@ -275,7 +280,8 @@ class LibreOffice:
         self._stderr = tempfile.TemporaryFile(prefix="lo-driver-stderr-")
         self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       stderr=self._stderr, text=True, encoding="utf-8", bufsize=1)
-        self._finalizer = weakref.finalize(self, _finalize, self._proc, self._pgid_box)
+        self._finalizer = weakref.finalize(self, _finalize, self._proc, self._pgid_box,
+                                          self._profile_box)
         threading.Thread(target=self._pump, args=(self._proc.stdout, self._lines),
                          name="lo-driver-reader", daemon=True).start()
         ready = self._read(self.start_timeout + 15, "start-up")
@@ -286,6 +292,7 @@ class LibreOffice:
         self.ready_info = ready
         self.startup_seconds = ready.get("startup_seconds")
         self._pgid_box[0] = ready.get("soffice_pgid")
+        self._profile_box[0] = ready.get("profile")
         return self
 
     def close(self) -> None:
@@ -316,6 +323,9 @@ class LibreOffice:
         finally:
             _kill_group(self._pgid_box[0])
             self._pgid_box[0] = None
+            profile = self.ready_info.get("profile")
+            if profile and os.path.basename(profile).startswith("schede-lo-"):
+                shutil.rmtree(profile, ignore_errors=True)  # the driver died before removing it
             if self._finalizer is not None:
                 self._finalizer.detach()
             for doc in self._documents.values():
@@ -388,9 +398,14 @@ class LibreOffice:
     def call(self, cmd: str, *, timeout: float | None = None, **args: Any) -> Any:
         """Send one raw driver command and return its ``result`` (or raise)."""
         with self._lock:
-            if self._proc is None or self._proc.poll() is not None:
+            if self._proc is None:
                 raise LibreOfficeError("LibreOffice is not running (use `with LibreOffice() as lo:`)",
                                        "OfficeDead")
+            if self._proc.poll() is not None:
+                tail = self._stderr_tail()
+                self._abort()
+                raise LibreOfficeError(f"the LibreOffice driver exited (status {self._proc.returncode}); "
+                                       f"driver stderr: {tail}", "OfficeDead")
             self._next_id += 1
             request = {"cmd": cmd, "id": self._next_id, **args}
             if timeout is not None:
@@ -447,6 +462,8 @@ def _encode_value(value: Any, kind: str | None) -> dict:
     if value is None:
         return {"value": None, "kind": "clear"}
     if isinstance(value, _dt.datetime):
+        if value.tzinfo is not None:
+            raise ValueError(f"spreadsheet dates have no time zone: {value!r}")
         return {"value": value.isoformat(), "kind": "date"}
     if isinstance(value, _dt.date):
         return {"value": value.isoformat(), "kind": "date"}
@@ -566,7 +583,8 @@ class Document:
             return None
         if not isinstance(value, float):
             raise ValueError(f"{sheet}!{cell} holds {value!r}, not a date serial number")
-        moment = _dt.datetime.combine(self.null_date, _dt.time()) + _dt.timedelta(days=value)
+        moment = (_dt.datetime.combine(self.null_date, _dt.time())
+                  + _dt.timedelta(milliseconds=round(value * 86_400_000)))
         return moment.date() if moment.time() == _dt.time() else moment
 
     def get_formula(self, sheet: str | int, cell: str, *, syntax: str = "excel") -> str | None:

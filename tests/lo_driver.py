@@ -9,6 +9,10 @@ to it through :mod:`tests.libreoffice`; it can also be used by hand.
 It starts its own ``soffice`` (headless, private throw-away user profile,
 listening on a private named pipe or on a free 127.0.0.1 TCP port), or
 attaches to an already running one with ``--connect``, then executes commands.
+The fresh profile is seeded with a few settings: no document lock files
+(``.~lock.*#`` would otherwise make a second instance refuse the same file and
+be left behind by a crash), no backups, no autosave.  Documents are opened
+hidden; opening the same file twice gives two independent documents.
 
 Modes
 -----
@@ -22,7 +26,8 @@ Batch (default)::
 
   stdin holds one JSON command or a JSON list of commands; stdout gets one JSON
   list with one response per executed command.  Execution stops at the first
-  error; the exit status is 1 when a command failed.
+  error; the exit status is 1 when a command failed (2 when soffice could not
+  be started: the list then holds that single error).
 
 Serve (``--serve``)::
 
@@ -276,18 +281,21 @@ class Office:
         """Terminate politely, then kill the process group; remove the profile."""
         with self._lock:
             owned = self.proc is not None
+            asked = False
             if self.desktop is not None and owned and not self.dead_reason:
                 try:
                     self.desktop.terminate()
+                    asked = True
                 except Exception:  # noqa: BLE001 - the bridge dies with the office
-                    pass
+                    asked = True
             self.desktop = None
             self.ctx = None
             if owned:
                 try:
-                    self.proc.wait(timeout=10)
+                    self.proc.wait(timeout=10 if asked else 0.01)
                 except subprocess.TimeoutExpired:
-                    _log("soffice did not terminate in 10s; killing its process group")
+                    if asked:
+                        _log("soffice did not terminate in 10s; killing its process group")
                 _killpg(self.pgid, signal.SIGTERM)
                 _wait_group_gone(self.pgid, 3)
                 _killpg(self.pgid, signal.SIGKILL)
@@ -529,10 +537,8 @@ class Session:
 
     def _from_serial(self, ds: DocState, serial: float, with_time: bool) -> str:
         base = _dt.datetime.combine(ds.null_date, _dt.time())
-        d = base + _dt.timedelta(days=serial)
-        if not with_time:
-            return d.date().isoformat()
-        return d.replace(microsecond=round(d.microsecond / 1000) * 1000 % 1000000).isoformat()
+        d = base + _dt.timedelta(milliseconds=round(serial * 86_400_000))
+        return d.isoformat() if with_time else d.date().isoformat()
 
     def _cell_record(self, ds: DocState, sheet, cell, address: str, detail: bool) -> dict:
         ctype = cell.Type.value  # EMPTY | VALUE | TEXT | FORMULA
@@ -871,6 +877,19 @@ def main(argv=None) -> int:
         signal.signal(sig, _on_signal)
     _become_subreaper()
 
+    commands = None
+    if not args.serve:  # batch: validate the input before paying for a start-up
+        try:
+            commands = json.loads(sys.stdin.read())
+        except ValueError as exc:
+            send([_error(None, f"invalid JSON on stdin: {exc}", "BadRequest")])
+            return 1
+        if isinstance(commands, dict):
+            commands = [commands]
+        if not isinstance(commands, list):
+            send([_error(None, "stdin must hold a JSON command or a list of commands", "BadRequest")])
+            return 1
+
     office = Office(args.soffice, args.start_timeout, args.transport, args.connect, args.keep_profile)
     session = None
     status = 0
@@ -878,7 +897,8 @@ def main(argv=None) -> int:
         try:
             office.start()
         except DriverError as exc:
-            send({"ready": False, "ok": False, "error": str(exc), "error_type": exc.error_type})
+            failure = {"ready": False, "ok": False, "error": str(exc), "error_type": exc.error_type}
+            send(failure if args.serve else [failure])
             return 2
         session = Session(office, args.command_timeout)
         if args.serve:
@@ -901,14 +921,6 @@ def main(argv=None) -> int:
                     break
                 send(response)
         else:
-            raw = sys.stdin.read()
-            try:
-                commands = json.loads(raw)
-            except ValueError as exc:
-                send([_error(None, f"invalid JSON on stdin: {exc}", "BadRequest")])
-                return 1
-            if isinstance(commands, dict):
-                commands = [commands]
             results = []
             for command in commands:
                 response = session.execute(command)

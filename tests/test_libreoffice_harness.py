@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import signal
 import subprocess
-import sys
 import zipfile
 
 import pytest
@@ -22,8 +22,10 @@ from tests.libreoffice import (
     DRIVER,
     LibreOffice,
     LibreOfficeError,
+    LibreOfficeTimeout,
     ProtectedCellError,
     lo_available,
+    lo_python,
 )
 
 xlsxwriter = pytest.importorskip("xlsxwriter")
@@ -164,6 +166,9 @@ def test_date_values(doc):
     doc.set(SHEET, "B5", dt.datetime(2025, 1, 2, 12, 0))
     assert doc.get(SHEET, "B5") == pytest.approx(45659.5)
     assert doc.get_date(SHEET, "B5") == dt.datetime(2025, 1, 2, 12, 0)
+    doc.set(SHEET, "B5", dt.datetime(2025, 1, 2, 10, 15))
+    assert doc.get_date(SHEET, "B5") == dt.datetime(2025, 1, 2, 10, 15)
+    assert doc.cell(SHEET, "B5").string == "02/01/2025"       # a date-only format
 
 
 def test_formulas_errors_and_ranges(doc):
@@ -180,6 +185,17 @@ def test_formulas_errors_and_ranges(doc):
     assert err.is_error and err.error_code == 532
     assert doc.get_range(SUMMARY, "A2:E2") == [[3, 4, 14, 7, "#DIV/0!"]]
     assert doc.get_many(SUMMARY, ["A1", "F9"]) == {"A1": "Totale", "F9": None}
+
+
+def test_bulk_range_read_matches_cell_records(doc):
+    doc.set(SUMMARY, "C1", '=IF(A2>100,"x","")', kind="formula")   # formula giving ""
+    doc.set(SUMMARY, "D1", "=1/0", kind="formula")
+    doc.set(SUMMARY, "E1", "testo")
+    doc.recalculate()
+    bulk = doc.get_range(SUMMARY, "A1:F2")
+    slow = [[c.value for c in row] for row in doc.range_cells(SUMMARY, "A1:F2")]
+    assert bulk == slow == [["Totale", 100.0, "", "#DIV/0!", "testo", None],
+                            [3.0, 4.0, None, None, None, None]]
 
 
 def test_xlsxwriter_cached_values_need_recalculate(libreoffice, workbook):
@@ -314,7 +330,7 @@ def test_driver_batch_mode(workbook, tmp_path):
         {"cmd": "set", "cells": [{"sheet": SHEET, "cell": "C3", "value": 1}]},
         {"cmd": "close"},
     ]
-    proc = subprocess.run([sys.executable if "uno" in sys.modules else "/usr/bin/python3", str(DRIVER)],
+    proc = subprocess.run([lo_python(), str(DRIVER)],
                           input=json.dumps(commands), capture_output=True, text=True, timeout=120)
     results = json.loads(proc.stdout)
     assert proc.returncode == 1                      # the locked write failed...
@@ -325,3 +341,20 @@ def test_driver_batch_mode(workbook, tmp_path):
     assert c5["date"] == "2025-03-02"
     assert results[5]["error_type"] == "ProtectedCell"
     assert pdf.read_bytes()[:4] == b"%PDF"
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not lo_available() and not os.environ.get("CI"), reason="LibreOffice unavailable")
+def test_hung_office_times_out_and_is_killed(workbook):
+    """A frozen soffice (SIGSTOP) turns into a Timeout error, not a hang."""
+    lo = LibreOffice()
+    with lo:
+        doc = lo.open(workbook)
+        pgid = lo.ready_info["soffice_pgid"]
+        os.killpg(pgid, signal.SIGSTOP)
+        with pytest.raises(LibreOfficeTimeout):
+            lo.call("get", doc=doc.id, sheet=SHEET, cells=["C3"], timeout=2)
+        with pytest.raises(LibreOfficeError) as err:
+            doc.get(SHEET, "C3")
+        assert err.value.error_type == "OfficeDead"
+    assert not _group_pids(pgid)
