@@ -53,7 +53,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
         "hanno indici di risultato; trovati {count} indicatori.",
     ),
     "PLAN_014": (Severity.ERROR, "Le date delle verifiche non sono in ordine: intermedia {interim}, finale {final}; la finale deve seguire l'intermedia."),
-    "PLAN_015": (Severity.WARNING, "Obiettivo {objective}: nessun mese pianificato nel cronoprogramma."),
+    "PLAN_015": (Severity.INFO, "Obiettivo {objective}: nessun mese pianificato nel cronoprogramma."),
     "PLAN_016": (Severity.ERROR, "Obiettivo {objective}: {count} collegamenti DUP; al massimo 8."),
     "PLAN_017": (Severity.INFO, "Settore {sector}: indirizzo e-mail {email} di esempio (dominio example), da sostituire prima dell'invio."),
     # Generation

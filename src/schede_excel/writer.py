@@ -14,11 +14,13 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import textwrap
+import os
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell_fast
+from xlsxwriter.worksheet import Worksheet
 
 from . import __version__
 from .formulas import achievement_formula, average_formula, deviation_formula
@@ -61,11 +63,23 @@ def estimate_lines(text: str, width_chars: float, *, bold: bool = False) -> int:
     """How many lines `text` wraps to in a column `width_chars` wide (XlsxWriter cannot autofit rows)."""
     if not text:
         return 1
-    letters = [c for c in text if c.isalpha()]
-    upper_share = sum(c.isupper() for c in letters) / len(letters) if letters else 0
-    per_char = 1.0 + 0.25 * upper_share + (0.08 if bold else 0)
+    if len(text) * 1.35 < width_chars and "\n" not in text:
+        return 1
+    upper = sum(1 for c in text if c.isupper())
+    letters = sum(1 for c in text if c.isalpha()) or 1
+    per_char = 1.0 + 0.25 * upper / letters + (0.08 if bold else 0)
     capacity = max(8, int(width_chars / per_char) - 1)
-    return sum(max(1, len(textwrap.wrap(paragraph, capacity)) or 1) for paragraph in text.split("\n"))
+    lines = 0
+    for paragraph in text.split("\n"):
+        lines += 1
+        used = -1
+        for word in paragraph.split():
+            if used + 1 + len(word) > capacity and used > 0:
+                lines += 1 + (len(word) - 1) // capacity
+                used = len(word) % capacity
+            else:
+                used += 1 + len(word)
+    return lines
 
 
 def _row_height(text: str, width: float, *, bold=False, minimum=1) -> float:
@@ -177,20 +191,83 @@ def _validation(entry: Entry, year: int, due: int) -> dict:
     return options
 
 
+@dataclass(frozen=True)
+class _Formula:
+    text: str
+    cached: object
+
+
+class _Grid:
+    """A sheet's cells, collected in any order and written row by row.
+
+    The workbook uses XlsxWriter's constant_memory mode, which keeps memory flat in the number
+    of sheets but accepts cells only in row order; merges are registered without XlsxWriter's
+    per-cell overlap bookkeeping, since the layout guarantees they do not overlap.
+    """
+
+    def __init__(self):
+        self.cells: dict[tuple[int, int], tuple] = {}
+        self.heights: dict[int, float] = {}
+        self.merges: list[Span] = []
+
+    def put(self, row: int, col: int, value, fmt) -> None:
+        self.cells[(row, col)] = (value, fmt)
+
+    def merge(self, where: Span, value, fmt) -> None:
+        cells = self.cells
+        for r in range(where.row, where.last_row + 1):
+            for c in range(where.col, where.last_col + 1):
+                cells[(r, c)] = (None, fmt)
+        cells[(where.row, where.col)] = (value, fmt)
+        if not where.single:
+            self.merges.append(where)
+
+    def height(self, row: int, points: float) -> None:
+        self.heights[row] = points
+
+    def flush(self, ws) -> None:
+        for row, points in sorted(self.heights.items()):
+            ws.set_row(row, points)
+        for (row, col), (value, fmt) in sorted(self.cells.items()):
+            if value is None:
+                ws.write_blank(row, col, None, fmt)
+            elif isinstance(value, str):
+                ws.write_string(row, col, value, fmt)
+            elif isinstance(value, _Formula):
+                ws.write_formula(row, col, value.text, fmt, value.cached)
+            else:
+                ws.write_number(row, col, value, fmt)
+        ws.merge.extend([m.row, m.col, m.last_row, m.last_col] for m in self.merges)
+
+
+class _FormSheet(Worksheet):
+    """A worksheet that writes formatted blank cells faster.
+
+    A form is mostly bordered blank cells (about 650 of a sheet's 700); XlsxWriter's generic
+    cell writer builds and escapes an attribute list for each. This writes the same XML
+    directly; every other cell goes through XlsxWriter unchanged.
+    """
+
+    def _prepare_formula(self, formula, expand_future_functions=False):
+        # Our formulas use only functions of Excel 2007 (formulas.py): nothing to expand.
+        return formula[1:] if formula.startswith("=") else formula
+
+    def _write_cell(self, row, col, cell):
+        if type(cell).__name__ == "Blank" and cell.format is not None:
+            self.fh.write(f'<c r="{xl_rowcol_to_cell_fast(row, col)}" s="{cell.format._get_xf_index()}"/>')
+        else:
+            super()._write_cell(row, col, cell)
+
+
 class _SheetWriter:
     """Writes one objective's worksheet."""
 
     def __init__(self, wb, styles: _Styles, plan: Plan, review: Review, password: str | None):
         self.wb, self.s, self.plan, self.review, self.password = wb, styles, plan, review, password
 
-    def merge(self, ws, where: Span, value, fmt):
-        if where.single:
-            ws.write(where.row, where.col, value, fmt)
-        else:
-            ws.merge_range(where.row, where.col, where.last_row, where.last_col, value, fmt)
-
     def write(self, ws, name: str, objective: Objective, sector: Sector | None) -> None:
         plan, s, review = self.plan, self.s, self.review
+        g = _Grid()
         direct = (sector.direct_assessment if sector else
                   (objective.sector != CROSS_CUTTING and plan.sector(objective.sector).direct_assessment))
         lay = sheet_layout(objective, staff_rows=plan.staff_rows, direct_assessment=direct)
@@ -199,108 +276,108 @@ class _SheetWriter:
             ws.set_column(col, col, width)
         ws.set_column(COL_ACHIEVEMENT, COL_META, 12, s.hidden, {"hidden": True})
 
-        self.merge(ws, lay.title, Label.TITLE.format(entity=plan.entity, year=plan.year, number=objective.number), s.title)
-        self.merge(ws, lay.weight_label, Label.WEIGHT, s.weight_label)
-        self.merge(ws, lay.weight, objective.weight, s.weight)
-        ws.set_row(0, 24)
+        g.merge(lay.title, Label.TITLE.format(entity=plan.entity, year=plan.year, number=objective.number), s.title)
+        g.merge(lay.weight_label, Label.WEIGHT, s.weight_label)
+        g.merge(lay.weight, objective.weight, s.weight)
+        g.height(0, 24)
 
-        self.merge(ws, lay.sector_label, Label.SECTOR, s.header)
-        self.merge(ws, lay.head_label, Label.HEAD, s.header)
+        g.merge(lay.sector_label, Label.SECTOR, s.header)
+        g.merge(lay.head_label, Label.HEAD, s.header)
         if objective.cross_cutting:
             sector_text = f"{CROSS_CUTTING} - {sector.name}" if sector else CROSS_CUTTING
             head_text = sector.head if sector else ""
         else:
             owner = plan.sector(objective.sector)
             sector_text, head_text = owner.name, owner.head
-        self.merge(ws, lay.sector, sector_text, s.center)
-        self.merge(ws, lay.head, head_text, s.center)
-        ws.set_row(2, _row_height(sector_text, HALF_WIDTHS[0] - 16))
+        g.merge(lay.sector, sector_text, s.center)
+        g.merge(lay.head, head_text, s.center)
+        g.height(2, _row_height(sector_text, HALF_WIDTHS[0] - 16))
 
-        self.merge(ws, lay.objective_label, Label.OBJECTIVE, s.label)
-        self.merge(ws, lay.objective, objective.title, s.text_bold)
-        ws.set_row(3, _row_height(objective.title, TEXT_WIDTH, bold=True))
-        self.merge(ws, lay.description_label, Label.DESCRIPTION, s.label)
-        self.merge(ws, lay.description, objective.description, s.text_top)
-        ws.set_row(4, _row_height(objective.description, TEXT_WIDTH, minimum=2))
+        g.merge(lay.objective_label, Label.OBJECTIVE, s.label)
+        g.merge(lay.objective, objective.title, s.text_bold)
+        g.height(3, _row_height(objective.title, TEXT_WIDTH, bold=True))
+        g.merge(lay.description_label, Label.DESCRIPTION, s.label)
+        g.merge(lay.description, objective.description, s.text_top)
+        g.height(4, _row_height(objective.description, TEXT_WIDTH, minimum=2))
 
-        self.merge(ws, lay.dup_header, Label.DUP, s.header_left)
+        g.merge(lay.dup_header, Label.DUP, s.header_left)
         for i, (number_cell, text_span) in enumerate(lay.dup_slots):
-            ws.write(*number_cell, i + 1, s.number)
+            g.put(*number_cell, i + 1, s.number)
             text = objective.dup_links[i] if i < len(objective.dup_links) else ""
-            self.merge(ws, text_span, text, s.text)
+            g.merge(text_span, text, s.text)
 
-        self.merge(ws, lay.phases_label, Label.PHASES, s.header_left)
-        self.merge(ws, lay.timeline_label, Label.TIMELINE, s.header)
-        self.merge(ws, lay.timeline_sub, Label.TIMELINE_SUB, s.header)
+        g.merge(lay.phases_label, Label.PHASES, s.header_left)
+        g.merge(lay.timeline_label, Label.TIMELINE, s.header)
+        g.merge(lay.timeline_sub, Label.TIMELINE_SUB, s.header)
         for col, letter in zip(MONTH_COLS, MONTH_LETTERS):
-            ws.write(lay.months_row, col, letter, s.month_letter)
+            g.put(lay.months_row, col, letter, s.month_letter)
         for slot in lay.phases:
-            ws.write(slot.row, COL_NUMBER, slot.index, s.number)
+            g.put(slot.row, COL_NUMBER, slot.index, s.number)
             text = slot.phase.description if slot.phase else ""
-            self.merge(ws, slot.description, text, s.text)
+            g.merge(slot.description, text, s.text)
             months = set(slot.phase.months) if slot.phase else set()
             for month, col in enumerate(MONTH_COLS, start=1):
                 if month in months:
-                    ws.write(slot.row, col, "X", s.month_on)
+                    g.put(slot.row, col, "X", s.month_on)
                 else:
-                    ws.write_blank(slot.row, col, None, s.month_off)
+                    g.put(slot.row, col, None, s.month_off)
             if text:
-                ws.set_row(slot.row, _row_height(text, COLUMN_WIDTHS[1] + 34))
+                g.height(slot.row, _row_height(text, COLUMN_WIDTHS[1] + 34))
 
         if not direct:
-            self._indicators_reviews_staff(ws, lay, objective)
+            self._indicators_reviews_staff(ws, g, lay, objective)
 
         meta = sheet_metadata(plan, objective, sector, review.round)
-        ws.write_string(*lay.meta, json.dumps(meta, ensure_ascii=False), s.hidden)
+        g.put(*lay.meta, json.dumps(meta, ensure_ascii=False), s.hidden)
+        g.flush(ws)
         self._names(ws, name, lay)
         self._page_setup(ws, lay)
         ws.protect(self.password or "", {"format_rows": True, "insert_rows": True,
                                          "select_locked_cells": True, "select_unlocked_cells": True})
 
-    def _indicators_reviews_staff(self, ws, lay: SheetLayout, objective: Objective) -> None:
+    def _indicators_reviews_staff(self, ws, g: _Grid, lay: SheetLayout, objective: Objective) -> None:
         plan, s, review = self.plan, self.s, self.review
-        self.merge(ws, lay.indicators_header, Label.INDICATORS, s.header_left)
+        g.merge(lay.indicators_header, Label.INDICATORS, s.header_left)
         for kind, row in lay.block_headers.items():
-            self.merge(ws, Span(row, COL_NUMBER, row, 1), kind.label, s.header_left)
-            ws.write(row, 2, Label.TARGET, s.header)
-            ws.write(row, 3, Label.ACHIEVED, s.header)
-            ws.write(row, 4, Label.DEVIATION, s.header)
+            g.merge(Span(row, COL_NUMBER, row, 1), kind.label, s.header_left)
+            g.put(row, 2, Label.TARGET, s.header)
+            g.put(row, 3, Label.ACHIEVED, s.header)
+            g.put(row, 4, Label.DEVIATION, s.header)
 
         pairs: dict[IndicatorKind, list[tuple[Target, None]]] = {k: [] for k in IndicatorKind}
         for slot in lay.indicators:
             target = slot.indicator.parsed_target(plan.year, cost=slot.kind is IndicatorKind.COST)
             pairs[slot.kind].append((target, None))
             entry = target.entry
-            self.merge(ws, slot.description, slot.indicator.description, s.text)
-            ws.write_string(*slot.target, target.text, s.center)
-            ws.set_row(slot.row, _row_height(slot.indicator.description, COLUMN_WIDTHS[0] + COLUMN_WIDTHS[1]))
+            g.merge(slot.description, slot.indicator.description, s.text)
+            g.put(*slot.target, target.text, s.center)
+            g.height(slot.row, _row_height(slot.indicator.description, COLUMN_WIDTHS[0] + COLUMN_WIDTHS[1]))
             achieved_ref = a1(*slot.achieved)
-            ws.write_blank(*slot.achieved, None, s.input_entry[entry])
+            g.put(*slot.achieved, None, s.input_entry[entry])
             due = target.due_periods(review.date) if target.kind.value == "periodico" else 0
             ws.data_validation(*slot.achieved, *slot.achieved, _validation(entry, plan.year, due))
             dev = deviation_formula(target, achieved_ref, review.date)
             if dev:
                 cached = deviation(target, None, review.date)
-                ws.write_formula(*slot.deviation, dev, s.deviation[entry], "" if cached is None else cached)
+                g.put(*slot.deviation, _Formula(dev, "" if cached is None else cached), s.deviation[entry])
             else:
-                ws.write_blank(*slot.deviation, None, s.deviation[entry])
+                g.put(*slot.deviation, None, s.deviation[entry])
             cached = sheet_achievement(target, None, review.date, plan.scoring, final=review.final)
-            ws.write_formula(*slot.achievement,
-                             achievement_formula(target, achieved_ref, review.date, plan.scoring, final=review.final),
-                             s.achievement, "" if cached is None else cached)
+            formula = achievement_formula(target, achieved_ref, review.date, plan.scoring, final=review.final)
+            g.put(*slot.achievement, _Formula(formula, "" if cached is None else cached), s.achievement)
 
         for block in lay.reviews.values():
-            self._review_block(ws, lay, block, pairs)
+            self._review_block(g, lay, block, pairs)
 
-        self.merge(ws, lay.staff_header, Label.STAFF, s.header_left)
+        g.merge(lay.staff_header, Label.STAFF, s.header_left)
         row = lay.staff_columns_row
-        self.merge(ws, span(row, *STAFF_NAME_COLS), Label.STAFF_NAME, s.header)
-        ws.write(row, STAFF_CATEGORY_COL, Label.STAFF_CATEGORY, s.header)
-        ws.write(row, STAFF_PARTICIPATION_COL, Label.STAFF_PARTICIPATION, s.header)
+        g.merge(span(row, *STAFF_NAME_COLS), Label.STAFF_NAME, s.header)
+        g.put(row, STAFF_CATEGORY_COL, Label.STAFF_CATEGORY, s.header)
+        g.put(row, STAFF_PARTICIPATION_COL, Label.STAFF_PARTICIPATION, s.header)
         for r in lay.staff_rows:
-            self.merge(ws, span(r, *STAFF_NAME_COLS), None, s.input_text)
-            ws.write_blank(r, STAFF_CATEGORY_COL, None, s.input_category)
-            ws.write_blank(r, STAFF_PARTICIPATION_COL, None, s.input_participation)
+            g.merge(span(r, *STAFF_NAME_COLS), None, s.input_text)
+            g.put(r, STAFF_CATEGORY_COL, None, s.input_category)
+            g.put(r, STAFF_PARTICIPATION_COL, None, s.input_participation)
         first, last = lay.staff_rows[0], lay.staff_rows[-1]
         ws.data_validation(first, STAFF_CATEGORY_COL, last, STAFF_CATEGORY_COL, {
             "validate": "list", "source": list(CATEGORIES), "error_type": "warning",
@@ -311,41 +388,39 @@ class _SheetWriter:
             "input_title": "% Partecipazione", "input_message": "Quota di partecipazione del dipendente a questo obiettivo, es. 50%.",
             "error_title": "Valore non valido", "error_message": "Inserire una percentuale tra 0% e 100%, es. 50%."})
         total = lay.staff_total_row
-        self.merge(ws, span(total, *STAFF_NAME_COLS), Label.STAFF_TOTAL, s.label)
-        ws.write_blank(total, STAFF_CATEGORY_COL, None, s.locked_blank)
+        g.merge(span(total, *STAFF_NAME_COLS), Label.STAFF_TOTAL, s.label)
+        g.put(total, STAFF_CATEGORY_COL, None, s.locked_blank)
         column = f"{a1(first, STAFF_PARTICIPATION_COL)}:{a1(last, STAFF_PARTICIPATION_COL)}"
-        ws.write_formula(total, STAFF_PARTICIPATION_COL, f'=IF(COUNT({column})=0,"",SUM({column}))', s.total, "")
+        g.put(total, STAFF_PARTICIPATION_COL, _Formula(f'=IF(COUNT({column})=0,"",SUM({column}))', ""), s.total)
 
-    def _review_block(self, ws, lay: SheetLayout, block, pairs) -> None:
+    def _review_block(self, g: _Grid, lay: SheetLayout, block, pairs) -> None:
         s, review, plan = self.s, self.review, self.plan
         when = plan.interim_review if block.round == "interim" else plan.final_review
         label = Label.INTERIM if block.round == "interim" else Label.FINAL
         open_ = block.round == review.round
-        self.merge(ws, block.header, f"{label} {when:%d/%m/%Y}", s.header_left)
+        g.merge(block.header, f"{label} {when:%d/%m/%Y}", s.header_left)
         groups = ((block.value_label, block.value_score, Label.VALUE_SCORE, VALUE_KINDS),
                   (block.time_label, block.time_score, Label.TIME_SCORE, TIME_KINDS))
         for label_span, value_span, text, kinds in groups:
-            self.merge(ws, label_span, text, s.label)
+            g.merge(label_span, text, s.label)
             slots = lay.indicator_rows(kinds)
             formula = average_formula([a1(*slot.achieved) for slot in slots], [a1(*slot.achievement) for slot in slots])
             if formula and open_:
                 entries = [p for k in kinds for p in pairs[k]]
                 cached = sheet_average(entries, when, plan.scoring, final=block.round == "final")
-                first = a1(value_span.row, value_span.col)
-                self.merge(ws, value_span, None, s.average)
-                ws.write_formula(first, formula, s.average, "" if cached is None else cached)
+                g.merge(value_span, _Formula(formula, "" if cached is None else cached), s.average)
             else:
-                self.merge(ws, value_span, None, s.average if open_ else s.locked_blank)
-        self.merge(ws, block.analysis, Label.ANALYSIS, s.header_left)
-        self.merge(ws, block.actions, Label.ACTIONS, s.header_left)
+                g.merge(value_span, None, s.average if open_ else s.locked_blank)
+        g.merge(block.analysis, Label.ANALYSIS, s.header_left)
+        g.merge(block.actions, Label.ACTIONS, s.header_left)
         labels = {"causes": (block.causes_label, Label.CAUSES), "effects": (block.effects_label, Label.EFFECTS),
                   "actions_taken": (block.actions_taken_label, Label.ACTIONS_TAKEN),
                   "actions_planned": (block.actions_planned_label, Label.ACTIONS_PLANNED)}
         for field_name, text_span in block.texts().items():
             label_span, text = labels[field_name]
-            self.merge(ws, label_span, text, s.label_small)
-            self.merge(ws, text_span, None, s.input_text if open_ else s.locked_blank)
-            ws.set_row(text_span.row, 3 * LINE_HEIGHT + 3)
+            g.merge(label_span, text, s.label_small)
+            g.merge(text_span, None, s.input_text if open_ else s.locked_blank)
+            g.height(text_span.row, 3 * LINE_HEIGHT + 3)
 
     def _names(self, ws, name: str, lay: SheetLayout) -> None:
         quoted = "'" + name.replace("'", "''") + "'"
@@ -378,8 +453,9 @@ class _SheetWriter:
         ws.hide_gridlines(2)
 
 
-def _instructions(wb, styles: _Styles, plan: Plan, sector: Sector | None, review: Review) -> None:
+def _instructions(wb, styles: _Styles, plan: Plan, sector: Sector | None, review: Review, password: str | None) -> None:
     ws = wb.add_worksheet("Istruzioni")
+    g = _Grid()
     ws.set_column(0, 0, 110)
     round_label = ROUND_LABELS[review.round]
     who = f"Settore {sector.name}" if sector else "Allegato completo"
@@ -395,17 +471,25 @@ def _instructions(wb, styles: _Styles, plan: Plan, sector: Sector | None, review
          "coinvolto con la % di partecipazione (es. 50%).", styles.instructions),
         ("Non rinominare il file né modificare i testi del piano: il foglio viene riconosciuto automaticamente al "
          "rientro. Salvare in formato .xlsx (o .ods con LibreOffice) e rispedire il file in risposta al messaggio.", styles.instructions),
-        ("La protezione dei fogli non ha password: se fosse proprio necessario toglierla, i valori del piano "
+        ("I fogli sono protetti con password: per modificarli chiederla all'ufficio che li ha inviati." if password else
+         "La protezione dei fogli non ha password: se fosse proprio necessario toglierla, i valori del piano "
          "verranno comunque ricontrollati al rientro.", styles.instructions),
     ]
     for row, (text, fmt) in enumerate(lines):
         if fmt:
-            ws.write_string(row, 0, text, fmt)
+            g.put(row, 0, text, fmt)
         if fmt is styles.instructions:
-            ws.set_row(row, _row_height(text, 110))
-    ws.write_string(0, 3, json.dumps({"app": "schede-excel", "istruzioni": True}), styles.hidden)
+            g.height(row, _row_height(text, 110))
+    g.put(0, 3, json.dumps({"app": "schede-excel", "istruzioni": True}), styles.hidden)
+    g.flush(ws)
     ws.set_column(3, 3, None, None, {"hidden": True})
-    ws.protect("")
+    ws.protect(password or "")
+
+
+def _fast_tmpdir() -> str | None:
+    # XlsxWriter keeps one temporary file per sheet; on Linux a RAM-backed folder makes them cheap.
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
 
 
 def build_workbook(plan: Plan, objectives: list[Objective], *, sector: Sector | None, review: Review,
@@ -416,7 +500,7 @@ def build_workbook(plan: Plan, objectives: list[Objective], *, sector: Sector | 
     sheet belongs to its objective's own sector and the cross-cutting ones to TUTTI).
     """
     buffer = io.BytesIO()
-    wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False,
+    wb = xlsxwriter.Workbook(buffer, {"constant_memory": True, "tmpdir": _fast_tmpdir(), "strings_to_numbers": False,
                                       "strings_to_formulas": False, "strings_to_urls": False})
     styles = _Styles(wb)
     wb.set_properties({
@@ -430,10 +514,10 @@ def build_workbook(plan: Plan, objectives: list[Objective], *, sector: Sector | 
                        "schede_layout": LAYOUT_VERSION, "schede_versione": __version__}.items():
         wb.set_custom_property(key, value)
     if instructions:
-        _instructions(wb, styles, plan, sector, review)
+        _instructions(wb, styles, plan, sector, review, password)
     sheet_writer = _SheetWriter(wb, styles, plan, review, password)
     for name, objective in zip(sheet_names(objectives), objectives):
-        ws = wb.add_worksheet(name)
+        ws = wb.add_worksheet(name, worksheet_class=_FormSheet)
         sheet_writer.write(ws, name, objective, sector)
     wb.close()
     return buffer.getvalue()
