@@ -20,7 +20,7 @@ from datetime import date, datetime
 
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell_fast
-from xlsxwriter.worksheet import Worksheet
+from xlsxwriter.worksheet import CellBlankTuple, Worksheet
 
 from . import __version__
 from .formulas import achievement_formula, average_formula, deviation_formula
@@ -228,32 +228,50 @@ class _Grid:
     def flush(self, ws) -> None:
         for row, points in sorted(self.heights.items()):
             ws.set_row(row, points)
+        blanks: list[tuple[int, int, object]] = []
         for (row, col), (value, fmt) in sorted(self.cells.items()):
             if value is None:
-                ws.write_blank(row, col, None, fmt)
-            elif isinstance(value, str):
+                blanks.append((row, col, fmt))
+                continue
+            if blanks:
+                ws.put_blanks(blanks)
+                blanks = []
+            if isinstance(value, str):
                 ws.write_string(row, col, value, fmt)
             elif isinstance(value, _Formula):
                 ws.write_formula(row, col, value.text, fmt, value.cached)
             else:
                 ws.write_number(row, col, value, fmt)
+        if blanks:
+            ws.put_blanks(blanks)
         ws.merge.extend([m.row, m.col, m.last_row, m.last_col] for m in self.merges)
 
 
 class _FormSheet(Worksheet):
-    """A worksheet that writes formatted blank cells faster.
+    """A worksheet that stores and writes formatted blank cells faster.
 
-    A form is mostly bordered blank cells (about 650 of a sheet's 700); XlsxWriter's generic
-    cell writer builds and escapes an attribute list for each. This writes the same XML
-    directly; every other cell goes through XlsxWriter unchanged.
+    A form is mostly bordered blank cells (about 550 of a sheet's 670); XlsxWriter's generic
+    path checks, stores, builds and escapes each one separately. This does the same work in
+    bulk and writes the same XML directly; every other cell goes through XlsxWriter unchanged.
+    It relies on XlsxWriter 3's constant_memory internals (`table`, `previous_row`), which the
+    dependency range pins and the tests exercise through openpyxl and LibreOffice.
     """
+
+    def put_blanks(self, cells) -> None:
+        """Store formatted blank cells, given in row order, as `write_blank` would in constant_memory mode."""
+        self._check_dimensions(cells[0][0], min(c for _, c, _ in cells))
+        self._check_dimensions(cells[-1][0], max(c for _, c, _ in cells))
+        for row, col, fmt in cells:
+            if row > self.previous_row:
+                self._write_single_row(row)
+            self.table[row][col] = CellBlankTuple(fmt)
 
     def _prepare_formula(self, formula, expand_future_functions=False):
         # Our formulas use only functions of Excel 2007 (formulas.py): nothing to expand.
         return formula[1:] if formula.startswith("=") else formula
 
     def _write_cell(self, row, col, cell):
-        if type(cell).__name__ == "Blank" and cell.format is not None:
+        if cell.__class__ is CellBlankTuple and cell.format is not None:
             self.fh.write(f'<c r="{xl_rowcol_to_cell_fast(row, col)}" s="{cell.format._get_xf_index()}"/>')
         else:
             super()._write_cell(row, col, cell)
