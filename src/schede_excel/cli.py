@@ -10,6 +10,7 @@ import json
 import os
 import re
 import sys
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -18,6 +19,8 @@ from . import __version__
 from .files import atomic_write
 from .findings import Finding, SchedeError, Severity
 from .generate import generate as generate_workbooks
+from .importer import collect_paths, import_returns
+from .layout import ROUND_LABELS
 from .generate import planned_workbooks
 from .planfile import PlanResult, load_plan, plan_schema
 
@@ -214,6 +217,64 @@ def schema(out_file: str) -> None:
     else:
         atomic_write(out_file, text.encode("utf-8"))
         click.echo(f"Schema scritto in {out_file}.")
+
+
+@cli.command("import", context_settings=CONTEXT)
+@click.argument("piano", type=click.Path(dir_okay=False))
+@click.argument("ritorni", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--output", "out_file", type=click.Path(dir_okay=False),
+              help="File JSON in cui scrivere i dati letti (predefinito: nessuno, solo il resoconto).")
+@click.option("--tabelle", "tables_dir", type=click.Path(file_okay=False),
+              help="Cartella in cui scrivere le tabelle CSV (obiettivi, indicatori, verifiche, personale, segnalazioni).")
+@click.option("--turno", "--round", "round_", type=click.Choice(["interim", "final", "intermedia", "finale"]),
+              help="Accetta solo le schede di questa verifica (predefinito: quella indicata nei file).")
+@click.option("-v", "--dettagli", "verbose", is_flag=True, help="Mostra anche le segnalazioni informative (valori normalizzati).")
+def import_(piano, ritorni, out_file, tables_dir, round_, verbose) -> None:
+    """Legge le cartelle restituite dai settori e le controlla con il piano.
+
+    RITORNI sono file (.xlsx, .xlsm, .ods) o cartelle che li contengono. Per ogni file stampa
+    settore, verifica, schede trovate e i problemi con foglio e cella. I file restituiti non
+    vengono mai modificati. Esce con 1 solo se un file non si è potuto leggere affatto.
+
+    \b
+    Esempio:
+      schede import schede/caluso-2023.yaml ritorni/ -o risultati.json
+    """
+    round_ = {"intermedia": "interim", "finale": "final"}.get(round_, round_)
+    plan = _load(piano, quiet=True).plan
+    paths, missing = collect_paths(ritorni)
+    with click.progressbar(length=len(paths), label="Lettura", file=sys.stderr) as bar:
+        result = import_returns(plan, ritorni, round_=round_, progress=lambda _: bar.update(1))
+    for item in result.files:
+        found = result.findings_for(item.path)
+        counts = Counter(f.severity for f in found)
+        if not item.readable:
+            state = "NON LEGGIBILE"
+        elif not item.used:
+            state = "ignorato"
+        else:
+            sector = item.sector or "più settori"
+            state = f"settore {sector}, verifica {ROUND_LABELS.get(item.round, '?')}, {plural(len(item.objectives), 'scheda', 'schede')}"
+        problems = ", ".join(plural(counts[s], one, many) for s, one, many in
+                             ((Severity.ERROR, "errore", "errori"), (Severity.WARNING, "avviso", "avvisi")) if counts[s])
+        click.echo(f"{item.path}: {state}" + (f" ({problems})" if problems else ""))
+        _print_findings(found, quiet=not verbose)
+    _print_findings([f for f in result.findings if f.file not in {i.path for i in result.files}], quiet=not verbose)
+    try:
+        if out_file:
+            atomic_write(out_file, result.to_json().encode("utf-8"))
+            click.echo(f"Dati scritti in {out_file}.")
+        if tables_dir:
+            for name, frame in result.frames().items():
+                atomic_write(Path(tables_dir) / f"{name}.csv", frame.to_csv(index=False).encode("utf-8-sig"))
+            click.echo(f"Tabelle CSV scritte in {tables_dir}.")
+    except OSError as error:
+        raise click.exceptions.Exit(_fail(f"Impossibile scrivere i risultati: {error.strerror or error}.")) from None
+    used = sum(1 for f in result.files if f.used)
+    click.echo(f"{plural(len(result.files), 'file letto', 'file letti')}, {used} usati, "
+               f"{plural(len(result.objectives), 'scheda', 'schede')} importate.")
+    if result.unreadable or (missing and not paths):
+        raise click.exceptions.Exit(1)
 
 
 def main() -> None:

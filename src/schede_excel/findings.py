@@ -56,12 +56,121 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "PLAN_015": (Severity.INFO, "Obiettivo {objective}: nessun mese pianificato nel cronoprogramma."),
     "PLAN_016": (Severity.ERROR, "Obiettivo {objective}: {count} collegamenti DUP; al massimo 8."),
     "PLAN_017": (Severity.INFO, "Settore {sector}: indirizzo e-mail {email} di esempio (dominio example), da sostituire prima dell'invio."),
+    # Reading returned files (spreadsheet.py): the file cannot be read at all
+    "READ_001": (Severity.ERROR, "File non leggibile: {reason}."),
+    "READ_002": (Severity.ERROR, "File danneggiato: {reason}. Riaprirlo con Excel o LibreOffice, salvarlo di nuovo e rispedirlo."),
+    "READ_003": (Severity.ERROR, "File rifiutato per dimensioni: {reason}."),
+    "READ_004": (Severity.ERROR, "File rifiutato: {reason}."),
+    "READ_005": (Severity.ERROR, "File non leggibile: {reason}."),
+    "READ_006": (Severity.ERROR, "Non è una cartella di lavoro: il file {reason}."),
+    # Returned files (importer.py, sheetreader.py, values.py)
+    "RET_001": (Severity.INFO, "Il file contiene macro: non vengono eseguite."),
+    "RET_002": (Severity.INFO, "Il file contiene {count} collegamenti esterni: non vengono seguiti, si leggono solo i valori salvati."),
+    "RET_003": (Severity.WARNING, "Foglio ignorato: {reason}."),
+    "RET_004": (Severity.ERROR, "Schede di un altro piano ({count}): trovato il piano {found}, atteso {expected}; ignorate."),
+    "RET_005": (Severity.ERROR, "Foglio della verifica {found}, attesa la verifica {expected}; ignorato."),
+    "RET_006": (Severity.WARNING, "Settore {sector}, verifica {review}: c'è una restituzione più recente ({newer}); questa è ignorata."),
+    "RET_007": (Severity.INFO, "Stesso identico file di {other}: ignorato."),
+    "RET_008": (Severity.WARNING, "Settore {sector}: manca la scheda dell'obiettivo {objective} «{title}»."),
+    "RET_009": (Severity.WARNING, "La scheda {objective} è stata generata da una versione diversa del piano: si usano i valori del piano attuale."),
+    "RET_010": (Severity.INFO, "{indicator}: trovato «{found}», letto come {detail}."),
+    "RET_011": (Severity.ERROR, "{indicator}: trovato «{found}», atteso {detail}; valore non usato."),
+    "RET_012": (Severity.WARNING, "{indicator}: la cella contiene una formula ({found}); si usa il valore calcolato {detail}."),
+    "RET_013": (Severity.WARNING, "{indicator}: RAGGIUNTO non compilato (atteso {target}) alla verifica {review}."),
+    "RET_014": (Severity.WARNING, "Il foglio ha più di {rows} righe usate: le righe oltre sono ignorate."),
+    "RET_016": (Severity.WARNING, "La scheda {objective} compare più volte nel file: si usa il primo foglio."),
+    "RET_018": (Severity.INFO, "Foglio riconosciuto dalle etichette (i dati nascosti di riconoscimento mancano)."),
+    "RET_020": (Severity.WARNING, "{field} modificato nel file: trovato «{found}», nel piano «{expected}»; si usa il valore del piano."),
+    "RET_021": (Severity.WARNING, "{block}: trovate {found} righe di indicatori, attese {expected}; righe abbinate nell'ordine."),
+    "RET_030": (Severity.ERROR, "% partecipazione di {name}: trovato {found}, atteso un valore tra 0% e 100%; valore non usato."),
+    "RET_031": (Severity.WARNING, "Riga del personale senza cognome e nome."),
+    "RET_040": (Severity.WARNING, "Nella cartella non ci sono file .xlsx, .xlsm od .ods."),
     # Generation
     "GEN_001": (
         Severity.ERROR,
         "Il file esiste già con un contenuto diverso (forse è già stato compilato): non viene "
         "sostituito. Spostarlo, oppure rigenerare con --sovrascrivi.",
     ),
+    # Sending the workbooks by e-mail (mail.py)
+    "MAIL_001": (Severity.ERROR, "Settore {sector}: manca la cartella {file} in {folder}; generarla con «schede generate» prima dell'invio."),
+    "MAIL_002": (Severity.ERROR, "Settore {sector}: manca l'indirizzo e-mail del responsabile; indicarlo nel piano (settori, campo email)."),
+    "MAIL_003": (Severity.ERROR, "Settore {sector}: indirizzo e-mail «{email}» non valido; atteso nome@dominio.it."),
+    "MAIL_004": (
+        Severity.ERROR,
+        "Settore {sector}: l'indirizzo {email} è di esempio (dominio example) e non riceve posta; "
+        "sostituirlo nel piano prima dell'invio (le bozze con --dry-run si preparano lo stesso).",
+    ),
+    "MAIL_005": (Severity.ERROR, "{field}: indirizzo «{email}» non valido; atteso nome@dominio.it oppure Nome <nome@dominio.it>."),
+    "MAIL_006": (Severity.ERROR, "Manca {what} per l'invio: indicare «{key}» nel file di configurazione oppure la variabile {env}."),
+    "MAIL_007": (
+        Severity.ERROR,
+        "Manca la scadenza per la restituzione delle cartelle: indicarla con --scadenza 15/07/2023 "
+        "(oppure «scadenza» nel file di configurazione).",
+    ),
+    "MAIL_008": (Severity.WARNING, "La scadenza {deadline} è già passata (oggi è {today}): controllare la data."),
+    "MAIL_009": (Severity.ERROR, "Modello del messaggio {template}: {detail}. Segnaposto ammessi: {allowed}."),
+    "MAIL_010": (Severity.ERROR, "Configurazione della posta: {detail}."),
+    "MAIL_011": (
+        Severity.ERROR,
+        "La password non si scrive nel file di configurazione: toglierla e usare la variabile "
+        "SCHEDE_SMTP_PASSWORD oppure la richiesta a video.",
+    ),
+    "MAIL_012": (Severity.ERROR, "--resend {sector}: settore sconosciuto o senza cartella da inviare; settori: {known}."),
+    "MAIL_013": (
+        Severity.WARNING,
+        "Settore {sector}: la cartella {file} è cambiata dopo l'invio del {sent_at} a {to}: non viene "
+        "inviata di nuovo; per inviare la nuova versione usare --resend {sector}.",
+    ),
+    "MAIL_014": (
+        Severity.ERROR,
+        "Registro degli invii: {detail}; senza registro non si sa cosa è già stato inviato. "
+        "Correggere la riga o spostare il file.",
+    ),
+    "MAIL_015": (Severity.WARNING, "Utente e password viaggeranno in chiaro (sicurezza «nessuna»): usare starttls o ssl."),
+    "MAIL_016": (
+        Severity.ERROR,
+        "Password del server di posta non indicata per l'utente {user}: impostare la variabile "
+        "SCHEDE_SMTP_PASSWORD oppure lanciare il comando da un terminale, che la chiede.",
+    ),
+    "MAIL_020": (
+        Severity.ERROR,
+        "Impossibile collegarsi al server di posta {server}: {detail}. Controllare server, porta e "
+        "sicurezza (starttls, ssl) nella configurazione.",
+    ),
+    "MAIL_021": (
+        Severity.ERROR,
+        "Il server di posta {server} non ha risposto entro {timeout} secondi. Riprovare più tardi: "
+        "rilanciando il comando partono solo i messaggi mancanti.",
+    ),
+    "MAIL_022": (
+        Severity.ERROR,
+        "Il server di posta {server} ha rifiutato utente o password (utente {user}: {reply}). "
+        "Controllare l'utente e la password (SCHEDE_SMTP_PASSWORD).",
+    ),
+    "MAIL_023": (
+        Severity.ERROR,
+        "Connessione sicura con il server di posta {server} non riuscita: {detail}. Se il server usa "
+        "un certificato interno, indicare il file della sua autorità in «certificato_ca».",
+    ),
+    "MAIL_024": (Severity.ERROR, "Il server di posta {server} non offre {feature} su questa connessione; {fix}."),
+    "MAIL_025": (
+        Severity.ERROR,
+        "Settore {sector}: il server ha rifiutato {recipients} ({reply}); il messaggio non è partito. "
+        "Controllare l'indirizzo e rilanciare il comando.",
+    ),
+    "MAIL_026": (Severity.WARNING, "Settore {sector}: messaggio inviato, ma il server ha rifiutato {recipients} ({reply})."),
+    "MAIL_027": (
+        Severity.ERROR,
+        "Settore {sector}: il server di posta non ha accettato il messaggio ({reply}); invio interrotto. "
+        "Rilanciare il comando: partono solo i messaggi mancanti.",
+    ),
+    "MAIL_028": (
+        Severity.ERROR,
+        "Settore {sector}: messaggio inviato (Message-ID {message_id}) ma il registro {file} non si può "
+        "scrivere ({detail}); invio interrotto. Aggiungere a mano l'invio al registro o non rilanciare "
+        "senza controllare, per non inviarlo due volte.",
+    ),
+    "MAIL_029": (Severity.ERROR, "Impossibile scrivere le bozze in {folder}: {detail}."),
 }
 
 

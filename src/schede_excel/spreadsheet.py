@@ -1,0 +1,447 @@
+"""Read the cells of a returned workbook (.xlsx, .xlsm, .ods) safely and fast.
+
+Returned files come from outside: this reader never trusts them. It reads the bytes only (the
+file is never opened for writing), bounds the file size, the uncompressed size and the
+compression ratio of every part (zip bombs), refuses XML with a DTD (entity expansion and
+external entities, as defusedxml does), stops reading a sheet past a row limit, never evaluates
+formulas (it reads the values the spreadsheet cached) and never follows external links or runs
+macros (it only reports them).
+
+It parses the XML with lxml directly rather than through openpyxl: the sheets hold a few
+hundred cells each and openpyxl's object model costs several times the parse (see
+bench/import.py). `read_workbook(data, name)` returns a `RawWorkbook`; problems that stop the
+reading raise `UnreadableFile` carrying a finding.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from posixpath import dirname, join, normpath
+
+from lxml import etree
+
+from .findings import Finding, SchedeError, finding
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what a returned file may contain."""
+
+    max_file_bytes: int = 50 * 1024 * 1024
+    max_part_bytes: int = 100 * 1024 * 1024
+    max_total_bytes: int = 300 * 1024 * 1024
+    max_ratio: int = 200
+    max_rows: int = 5000
+    max_cols: int = 64
+
+
+class UnreadableFile(SchedeError):
+    """The file cannot be read at all; `findings` says why."""
+
+
+@dataclass(slots=True)
+class RawCell:
+    """A cell as stored: the cached value, whether its format is a date or a percentage, its formula."""
+
+    value: float | str | bool | None
+    is_date: bool = False
+    is_percent: bool = False
+    formula: str | None = None
+
+
+@dataclass
+class RawSheet:
+    """One worksheet: its cells by (row, col), 0-based, and its sheet-scoped defined names."""
+
+    name: str
+    index: int
+    hidden: bool = False
+    cells: dict[tuple[int, int], RawCell] = field(default_factory=dict)
+    names: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
+    rows_cut: bool = False
+
+    def value(self, row: int, col: int):
+        cell = self.cells.get((row, col))
+        return None if cell is None else cell.value
+
+    def text(self, row: int, col: int) -> str:
+        """The cell as text ('' when empty), for labels."""
+        value = self.value(row, col)
+        if value is None:
+            return ""
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
+
+
+@dataclass
+class RawWorkbook:
+    """A returned file's worksheets and facts about it."""
+
+    name: str
+    format: str
+    sheets: list[RawSheet]
+    modified: datetime | None = None
+    has_macros: bool = False
+    external_links: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+
+_EPOCH = datetime(1899, 12, 30)
+_DATE_IDS = set(range(14, 23)) | {45, 46, 47}
+_PERCENT_IDS = {9, 10}
+_CELL_REF = re.compile(r"([A-Z]+)(\d+)")
+_RANGE_REF = re.compile(r"\$?([A-Z]+)\$?(\d+)(?::\$?([A-Z]+)\$?(\d+))?$")
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+                          remove_comments=True)
+
+NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+M = "{%s}" % NS_MAIN
+
+
+def serial_to_datetime(value: float) -> datetime:
+    """A spreadsheet date serial (1900 system) as a datetime."""
+    return _EPOCH + timedelta(days=value)
+
+
+def col_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def _unreadable(name: str, reason: str, code: str = "READ_001") -> UnreadableFile:
+    return UnreadableFile([finding(code, file=name, reason=reason)])
+
+
+class _Zip:
+    """A zip archive whose parts are read with size and ratio bounds."""
+
+    def __init__(self, data: bytes, name: str, limits: Limits):
+        self.name, self.limits = name, limits
+        try:
+            self.zip = zipfile.ZipFile(io.BytesIO(data))
+            self.infos = {info.filename: info for info in self.zip.infolist()}
+        except (zipfile.BadZipFile, EOFError, ValueError) as error:
+            raise _unreadable(name, f"archivio danneggiato o troncato ({error})", "READ_002") from None
+        total = sum(info.file_size for info in self.infos.values())
+        if total > limits.max_total_bytes:
+            raise _unreadable(name, f"contenuto non compresso di {total // 2**20} MB, oltre il limite di "
+                              f"{limits.max_total_bytes // 2**20} MB (possibile «zip bomb»)", "READ_003")
+
+    def has(self, part: str) -> bool:
+        return part in self.infos
+
+    def read(self, part: str) -> bytes:
+        info = self.infos[part]
+        limits = self.limits
+        if info.file_size > limits.max_part_bytes or (
+                info.compress_size and info.file_size > 2**20 and info.file_size / info.compress_size > limits.max_ratio):
+            raise _unreadable(self.name, f"la parte {part} si espande a {info.file_size // 2**20} MB "
+                              f"(rapporto {info.file_size // max(1, info.compress_size)}:1; possibile «zip bomb»)", "READ_003")
+        try:
+            with self.zip.open(info) as handle:
+                data = handle.read(info.file_size + 1)  # the declared size may lie: never read past it
+        except (zipfile.BadZipFile, EOFError, OSError, RuntimeError, NotImplementedError) as error:
+            raise _unreadable(self.name, f"la parte {part} non si legge ({error})", "READ_002") from None
+        if len(data) > info.file_size:
+            raise _unreadable(self.name, f"la parte {part} è più grande di quanto dichiarato", "READ_003")
+        return data
+
+    def xml(self, part: str):
+        """Parse an XML part, refusing DTDs (entity expansion, external entities)."""
+        data = self.read(part)
+        if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:4096]:
+            raise _unreadable(self.name, f"la parte {part} contiene una DTD, che un file Excel o ODS non ha "
+                              "(possibile attacco XML)", "READ_004")
+        try:
+            return etree.fromstring(data, _PARSER)
+        except etree.XMLSyntaxError as error:
+            raise _unreadable(self.name, f"XML non valido in {part} ({error})", "READ_002") from None
+
+
+def _sniff(data: bytes, name: str) -> None:
+    """Recognise what a file that is not a readable workbook is, to say so."""
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        if b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00e\x00d\x00P\x00a\x00c\x00k\x00a\x00g\x00e" in data:
+            raise _unreadable(name, "la cartella è protetta da password (cifrata): salvarla senza password e rispedirla", "READ_005")
+        raise _unreadable(name, "è nel vecchio formato .xls (o un documento Office non cifrato): aprirlo e salvarlo come .xlsx", "READ_006")
+    if data.startswith(b"%PDF"):
+        raise _unreadable(name, "è un PDF, non una cartella di lavoro", "READ_006")
+    if not data.startswith(b"PK"):
+        raise _unreadable(name, "non è una cartella Excel (.xlsx, .xlsm) né LibreOffice (.ods)", "READ_006")
+
+
+def read_workbook(data: bytes, name: str, limits: Limits = Limits()) -> RawWorkbook:
+    """Read a returned workbook's cells from its bytes; raises `UnreadableFile`."""
+    if len(data) > limits.max_file_bytes:
+        raise _unreadable(name, f"file di {len(data) // 2**20} MB, oltre il limite di {limits.max_file_bytes // 2**20} MB", "READ_003")
+    _sniff(data, name)
+    archive = _Zip(data, name, limits)
+    if archive.has("xl/workbook.xml"):
+        return _read_xlsx(archive, name, limits)
+    if archive.has("content.xml") and archive.has("mimetype") and b"spreadsheet" in archive.read("mimetype"):
+        return _read_ods(archive, name, limits)
+    if archive.has("word/document.xml"):
+        raise _unreadable(name, "è un documento Word (.docx), non una cartella di lavoro", "READ_006")
+    if archive.has("content.xml"):
+        raise _unreadable(name, "è un documento LibreOffice ma non un foglio di calcolo", "READ_006")
+    raise _unreadable(name, "è un archivio zip ma non una cartella Excel né ODS", "READ_006")
+
+
+# ---------------------------------------------------------------- xlsx
+
+def _rels(archive: _Zip, part: str) -> dict[str, str]:
+    rels_part = join(dirname(part), "_rels", part.rsplit("/", 1)[-1] + ".rels")
+    if not archive.has(rels_part):
+        return {}
+    out = {}
+    for rel in archive.xml(rels_part):
+        target = rel.get("Target", "")
+        if rel.get("TargetMode") == "External":
+            continue
+        out[rel.get("Id")] = target.lstrip("/") if target.startswith("/") else normpath(join(dirname(part), target))
+    return out
+
+
+def _styles(archive: _Zip) -> tuple[list[bool], list[bool]]:
+    """For each cell style index: is it a date format, is it a percentage format."""
+    if not archive.has("xl/styles.xml"):
+        return [], []
+    root = archive.xml("xl/styles.xml")
+    custom = {}
+    for fmt in root.iterfind(f"{M}numFmts/{M}numFmt"):
+        code = re.sub(r'"[^"]*"|\[[^\]]*\]|\\.', "", fmt.get("formatCode", "")).lower()
+        custom[int(fmt.get("numFmtId"))] = code
+    dates, percents = [], []
+    for xf in root.iterfind(f"{M}cellXfs/{M}xf"):
+        fmt_id = int(xf.get("numFmtId", "0"))
+        code = custom.get(fmt_id, "")
+        dates.append(fmt_id in _DATE_IDS or (bool(code) and bool(re.search(r"[dy]|mmm", code)) and "0" not in code))
+        percents.append(fmt_id in _PERCENT_IDS or "%" in code)
+    return dates, percents
+
+
+def _shared_strings(archive: _Zip) -> list[str]:
+    if not archive.has("xl/sharedStrings.xml"):
+        return []
+    root = archive.xml("xl/sharedStrings.xml")
+    return ["".join(t.text or "" for t in si.iter(f"{M}t") if t.getparent().tag != f"{M}rPh") for si in root.iterfind(f"{M}si")]
+
+
+def _modified(archive: _Zip) -> datetime | None:
+    for part in ("docProps/core.xml", "meta.xml"):
+        if archive.has(part):
+            text = re.search(rb"<(?:dcterms:modified|dc:date)[^>]*>([^<]+)<", archive.read(part))
+            if text:
+                try:
+                    return datetime.fromisoformat(text.group(1).decode().strip().replace("Z", "+00:00")[:25])
+                except ValueError:
+                    return None
+    return None
+
+
+def _parse_ref(text: str) -> tuple[str | None, tuple[int, int, int, int] | None]:
+    """'Foglio 1'!$D$20:$D$21 -> ('Foglio 1', (19, 3, 20, 3))."""
+    sheet, _, ref = text.rpartition("!")
+    sheet = sheet.strip("'").replace("''", "'") if sheet else None
+    m = _RANGE_REF.match(ref.strip())
+    if not m:
+        return sheet, None
+    r1, c1 = int(m.group(2)) - 1, col_index(m.group(1))
+    r2 = int(m.group(4)) - 1 if m.group(4) else r1
+    c2 = col_index(m.group(3)) if m.group(3) else c1
+    return sheet, (r1, c1, r2, c2)
+
+
+def _read_xlsx(archive: _Zip, name: str, limits: Limits) -> RawWorkbook:
+    workbook = archive.xml("xl/workbook.xml")
+    rels = _rels(archive, "xl/workbook.xml")
+    dates, percents = _styles(archive)
+    strings = _shared_strings(archive)
+    sheets: list[RawSheet] = []
+    parts = []
+    for index, sheet in enumerate(workbook.iterfind(f"{M}sheets/{M}sheet")):
+        part = rels.get(sheet.get(f"{{{NS_REL}}}id"))
+        sheets.append(RawSheet(sheet.get("name", f"Foglio{index + 1}"), index, sheet.get("state", "visible") != "visible"))
+        parts.append(part)
+    for defined in workbook.iterfind(f"{M}definedNames/{M}definedName"):
+        local = defined.get("localSheetId")
+        if local is None or not local.isdigit() or int(local) >= len(sheets):
+            continue
+        _, ref = _parse_ref(defined.text or "")
+        if ref:
+            sheets[int(local)].names[defined.get("name")] = ref
+    book = RawWorkbook(name, "xlsm" if archive.has("xl/vbaProject.bin") else "xlsx", sheets,
+                       modified=_modified(archive), has_macros=archive.has("xl/vbaProject.bin"),
+                       external_links=sum(1 for p in archive.infos if p.startswith("xl/externalLinks/") and p.endswith(".xml")))
+    for sheet, part in zip(sheets, parts):
+        if part and archive.has(part):
+            _read_xlsx_sheet(archive, part, sheet, strings, dates, percents, limits)
+    return book
+
+
+def _read_xlsx_sheet(archive, part, sheet, strings, dates, percents, limits) -> None:
+    data = archive.read(part)
+    if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:4096]:
+        raise _unreadable(archive.name, f"la parte {part} contiene una DTD (possibile attacco XML)", "READ_004")
+    cells = sheet.cells
+    v_tag, f_tag, is_tag, t_tag = f"{M}v", f"{M}f", f"{M}is", f"{M}t"
+    try:
+        for _, c in etree.iterparse(io.BytesIO(data), events=("end",), tag=f"{M}c", resolve_entities=False,
+                                    no_network=True, load_dtd=False, huge_tree=False):
+            ref = c.get("r")
+            m = _CELL_REF.match(ref or "")
+            if not m:
+                c.clear()
+                continue
+            row, col = int(m.group(2)) - 1, col_index(m.group(1))
+            if row >= limits.max_rows:
+                sheet.rows_cut = True
+                break
+            if col >= limits.max_cols:
+                c.clear()
+                continue
+            kind = c.get("t", "n")
+            style = int(c.get("s", "0"))
+            v = c.find(v_tag)
+            f = c.find(f_tag)
+            text = v.text if v is not None else None
+            if kind == "s":
+                value = strings[int(text)] if text is not None and int(text) < len(strings) else None
+            elif kind == "inlineStr":
+                inline = c.find(is_tag)
+                value = "".join(t.text or "" for t in inline.iter(t_tag)) if inline is not None else None
+            elif kind in ("str", "e"):
+                value = text
+            elif kind == "b":
+                value = text == "1"
+            else:
+                value = float(text) if text not in (None, "") else None
+            is_date = style < len(dates) and dates[style]
+            is_percent = style < len(percents) and percents[style]
+            if value is not None or f is not None:
+                cells[(row, col)] = RawCell(value, is_date, is_percent, f.text if f is not None else None)
+            c.clear()
+    except etree.XMLSyntaxError as error:
+        raise _unreadable(archive.name, f"XML non valido nel foglio «{sheet.name}» ({error})", "READ_002") from None
+
+
+# ---------------------------------------------------------------- ods
+
+T = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+O = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+X = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
+
+
+def _ods_text(cell) -> str:
+    paragraphs = []
+    for p in cell.iterfind(f"{X}p"):
+        paragraphs.append("".join(p.itertext()))
+    return "\n".join(paragraphs)
+
+
+def _ods_range(address: str):
+    # $'Sheet 1'.$D$20:.$D$21  or  $Foglio.$D$20
+    parts = address.split(":")
+    sheet, first = parts[0].rsplit(".", 1)
+    sheet = sheet.lstrip("$").strip("'").replace("''", "'")
+    last = parts[1].rsplit(".", 1)[-1] if len(parts) > 1 else first
+    _, ref = _parse_ref(f"{first.replace('$', '')}:{last.replace('$', '')}")
+    return sheet, ref
+
+
+def _read_ods(archive: _Zip, name: str, limits: Limits) -> RawWorkbook:
+    root = archive.xml("content.xml")
+    body = root.find(f"{O}body/{O}spreadsheet")
+    if body is None:
+        raise _unreadable(name, "il documento ODS non contiene fogli", "READ_006")
+    hidden_styles = {style.get("{urn:oasis:names:tc:opendocument:xmlns:style:1.0}name")
+                     for style in root.iter("{urn:oasis:names:tc:opendocument:xmlns:style:1.0}style")
+                     if any(p.get("{urn:oasis:names:tc:opendocument:xmlns:style:1.0}display") == "false"
+                            for p in style)}
+    sheets = []
+    for index, table in enumerate(body.iterfind(f"{T}table")):
+        sheet = RawSheet(table.get(f"{T}name", f"Foglio{index + 1}"), index, table.get(f"{T}style-name") in hidden_styles)
+        sheets.append(sheet)
+        _read_ods_table(table, sheet, limits)
+        for named in table.iter(f"{T}named-range"):
+            _, ref = _ods_range(named.get(f"{T}cell-range-address", ""))
+            if ref:
+                sheet.names[named.get(f"{T}name")] = ref
+    by_name = {s.name: s for s in sheets}
+    for named in body.iterfind(f"{T}named-expressions/{T}named-range"):
+        sheet_name, ref = _ods_range(named.get(f"{T}cell-range-address", ""))
+        # Workbook-level names still tell where our sheet-scoped ones pointed.
+        if ref and sheet_name in by_name:
+            by_name[sheet_name].names.setdefault(named.get(f"{T}name"), ref)
+    external = sum(1 for _ in root.iter(f"{T}table-source"))
+    return RawWorkbook(name, "ods", sheets, modified=_modified(archive),
+                       has_macros=any(p.startswith("Basic/") or p.startswith("Scripts/") for p in archive.infos),
+                       external_links=external)
+
+
+def _read_ods_table(table, sheet: RawSheet, limits: Limits) -> None:
+    row = 0
+    cells = sheet.cells
+    for row_el in table.iter(f"{T}table-row"):
+        repeat_rows = int(row_el.get(f"{T}number-rows-repeated", "1"))
+        if row >= limits.max_rows:
+            if any(c.get(f"{O}value-type") or len(c) for c in row_el):
+                sheet.rows_cut = True
+            break
+        col = 0
+        row_cells = []
+        for cell in row_el:
+            repeat = int(cell.get(f"{T}number-columns-repeated", "1"))
+            if col >= limits.max_cols:
+                break
+            kind = cell.get(f"{O}value-type")
+            formula = cell.get(f"{T}formula")
+            value = None
+            is_date = is_percent = False
+            if kind in ("float", "currency"):
+                value = float(cell.get(f"{O}value"))
+            elif kind == "percentage":
+                value, is_percent = float(cell.get(f"{O}value")), True
+            elif kind == "date":
+                text = cell.get(f"{O}date-value", "")
+                try:
+                    moment = datetime.fromisoformat(text)
+                except ValueError:
+                    moment = None
+                value = None if moment is None else (moment - _EPOCH).total_seconds() / 86400
+                is_date = moment is not None
+            elif kind == "boolean":
+                value = cell.get(f"{O}boolean-value") == "true"
+            elif kind == "string" or (kind is None and len(cell)):
+                text = cell.get(f"{O}string-value")
+                value = text if text is not None else _ods_text(cell)
+                if kind is None and not value:
+                    value = None
+            if value is not None or formula is not None:
+                for k in range(min(repeat, limits.max_cols - col)):
+                    row_cells.append((col + k, RawCell(value, is_date, is_percent, formula)))
+            col += repeat
+        for r in range(min(repeat_rows, limits.max_rows - row) if row_cells else 0):
+            for c, raw in row_cells:
+                cells[(row + r, c)] = raw
+        row += repeat_rows
+
+
+def as_date(value) -> date | None:
+    """A date from a serial number or datetime, else None."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 2958466:
+        return serial_to_datetime(float(value)).date()
+    return None
