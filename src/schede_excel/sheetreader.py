@@ -112,7 +112,7 @@ class _Labels:
     def __init__(self, sheet: RawSheet):
         self.at: dict[str, list[tuple[int, int]]] = {}
         for (r, c), cell in sheet.cells.items():
-            if isinstance(cell.value, str) and c <= MONTH_COLS[0]:
+            if isinstance(cell.value, str) and c <= MONTH_COLS[-1]:
                 self.at.setdefault(norm(cell.value), []).append((r, c))
         for rows in self.at.values():
             rows.sort()

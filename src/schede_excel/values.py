@@ -87,6 +87,8 @@ def read_value(cell: RawCell | None, entry: Entry, year: int):
     if cell.formula:
         notes.append(Note("RET_012", f"={cell.formula}", _shown(cell.value)))
     raw = cell.value
+    if entry is Entry.YES_NO and raw in ("Sì", "No"):
+        return raw == "Sì", notes
     if isinstance(raw, str):
         if not raw.strip():
             return None, notes + ([Note("RET_010", repr(raw), "cella vuota")] if raw else [])
