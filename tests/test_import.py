@@ -128,11 +128,13 @@ def test_round_trip_through_openpyxl(plan, fin_book, data):
 
 
 @pytest.mark.parametrize("suffix", [".xlsx", ".ods"])
-def test_round_trip_through_libreoffice(libreoffice, plan, fin_book, tmp_path, suffix):
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_round_trip_through_libreoffice(libreoffice, plan, fin_book, tmp_path, suffix, data):
     book, generated = fin_book
     path = tmp_path / "generata.xlsx"
     path.write_bytes(generated)
-    filling = fillings(plan, book).example()
+    filling = data.draw(fillings(plan, book))
     entries = []
     for name, objective, lay in slots_of(plan, book):
         values, texts, people = filling[name]
