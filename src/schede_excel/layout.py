@@ -328,11 +328,16 @@ def sheet_layout(objective: Objective, *, staff_rows: int, direct_assessment: bo
     return SheetLayout(**parts, last_row=parts["staff_total_row"])
 
 
-def sheet_names(objectives: list[Objective]) -> list[str]:
-    """Unique, valid, readable worksheet names: `FIN 1 SPORTELLO UNICO TELEMATI`."""
+def sheet_names(objectives: list[Objective], prefixes: list[str] | None = None) -> list[str]:
+    """Unique, valid, readable worksheet names: `FIN 1 SPORTELLO UNICO TELEMATI`.
+
+    `prefixes` (one per objective, may be empty) go in front, e.g. the reporting sector of a
+    cross-cutting sheet in a workbook that holds several sectors: `FIN TUTTI 1 PREVENZIONE`.
+    """
     names, seen = [], set()
-    for objective in objectives:
-        base = f"{objective.sector} {objective.number} {objective.title}"
+    for k, objective in enumerate(objectives):
+        prefix = f"{prefixes[k]} " if prefixes and prefixes[k] else ""
+        base = f"{prefix}{objective.sector} {objective.number} {objective.title}"
         base = "".join(" " if ch in "[]:*?/\\'" else ch for ch in base)
         base = " ".join(base.split())[:31].rstrip()
         name, n = base, 2

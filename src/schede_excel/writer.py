@@ -23,7 +23,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell_fast
 from xlsxwriter.worksheet import CellBlankTuple, Worksheet
 
 from . import __version__
-from .formulas import achievement_formula, average_formula, deviation_formula
+from .formulas import achievement_formula, average_formula, deviation_formula, serial
 from .layout import (
     COL_ACHIEVED, COL_ACHIEVEMENT, COL_META, COL_NUMBER, COLUMN_WIDTHS, HALF_WIDTHS, LAST_COL,
     LAYOUT_VERSION, MONTH_COLS, MONTH_LETTERS, ROUND_LABELS, STAFF_CATEGORY_COL,
@@ -31,6 +31,7 @@ from .layout import (
     SheetLayout, Span, a1, sheet_layout, sheet_names, span,
 )
 from .model import CROSS_CUTTING, IndicatorKind, Objective, Plan, Sector
+from .returns import ObjectiveReturn
 from .scoring import deviation, sheet_achievement, sheet_average
 from .targets import Entry, Target
 
@@ -42,6 +43,17 @@ HEADER_FILL = "#D9D9D9"
 FORMULA_FILL = "#EDEDED"
 LOCKED_FILL = "#F2F2F2"
 MONTH_FILL = "#8EA9DB"
+NUMBER_FORMATS = {Entry.PERCENT: "0%", Entry.NUMBER: "#,##0.##", Entry.DATE: "dd/mm/yyyy", Entry.DAYS: "0",
+                  Entry.PERIODS: "0", Entry.COUNT: "0", Entry.YES_NO: "General"}
+
+
+def _cell_value(achieved):
+    """A RAGGIUNTO as the sheet stores it: a date as its serial number, Sì/No as text."""
+    if isinstance(achieved, bool):
+        return "Sì" if achieved else "No"
+    if isinstance(achieved, date):
+        return float(serial(achieved))
+    return achieved
 
 
 def objective_fingerprint(plan: Plan, objective: Objective) -> str:
@@ -87,6 +99,22 @@ def _row_height(text: str, width: float, *, bold=False, minimum=1) -> float:
 
 
 @dataclass(frozen=True)
+class Page:
+    """One objective sheet to write.
+
+    `sector` is the sector reporting on it (None in the plan's annex, where a sheet belongs to
+    its objective's own sector and the cross-cutting ones to TUTTI). `values` fills the sheet
+    with what a sector returned (the annex of results); `carried` is the interim review of the
+    same sector, shown locked on a final-round sheet.
+    """
+
+    objective: Objective
+    sector: Sector | None = None
+    values: ObjectiveReturn | None = None
+    carried: ObjectiveReturn | None = None
+
+
+@dataclass(frozen=True)
 class Review:
     """Which review a workbook is for, with its date; the other block is shown but locked."""
 
@@ -126,18 +154,12 @@ class _Styles:
         self.hidden = wb.add_format({"locked": True, "hidden": True})
         unlocked = {"locked": False, "bg_color": INPUT_FILL}
         self.input_text = fmt(text_wrap=True, valign="top", **unlocked)
-        self.input_entry = {
-            Entry.PERCENT: fmt(num_format="0%", align="center", **unlocked),
-            Entry.NUMBER: fmt(num_format="#,##0.##", align="center", **unlocked),
-            Entry.DATE: fmt(num_format="dd/mm/yyyy", align="center", **unlocked),
-            Entry.DAYS: fmt(num_format="0", align="center", **unlocked),
-            Entry.PERIODS: fmt(num_format="0", align="center", **unlocked),
-            Entry.COUNT: fmt(num_format="0", align="center", **unlocked),
-            Entry.YES_NO: fmt(align="center", **unlocked),
-        }
-        self.carried_entry = {e: fmt(num_format=f.num_format if hasattr(f, "num_format") else "General",
-                                     align="center", bg_color=LOCKED_FILL) for e, f in self.input_entry.items()}
+        self.input_entry = {e: fmt(num_format=NUMBER_FORMATS[e], align="center", **unlocked) for e in Entry}
+        self.carried_entry = {e: fmt(num_format=NUMBER_FORMATS[e], align="center", bg_color=LOCKED_FILL)
+                              for e in Entry}
         self.input_category = fmt(align="center", **unlocked)
+        self.carried_participation = fmt(num_format="0%", align="center", bg_color=LOCKED_FILL)
+        self.carried_average = fmt(bold=True, num_format='0.0" %"', align="center", bg_color=LOCKED_FILL)
         self.input_participation = fmt(num_format="0%", align="center", **unlocked)
         self.deviation = {
             Entry.PERCENT: fmt(num_format="+0%;-0%;0%", align="center", bg_color=FORMULA_FILL),
@@ -280,15 +302,18 @@ class _FormSheet(Worksheet):
 class _SheetWriter:
     """Writes one objective's worksheet."""
 
-    def __init__(self, wb, styles: _Styles, plan: Plan, review: Review, password: str | None):
+    def __init__(self, wb, styles: _Styles, plan: Plan, review: Review, password: str | None, editable: bool):
         self.wb, self.s, self.plan, self.review, self.password = wb, styles, plan, review, password
+        self.editable = editable
 
-    def write(self, ws, name: str, objective: Objective, sector: Sector | None) -> None:
+    def write(self, ws, name: str, page: Page) -> None:
         plan, s, review = self.plan, self.s, self.review
+        objective, sector = page.objective, page.sector
         g = _Grid()
         direct = (sector.direct_assessment if sector else
                   (objective.sector != CROSS_CUTTING and plan.sector(objective.sector).direct_assessment))
-        lay = sheet_layout(objective, staff_rows=plan.staff_rows, direct_assessment=direct)
+        people = len(page.values.staff) if page.values else 0
+        lay = sheet_layout(objective, staff_rows=max(plan.staff_rows, people), direct_assessment=direct)
 
         for col, width in COLUMN_WIDTHS.items():
             ws.set_column(col, col, width)
@@ -343,7 +368,7 @@ class _SheetWriter:
                 g.height(slot.row, _row_height(text, COLUMN_WIDTHS[1] + 34))
 
         if not direct:
-            self._indicators_reviews_staff(ws, g, lay, objective)
+            self._indicators_reviews_staff(ws, g, lay, page)
 
         meta = sheet_metadata(plan, objective, sector, review.round)
         g.put(*lay.meta, json.dumps(meta, ensure_ascii=False), s.hidden)
@@ -353,8 +378,13 @@ class _SheetWriter:
         ws.protect(self.password or "", {"format_rows": True, "insert_rows": True,
                                          "select_locked_cells": True, "select_unlocked_cells": True})
 
-    def _indicators_reviews_staff(self, ws, g: _Grid, lay: SheetLayout, objective: Objective) -> None:
+    def _entry_format(self, entry: Entry, open_: bool):
+        return self.s.input_entry[entry] if open_ and self.editable else self.s.carried_entry[entry]
+
+    def _indicators_reviews_staff(self, ws, g: _Grid, lay: SheetLayout, page: Page) -> None:
         plan, s, review = self.plan, self.s, self.review
+        values = page.values
+        entered = {(i.kind, i.index): i.achieved for i in values.indicators} if values else {}
         g.merge(lay.indicators_header, Label.INDICATORS, s.header_left)
         for kind, row in lay.block_headers.items():
             g.merge(Span(row, COL_NUMBER, row, 1), kind.label, s.header_left)
@@ -362,60 +392,73 @@ class _SheetWriter:
             g.put(row, 3, Label.ACHIEVED, s.header)
             g.put(row, 4, Label.DEVIATION, s.header)
 
-        pairs: dict[IndicatorKind, list[tuple[Target, None]]] = {k: [] for k in IndicatorKind}
+        pairs: dict[IndicatorKind, list[tuple[Target, object]]] = {k: [] for k in IndicatorKind}
         for slot in lay.indicators:
             target = slot.indicator.parsed_target(plan.year, cost=slot.kind is IndicatorKind.COST)
-            pairs[slot.kind].append((target, None))
+            achieved = entered.get((slot.kind, slot.index))
+            pairs[slot.kind].append((target, achieved))
             entry = target.entry
             g.merge(slot.description, slot.indicator.description, s.text)
             g.put(*slot.target, target.text, s.center)
             g.height(slot.row, _row_height(slot.indicator.description, COLUMN_WIDTHS[0] + COLUMN_WIDTHS[1]))
             achieved_ref = a1(*slot.achieved)
-            g.put(*slot.achieved, None, s.input_entry[entry])
-            due = target.due_periods(review.date) if target.kind.value == "periodico" else 0
-            ws.data_validation(*slot.achieved, *slot.achieved, _validation(entry, plan.year, due))
+            g.put(*slot.achieved, _cell_value(achieved), self._entry_format(entry, True))
+            if self.editable:
+                due = target.due_periods(review.date) if target.kind.value == "periodico" else 0
+                ws.data_validation(*slot.achieved, *slot.achieved, _validation(entry, plan.year, due))
             dev = deviation_formula(target, achieved_ref, review.date)
             if dev:
-                cached = deviation(target, None, review.date)
+                cached = deviation(target, achieved, review.date)
                 g.put(*slot.deviation, _Formula(dev, "" if cached is None else cached), s.deviation[entry])
             else:
                 g.put(*slot.deviation, None, s.deviation[entry])
-            cached = sheet_achievement(target, None, review.date, plan.scoring, final=review.final)
+            cached = sheet_achievement(target, achieved, review.date, plan.scoring, final=review.final)
             formula = achievement_formula(target, achieved_ref, review.date, plan.scoring, final=review.final)
             g.put(*slot.achievement, _Formula(formula, "" if cached is None else cached), s.achievement)
 
         for block in lay.reviews.values():
-            self._review_block(g, lay, block, pairs)
+            self._review_block(g, lay, block, pairs, page)
 
         g.merge(lay.staff_header, Label.STAFF, s.header_left)
         row = lay.staff_columns_row
         g.merge(span(row, *STAFF_NAME_COLS), Label.STAFF_NAME, s.header)
         g.put(row, STAFF_CATEGORY_COL, Label.STAFF_CATEGORY, s.header)
         g.put(row, STAFF_PARTICIPATION_COL, Label.STAFF_PARTICIPATION, s.header)
-        for r in lay.staff_rows:
-            g.merge(span(r, *STAFF_NAME_COLS), None, s.input_text)
-            g.put(r, STAFF_CATEGORY_COL, None, s.input_category)
-            g.put(r, STAFF_PARTICIPATION_COL, None, s.input_participation)
+        people = list(values.staff) if values else []
+        text_fmt, category_fmt, share_fmt = ((s.input_text, s.input_category, s.input_participation) if self.editable
+                                             else (s.text, s.center, s.carried_participation))
+        for k, r in enumerate(lay.staff_rows):
+            person = people[k] if k < len(people) else None
+            g.merge(span(r, *STAFF_NAME_COLS), person.name if person else None, text_fmt)
+            g.put(r, STAFF_CATEGORY_COL, person.category if person else None, category_fmt)
+            g.put(r, STAFF_PARTICIPATION_COL, person.participation if person else None, share_fmt)
         first, last = lay.staff_rows[0], lay.staff_rows[-1]
-        ws.data_validation(first, STAFF_CATEGORY_COL, last, STAFF_CATEGORY_COL, {
-            "validate": "list", "source": list(CATEGORIES), "error_type": "warning",
-            "input_title": "Categoria", "input_message": "Area o categoria del dipendente (CCNL): scegliere dall'elenco.",
-            "error_title": "Categoria non in elenco", "error_message": "La categoria non è tra quelle dell'elenco. Confermare solo se corretta."})
-        ws.data_validation(first, STAFF_PARTICIPATION_COL, last, STAFF_PARTICIPATION_COL, {
-            "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1,
-            "input_title": "% Partecipazione", "input_message": "Quota di partecipazione del dipendente a questo obiettivo, es. 50%.",
-            "error_title": "Valore non valido", "error_message": "Inserire una percentuale tra 0% e 100%, es. 50%."})
+        if self.editable:
+            ws.data_validation(first, STAFF_CATEGORY_COL, last, STAFF_CATEGORY_COL, {
+                "validate": "list", "source": list(CATEGORIES), "error_type": "warning",
+                "input_title": "Categoria", "input_message": "Area o categoria del dipendente (CCNL): scegliere dall'elenco.",
+                "error_title": "Categoria non in elenco",
+                "error_message": "La categoria non è tra quelle dell'elenco. Confermare solo se corretta."})
+            ws.data_validation(first, STAFF_PARTICIPATION_COL, last, STAFF_PARTICIPATION_COL, {
+                "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1,
+                "input_title": "% Partecipazione",
+                "input_message": "Quota di partecipazione del dipendente a questo obiettivo, es. 50%.",
+                "error_title": "Valore non valido", "error_message": "Inserire una percentuale tra 0% e 100%, es. 50%."})
         total = lay.staff_total_row
         g.merge(span(total, *STAFF_NAME_COLS), Label.STAFF_TOTAL, s.label)
         g.put(total, STAFF_CATEGORY_COL, None, s.locked_blank)
         column = f"{a1(first, STAFF_PARTICIPATION_COL)}:{a1(last, STAFF_PARTICIPATION_COL)}"
-        g.put(total, STAFF_PARTICIPATION_COL, _Formula(f'=IF(COUNT({column})=0,"",SUM({column}))', ""), s.total)
+        shares = [p.participation for p in people if p.participation is not None]
+        g.put(total, STAFF_PARTICIPATION_COL, _Formula(f'=IF(COUNT({column})=0,"",SUM({column}))',
+                                                       sum(shares) if shares else ""), s.total)
 
-    def _review_block(self, g: _Grid, lay: SheetLayout, block, pairs) -> None:
+    def _review_block(self, g: _Grid, lay: SheetLayout, block, pairs, page: Page) -> None:
         s, review, plan = self.s, self.review, self.plan
         when = plan.interim_review if block.round == "interim" else plan.final_review
         label = Label.INTERIM if block.round == "interim" else Label.FINAL
         open_ = block.round == review.round
+        source = page.values if open_ else (page.carried if block.round == "interim" else None)
+        texts = source.review(block.round) if source else None
         g.merge(block.header, f"{label} {when:%d/%m/%Y}", s.header_left)
         groups = ((block.value_label, block.value_score, Label.VALUE_SCORE, VALUE_KINDS),
                   (block.time_label, block.time_score, Label.TIME_SCORE, TIME_KINDS))
@@ -427,6 +470,12 @@ class _SheetWriter:
                 entries = [p for k in kinds for p in pairs[k]]
                 cached = sheet_average(entries, when, plan.scoring, final=block.round == "final")
                 g.merge(value_span, _Formula(formula, "" if cached is None else cached), s.average)
+            elif formula and source is not None:
+                carried = {(i.kind, i.index): i.achieved for i in source.indicators}
+                entries = [(slot.indicator.parsed_target(plan.year, cost=slot.kind is IndicatorKind.COST),
+                            carried.get((slot.kind, slot.index))) for slot in slots]
+                average = sheet_average(entries, when, plan.scoring, final=block.round == "final")
+                g.merge(value_span, average, s.carried_average)
             else:
                 g.merge(value_span, None, s.average if open_ else s.locked_blank)
         g.merge(block.analysis, Label.ANALYSIS, s.header_left)
@@ -437,8 +486,11 @@ class _SheetWriter:
         for field_name, text_span in block.texts().items():
             label_span, text = labels[field_name]
             g.merge(label_span, text, s.label_small)
-            g.merge(text_span, None, s.input_text if open_ else s.locked_blank)
-            g.height(text_span.row, 3 * LINE_HEIGHT + 3)
+            value = getattr(texts, field_name) if texts else ""
+            fmt = s.input_text if open_ and self.editable else (s.text_top if value else s.locked_blank)
+            g.merge(text_span, value or None, fmt)
+            width = HALF_WIDTHS[0] if text_span.col == 0 else HALF_WIDTHS[1]
+            g.height(text_span.row, max(g.heights.get(text_span.row, 0), _row_height(value, width, minimum=3)))
 
     def _names(self, ws, name: str, lay: SheetLayout) -> None:
         quoted = "'" + name.replace("'", "''") + "'"
@@ -512,10 +564,17 @@ def _fast_tmpdir() -> str | None:
 
 def build_workbook(plan: Plan, objectives: list[Objective], *, sector: Sector | None, review: Review,
                    password: str | None = None, instructions: bool = True) -> bytes:
-    """One workbook with a sheet per objective, returned as .xlsx bytes.
+    """One sector's workbook (or, with `sector=None`, the plan's whole annex) as .xlsx bytes."""
+    return build_pages(plan, [Page(o, sector) for o in objectives], review=review, sector=sector,
+                       password=password, instructions=instructions)
 
-    `sector` is the sector reporting on these sheets (None for the whole annex, where each
-    sheet belongs to its objective's own sector and the cross-cutting ones to TUTTI).
+
+def build_pages(plan: Plan, pages: list[Page], *, review: Review, sector: Sector | None = None,
+                password: str | None = None, editable: bool = True, instructions: bool = True) -> bytes:
+    """A workbook with one sheet per page, returned as .xlsx bytes.
+
+    `sector` is the workbook's sector, if it has one. With `editable=False` nothing is left to
+    fill in: every cell is locked (the annex of results, for the Relazione sulla performance).
     """
     buffer = io.BytesIO()
     wb = xlsxwriter.Workbook(buffer, {"constant_memory": True, "tmpdir": _fast_tmpdir(), "strings_to_numbers": False,
@@ -533,10 +592,11 @@ def build_workbook(plan: Plan, objectives: list[Objective], *, sector: Sector | 
         wb.set_custom_property(key, value)
     if instructions:
         _instructions(wb, styles, plan, sector, review, password)
-    sheet_writer = _SheetWriter(wb, styles, plan, review, password)
-    for name, objective in zip(sheet_names(objectives), objectives):
+    sheet_writer = _SheetWriter(wb, styles, plan, review, password, editable)
+    several = len({page.sector.code if page.sector else None for page in pages}) > 1
+    prefixes = [page.sector.code if several and page.sector and page.objective.cross_cutting else "" for page in pages]
+    for name, page in zip(sheet_names([p.objective for p in pages], prefixes), pages):
         ws = wb.add_worksheet(name, worksheet_class=_FormSheet)
-        sheet_writer.write(ws, name, objective, sector)
+        sheet_writer.write(ws, name, page)
     wb.close()
     return buffer.getvalue()
-
