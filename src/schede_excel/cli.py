@@ -19,6 +19,8 @@ from . import __version__
 from .files import atomic_write
 from .findings import Finding, SchedeError, Severity
 from .generate import generate as generate_workbooks
+from .consolidate import consolidate as run_consolidation
+from .consolidate import load_overrides
 from .importer import collect_paths, import_returns
 from .layout import ROUND_LABELS
 from .generate import planned_workbooks
@@ -275,6 +277,65 @@ def import_(piano, ritorni, out_file, tables_dir, round_, verbose) -> None:
                f"{plural(len(result.objectives), 'scheda', 'schede')} importate.")
     if result.unreadable or (missing and not paths):
         raise click.exceptions.Exit(1)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("piano", type=click.Path(dir_okay=False))
+@click.argument("ritorni", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--output", "out_file", default="riepilogo.xlsx", type=click.Path(dir_okay=False),
+              help="Cartella di riepilogo da scrivere (predefinita: riepilogo.xlsx).")
+@click.option("--turno", "--round", "round_", type=click.Choice(["interim", "final", "intermedia", "finale"]),
+              help="Verifica da consolidare (predefinita: quella dei file restituiti).")
+@click.option("--valutazioni", "overrides_file", type=click.Path(dir_okay=False),
+              help="File CSV o Excel con le valutazioni del Nucleo/OIV: colonne settore, obiettivo, valutazione "
+                   "(e blocco, numero per un singolo indicatore; nota).")
+@click.option("--esporta", "exports_dir", type=click.Path(file_okay=False),
+              help="Cartella in cui scrivere ogni tabella anche in CSV e JSON.")
+@click.option("--allegato", "annex_file", type=click.Path(dir_okay=False),
+              help="Scrive anche l'allegato dei risultati: le schede compilate con i valori calcolati.")
+def consolidate(piano, ritorni, out_file, round_, overrides_file, exports_dir, annex_file) -> None:
+    """Valuta le schede restituite e scrive il riepilogo dell'ente.
+
+    Il riepilogo ha i fogli Riepilogo (ente e settori, con grafici), Obiettivi, Indicatori,
+    Personale, Consegne, Anomalie e Regole. Il file è scritto per intero o per niente: se
+    l'operazione si interrompe resta quello precedente.
+
+    \b
+    Esempio:
+      schede consolidate schede/caluso-2023.yaml ritorni/ -o riepilogo.xlsx
+      schede consolidate schede/caluso-2023.yaml ritorni/ --valutazioni nucleo.csv --allegato risultati.xlsx
+    """
+    round_ = {"intermedia": "interim", "finale": "final"}.get(round_, round_)
+    plan = _load(piano, quiet=True).plan
+    overrides = []
+    if overrides_file:
+        overrides, problems = load_overrides(overrides_file)
+        _print_findings(problems)
+        if problems:
+            raise click.exceptions.Exit(_fail(f"Correggere il file delle valutazioni {overrides_file} e riprovare."))
+    paths, _ = collect_paths(ritorni)
+    try:
+        with click.progressbar(length=len(paths), label="Lettura", file=sys.stderr) as bar:
+            done = run_consolidation(plan, ritorni, out_file, round_=round_, overrides=overrides,
+                                     exports_dir=exports_dir, annex_file=annex_file, progress=lambda _: bar.update(1))
+    except OSError as error:
+        raise click.exceptions.Exit(_fail(f"Impossibile scrivere i risultati: {error.strerror or error}.")) from None
+    _print_findings(done.findings, quiet=True)
+    evaluation = done.evaluation
+    click.echo(f"Verifica {ROUND_LABELS[evaluation.round]}: "
+               + (f"punteggio dell'ente {evaluation.ente_score:.1f} ({evaluation.ente_band})"
+                  if evaluation.ente_score is not None else "punteggio dell'ente non valutabile"))
+    for sector in evaluation.sectors:
+        score = f"{sector.score:5.1f}" if sector.score is not None else "    -"
+        click.echo(f"  {sector.sector:<6} {score}  {sector.band:<24} schede {sector.returned}/{sector.expected}")
+    for path in done.written:
+        click.echo(f"Scritto {path}")
+    if done.result.unreadable:
+        raise click.exceptions.Exit(1)
+
+
+from .cli_mail import send  # noqa: E402
+cli.add_command(send)
 
 
 def main() -> None:

@@ -85,6 +85,13 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "RET_030": (Severity.ERROR, "% partecipazione di {name}: trovato {found}, atteso un valore tra 0% e 100%; valore non usato."),
     "RET_031": (Severity.WARNING, "Riga del personale senza cognome e nome."),
     "RET_040": (Severity.WARNING, "Nella cartella non ci sono file .xlsx, .xlsm od .ods."),
+    # Scoring (evaluate.py)
+    "EVAL_001": (Severity.ERROR, "Valutazione per il settore {sector}, obiettivo {objective}: non c'è nel piano; ignorata."),
+    "EVAL_002": (Severity.WARNING, "Settore {sector}, obiettivo {objective}: valutazione diretta non ancora inserita (colonna valutazione nel file delle valutazioni)."),
+    "EVAL_003": (Severity.WARNING, "Settore {sector}: la partecipazione di {name} agli obiettivi somma a {total}; attesa 100%."),
+    "EVAL_010": (Severity.ERROR, "File delle valutazioni non leggibile: {reason}. Attese le colonne settore, obiettivo, valutazione (e facoltative blocco, numero, nota)."),
+    "EVAL_011": (Severity.ERROR, "Valutazione non valida: trovato «{found}», atteso un numero da 0 a 100."),
+    "EVAL_012": (Severity.ERROR, "Blocco «{found}» sconosciuto: attesi quantita, tempo, costo, qualita (o vuoto per l'intero obiettivo)."),
     # Generation
     "GEN_001": (
         Severity.ERROR,
@@ -92,7 +99,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
         "sostituito. Spostarlo, oppure rigenerare con --sovrascrivi.",
     ),
     # Sending the workbooks by e-mail (mail.py)
-    "MAIL_001": (Severity.ERROR, "Settore {sector}: manca la cartella {file} in {folder}; generarla con «schede generate» prima dell'invio."),
+    "MAIL_001": (Severity.ERROR, "Settore {sector}: manca la cartella {name} in {folder}; generarla con «schede generate» prima dell'invio."),
     "MAIL_002": (Severity.ERROR, "Settore {sector}: manca l'indirizzo e-mail del responsabile; indicarlo nel piano (settori, campo email)."),
     "MAIL_003": (Severity.ERROR, "Settore {sector}: indirizzo e-mail «{email}» non valido; atteso nome@dominio.it."),
     "MAIL_004": (
@@ -118,7 +125,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "MAIL_012": (Severity.ERROR, "--resend {sector}: settore sconosciuto o senza cartella da inviare; settori: {known}."),
     "MAIL_013": (
         Severity.WARNING,
-        "Settore {sector}: la cartella {file} è cambiata dopo l'invio del {sent_at} a {to}: non viene "
+        "Settore {sector}: la cartella {name} è cambiata dopo l'invio del {sent_at} a {to}: non viene "
         "inviata di nuovo; per inviare la nuova versione usare --resend {sector}.",
     ),
     "MAIL_014": (
@@ -155,10 +162,10 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "MAIL_024": (Severity.ERROR, "Il server di posta {server} non offre {feature} su questa connessione; {fix}."),
     "MAIL_025": (
         Severity.ERROR,
-        "Settore {sector}: il server ha rifiutato {recipients} ({reply}); il messaggio non è partito. "
-        "Controllare l'indirizzo e rilanciare il comando.",
+        "Settore {sector}: il server ha rifiutato il destinatario {recipients} ({reply}): il responsabile "
+        "non riceve la cartella. Controllare l'indirizzo e rilanciare il comando.",
     ),
-    "MAIL_026": (Severity.WARNING, "Settore {sector}: messaggio inviato, ma il server ha rifiutato {recipients} ({reply})."),
+    "MAIL_026": (Severity.WARNING, "Settore {sector}: messaggio inviato al responsabile, ma il server ha rifiutato la copia a {recipients} ({reply})."),
     "MAIL_027": (
         Severity.ERROR,
         "Settore {sector}: il server di posta non ha accettato il messaggio ({reply}); invio interrotto. "
@@ -166,11 +173,64 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     ),
     "MAIL_028": (
         Severity.ERROR,
-        "Settore {sector}: messaggio inviato (Message-ID {message_id}) ma il registro {file} non si può "
+        "Settore {sector}: messaggio inviato (Message-ID {message_id}) ma il registro {log} non si può "
         "scrivere ({detail}); invio interrotto. Aggiungere a mano l'invio al registro o non rilanciare "
         "senza controllare, per non inviarlo due volte.",
     ),
     "MAIL_029": (Severity.ERROR, "Impossibile scrivere le bozze in {folder}: {detail}."),
+    # Plan workbooks (planbook.py) and migration of hand-made schede (migrate.py)
+    "BOOK_001": (Severity.ERROR, "Il file non si può leggere come cartella di lavoro: {detail}. Salvarlo in formato .xlsx o .ods e riprovare."),
+    "BOOK_002": (
+        Severity.ERROR,
+        "Manca il foglio «{name}» (fogli presenti: {found}); ripristinarlo, o ripartire dal modello "
+        "di «schede plan-template».",
+    ),
+    "BOOK_003": (
+        Severity.ERROR,
+        "Foglio «{sheet_name}»: manca la colonna «{column}» nella riga di intestazione; ripristinarla "
+        "come nel modello di «schede plan-template».",
+    ),
+    "BOOK_004": (Severity.WARNING, "Colonna «{column}» non riconosciuta: viene ignorata."),
+    "BOOK_005": (
+        Severity.ERROR,
+        "La riga si riferisce all'obiettivo {sector} n° {number}, che non è nel foglio Obiettivi; "
+        "correggere settore e numero.",
+    ),
+    "BOOK_006": (Severity.ERROR, "Blocco «{found}» non riconosciuto; ammessi: {accepted}."),
+    "BOOK_007": (Severity.ERROR, "Mese di {month}: trovato «{found}»; segnare con X i mesi previsti e lasciare vuoti gli altri."),
+    "BOOK_008": (Severity.WARNING, "Voce «{label}» non riconosciuta: viene ignorata."),
+    "BOOK_009": (Severity.ERROR, "La voce «{label}» compare più volte; lasciarne una sola."),
+    "MIGR_001": (
+        Severity.ERROR,
+        "Nessuna scheda obiettivo trovata: nessun foglio ha le etichette OBIETTIVO e «Comune di … "
+        "ANNO … - Obiettivo strategico n° …» della scheda.",
+    ),
+    "MIGR_002": (Severity.INFO, "Foglio ignorato: non sembra una scheda obiettivo (mancano OBIETTIVO e «Obiettivo strategico n°»)."),
+    "MIGR_003": (Severity.ERROR, "Anno delle schede non trovato nel titolo «Comune di … ANNO …»: indicare l'anno del nuovo piano con --anno."),
+    "MIGR_004": (Severity.ERROR, "Nome dell'ente non trovato nel titolo «Comune di … ANNO …»: indicarlo con --ente."),
+    "MIGR_005": (Severity.WARNING, "Numero dell'obiettivo non trovato («Obiettivo strategico n°»): assegnato {number}; controllarlo."),
+    "MIGR_006": (Severity.WARNING, "PESO non trovato o non intero ({found}): messo 0, da completare."),
+    "MIGR_007": (Severity.WARNING, "SETTORE non trovato: obiettivo assegnato al settore {code}, da correggere."),
+    "MIGR_008": (Severity.WARNING, "OBIETTIVO (il titolo) non trovato: messo «{title}», da completare."),
+    "MIGR_009": (Severity.WARNING, "Indicatore «{indicator}»: ATTESO mancante, da completare."),
+    "MIGR_010": (
+        Severity.WARNING,
+        "Date delle verifiche non trovate (VERIFICA INTERMEDIA AL, VERIFICA FINALE AL): poste al "
+        "{interim} e al {final}; controllarle.",
+    ),
+    "MIGR_011": (Severity.WARNING, "Gli indirizzi e-mail dei responsabili non sono nelle schede: completarli nel piano (settori {sectors})."),
+    "MIGR_012": (
+        Severity.WARNING,
+        "CRONOPROGRAMMA non trovato (la riga dei mesi G F M A M G L A S O N D): fasi senza mesi, da completare.",
+    ),
+    "MIGR_013": (Severity.WARNING, "Le schede indicano {what} diversi: {found}; usato {used}."),
+    "MIGR_014": (
+        Severity.WARNING,
+        "Settore {sector}: solo alcune schede hanno gli INDICI DI RISULTATO (mancano in: {sheets}); il "
+        "settore non è a valutazione diretta: completare gli indicatori.",
+    ),
+    "MIGR_015": (Severity.INFO, "ATTESO «{old}» portato all'anno del nuovo piano: «{new}»."),
+    "MIGR_016": (Severity.INFO, "Codici dei settori proposti: {codes}; si possono cambiare (compaiono nei nomi dei file generati)."),
 }
 
 
