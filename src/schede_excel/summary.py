@@ -93,7 +93,7 @@ class _Formats:
 
 
 SCORE_COLUMNS = {"Punteggio", "Media valore %", "Media tempi %", "Raggiungimento %", "Contributo pesato"}
-WIDE_COLUMNS = {"Titolo": 50, "Indicatore": 50, "Messaggio": 90, "Nome": 40, "Valore": 90, "Regola": 40,
+WIDE_COLUMNS = {"Fascia": 23, "Stato": 16, "Titolo": 50, "Indicatore": 50, "Messaggio": 90, "Nome": 40, "Valore": 90, "Regola": 40,
                 "File": 45, "Responsabile": 30, "Cognome e Nome": 28, "Nota": 30}
 
 
@@ -182,9 +182,10 @@ def build_summary(evaluation: Evaluation, result: ImportResult) -> bytes:
     ws.freeze_panes(0, 0)
     last = 6 + max(len(tables["Settori"]), 1)
     chart = wb.add_chart({"type": "column"})
+    bar_colours = {"raggiunto": "#63BE7B", "parzialmente raggiunto": "#FFD966", "non raggiunto": "#F8696B"}
     chart.add_series({"name": "Punteggio", "categories": ["Riepilogo", 7, 0, last, 0],
                       "values": ["Riepilogo", 7, 5, last, 5], "data_labels": {"value": True, "num_format": "0"},
-                      "fill": {"color": "#4472C4"}})
+                      "points": [{"fill": {"color": bar_colours.get(s.band, "#BFBFBF")}} for s in evaluation.sectors]})
     chart.set_title({"name": "Punteggio per settore"})
     chart.set_y_axis({"min": 0, "max": 100, "major_gridlines": {"visible": True}})
     chart.set_legend({"none": True})
@@ -192,6 +193,7 @@ def build_summary(evaluation: Evaluation, result: ImportResult) -> bytes:
     counts = tables["Obiettivi"]["Fascia"].value_counts() if len(tables["Obiettivi"]) else pd.Series(dtype=int)
     bands = ["raggiunto", "parzialmente raggiunto", "non raggiunto", "non valutabile"]
     ws.write_row(last + 2, 9, ["Fascia", "Obiettivi"], wb.add_format({"bold": True}))
+    ws.set_column(9, 9, 23)
     for k, band_name in enumerate(bands, start=1):
         ws.write_string(last + 2 + k, 9, band_name)
         ws.write_number(last + 2 + k, 10, int(counts.get(band_name, 0)))

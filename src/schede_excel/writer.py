@@ -75,11 +75,11 @@ def estimate_lines(text: str, width_chars: float, *, bold: bool = False) -> int:
     """How many lines `text` wraps to in a column `width_chars` wide (XlsxWriter cannot autofit rows)."""
     if not text:
         return 1
-    if len(text) * 1.35 < width_chars and "\n" not in text:
+    if len(text) * 1.15 < width_chars and "\n" not in text:
         return 1
     upper = sum(1 for c in text if c.isupper())
     letters = sum(1 for c in text if c.isalpha()) or 1
-    per_char = 1.0 + 0.25 * upper / letters + (0.08 if bold else 0)
+    per_char = 0.82 + 0.3 * upper / letters + (0.08 if bold else 0)  # calibrated on Calibri/Carlito 11 pt
     capacity = max(8, int(width_chars / per_char) - 1)
     lines = 0
     for paragraph in text.split("\n"):
@@ -424,6 +424,7 @@ class _SheetWriter:
         g.merge(span(row, *STAFF_NAME_COLS), Label.STAFF_NAME, s.header)
         g.put(row, STAFF_CATEGORY_COL, Label.STAFF_CATEGORY, s.header)
         g.put(row, STAFF_PARTICIPATION_COL, Label.STAFF_PARTICIPATION, s.header)
+        g.height(row, 2 * LINE_HEIGHT + 3)
         people = list(values.staff) if values else []
         text_fmt, category_fmt, share_fmt = ((s.input_text, s.input_category, s.input_participation) if self.editable
                                              else (s.text, s.center, s.carried_participation))
