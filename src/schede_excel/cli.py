@@ -23,7 +23,7 @@ from .consolidate import consolidate as run_consolidation
 from .consolidate import load_overrides
 from .importer import collect_paths, import_returns
 from .layout import ROUND_LABELS
-from .generate import planned_workbooks
+from .generate import missing_interim, planned_workbooks
 from .planfile import PlanResult, load_plan, plan_schema
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -172,7 +172,11 @@ def validate(piano: str, as_json: bool) -> None:
 @click.option("--senza-allegato", "no_annex", is_flag=True, help="Non scrivere la cartella con l'allegato completo.")
 @click.option("--sovrascrivi", "--force", "overwrite", is_flag=True,
               help="Sostituisce i file già presenti con contenuto diverso (attenzione: potrebbero essere già compilati).")
-def generate(piano: str, out_dir: str, round_: str, password: str | None, no_annex: bool, overwrite: bool) -> None:
+@click.option("--from", "--da", "carried_from", multiple=True, type=click.Path(exists=True), metavar="RITORNI",
+              help="Per la verifica finale: le cartelle restituite alla verifica intermedia (file o cartella, "
+                   "ripetibile); i loro valori e testi sono riportati, bloccati, nelle nuove schede.")
+def generate(piano: str, out_dir: str, round_: str, password: str | None, no_annex: bool, overwrite: bool,
+             carried_from: tuple[str, ...]) -> None:
     """Genera le cartelle Excel delle schede.
 
     Una cartella per settore (obiettivi del settore più quelli trasversali TUTTI), quella del
@@ -181,16 +185,27 @@ def generate(piano: str, out_dir: str, round_: str, password: str | None, no_ann
     \b
     Esempio:
       schede generate schede/caluso-2023.yaml -o out/
-      schede generate schede/caluso-2023.yaml -o out/ --turno final
+      schede generate schede/caluso-2023.yaml -o out-finale/ --turno final --from ritorni-interim/
     """
     round_ = {"intermedia": "interim", "finale": "final"}.get(round_, round_)
     plan = _load(piano, quiet=True).plan
+    carried = []
+    if carried_from:
+        if round_ != "final":
+            raise click.exceptions.Exit(_fail("--from vale per la verifica finale: aggiungere --turno final."))
+        interim = import_returns(plan, carried_from, round_="interim")
+        _print_findings([f for f in interim.findings if f.severity is Severity.ERROR])
+        if interim.unreadable:
+            raise click.exceptions.Exit(_fail("Alcune restituzioni intermedie non si leggono: nessun file è stato scritto."))
+        carried = interim.objectives
+        _print_findings(missing_interim(plan, carried))
+        click.echo(f"Verifica intermedia: {plural(len(carried), 'scheda riportata', 'schede riportate')}.")
     books = planned_workbooks(plan, round_, annex=not no_annex)
     with click.progressbar(length=len(books), label="Generazione", file=sys.stderr,
                            item_show_func=lambda b: b.filename if b else "") as bar:
         try:
             written = generate_workbooks(plan, out_dir, round_=round_, password=password, annex=not no_annex,
-                                         overwrite=overwrite, progress=lambda book: bar.update(1, book))
+                                         overwrite=overwrite, carried=carried, progress=lambda book: bar.update(1, book))
         except SchedeError as error:
             _print_findings(error.findings)
             raise click.exceptions.Exit(_fail("Nessun file è stato scritto.")) from None
@@ -334,8 +349,9 @@ def consolidate(piano, ritorni, out_file, round_, overrides_file, exports_dir, a
         raise click.exceptions.Exit(1)
 
 
-from .cli_mail import send  # noqa: E402
+from .cli_mail import send, status  # noqa: E402
 cli.add_command(send)
+cli.add_command(status)
 
 
 def main() -> None:

@@ -14,8 +14,10 @@ import click
 
 from .cli import BAD_INPUT, CONTEXT, ItalianCommand, _fail, _load, _print_findings, plural
 from .findings import finding, has_errors
+from .importer import import_returns
 from .mail import (CONFIG_FILE, DRAFTS_DIR, LOG_FILE, PASSWORD_ENV, load_settings, parse_date, prepare, read_log,
                    send as send_batch, write_drafts)
+from .status import reminders, sector_status
 
 SOME_FAILED = 1
 
@@ -127,3 +129,63 @@ def send(piano, cartella, round_, deadline, config_file, cc, reply_to, template,
     click.secho(f"{plural(len(report.unsent), 'messaggio non inviato', 'messaggi non inviati')}: rilanciare il "
                 "comando per inviarli (quelli già inviati non partono di nuovo).", fg="red", err=True)
     raise click.exceptions.Exit(SOME_FAILED)
+
+
+@click.command(cls=ItalianCommand, context_settings=CONTEXT)
+@click.argument("piano", type=click.Path(dir_okay=False))
+@click.argument("ritorni", nargs=-1, type=click.Path())
+@click.option("--cartella", "folder", default="out", type=click.Path(file_okay=False),
+              help=f"Cartella delle cartelle generate e inviate, con il registro {LOG_FILE} (predefinita: out).")
+@click.option("--turno", "--round", "round_", type=click.Choice(["interim", "final", "intermedia", "finale"]),
+              default="interim", help="Verifica da controllare (predefinita: interim, la verifica intermedia).")
+@click.option("--scadenza", "deadline", metavar="GG/MM/AAAA", callback=_date,
+              help="Data entro cui restituire le cartelle: mostra i giorni che mancano.")
+@click.option("--solleciti", "reminders_dir", type=click.Path(file_okay=False), metavar="CARTELLA",
+              help="Scrive in questa cartella un sollecito .eml (con la cartella di nuovo in allegato) per ogni "
+                   "settore che non ha ancora restituito; si apre come bozza nel programma di posta.")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
+              help=f"File di configurazione della posta, per il mittente dei solleciti (predefinito: {CONFIG_FILE}).")
+def status(piano, ritorni, folder, round_, deadline, reminders_dir, config_file):
+    """Mostra a che punto è ogni settore: inviato, restituito, problemi, giorni alla scadenza.
+
+    RITORNI sono le cartelle restituite (file o cartelle). L'invio si legge dal registro
+    scritto da «schede send» nella cartella delle cartelle generate.
+
+    \b
+    Esempio:
+      schede status schede/caluso-2023.yaml ritorni/ --scadenza 15/07/2023
+      schede status schede/caluso-2023.yaml ritorni/ --scadenza 15/07/2023 --solleciti solleciti/
+    """
+    round_ = {"intermedia": "interim", "finale": "final"}.get(round_, round_)
+    plan = _load(piano, quiet=True).plan
+    records, log_findings = read_log(Path(folder) / LOG_FILE)
+    _print_findings(log_findings)
+    result = import_returns(plan, ritorni, round_=round_)
+    statuses = sector_status(plan, result, records, round_, deadline)
+    click.echo(f"{'settore':<7} {'inviato il':<17} {'restituito il':<17} {'schede':>7} {'errori':>7} {'avvisi':>7}")
+    for s in statuses:
+        sent = f"{s.sent_at:%d/%m/%Y %H:%M}" if s.sent_at else "non inviato"
+        back = (f"{s.returned_at:%d/%m/%Y %H:%M}" if s.returned_at else "sì") if s.returned else (
+            "NO" if s.expected else "non previsto")
+        click.echo(f"{s.sector:<7} {sent:<17} {back:<17} {s.objectives_returned:>3}/{s.objectives_expected:<3} "
+                   f"{s.errors:>7} {s.warnings:>7}")
+    missing = [s for s in statuses if s.expected and not s.returned]
+    if deadline:
+        days = statuses[0].days_left
+        when = f"mancano {plural(days, 'giorno', 'giorni')}" if days >= 0 else f"scaduta da {plural(-days, 'giorno', 'giorni')}"
+        click.echo(f"Scadenza {deadline:%d/%m/%Y}: {when}.")
+    returned = sum(s.returned for s in statuses)
+    click.echo(f"{plural(returned, 'settore ha', 'settori hanno')} restituito, "
+               f"{plural(len(missing), 'manca', 'mancano')}" + (f": {', '.join(s.sector for s in missing)}." if missing else "."))
+    if reminders_dir and missing:
+        if config_file is None and Path(CONFIG_FILE).is_file():
+            config_file = CONFIG_FILE
+        settings, findings = load_settings(config_file)
+        if deadline:
+            settings = dataclasses.replace(settings, deadline=deadline)
+        batch = reminders(plan, folder, settings, statuses, round_=round_)
+        _print_findings(findings + batch.findings)
+        if has_errors(findings + batch.findings):
+            raise click.exceptions.Exit(_fail("Nessun sollecito è stato scritto."))
+        for path in write_drafts(batch, reminders_dir):
+            click.echo(f"{'sollecito':>12}  {path}")

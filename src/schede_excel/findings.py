@@ -93,6 +93,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "EVAL_011": (Severity.ERROR, "Valutazione non valida: trovato «{found}», atteso un numero da 0 a 100."),
     "EVAL_012": (Severity.ERROR, "Blocco «{found}» sconosciuto: attesi quantita, tempo, costo, qualita (o vuoto per l'intero obiettivo)."),
     # Generation
+    "GEN_002": (Severity.WARNING, "Settore {sector}: nessuna restituzione della verifica intermedia; la cartella della verifica finale non ne riporta i valori."),
     "GEN_001": (
         Severity.ERROR,
         "Il file esiste già con un contenuto diverso (forse è già stato compilato): non viene "

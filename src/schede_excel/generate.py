@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 from .files import atomic_write, safe_filename
-from .findings import SchedeError, finding
+from .findings import Finding, SchedeError, finding
 from .layout import ROUND_LABELS, ROUNDS
 from .model import Objective, Plan, Sector
-from .writer import Review, build_workbook
+from .returns import ObjectiveReturn
+from .writer import Page, Review, build_pages
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,13 @@ def review_for(plan: Plan, round_: str) -> Review:
     return Review(round_, plan.interim_review if round_ == "interim" else plan.final_review)
 
 
+def missing_interim(plan: Plan, carried: Iterable[ObjectiveReturn]) -> list[Finding]:
+    """The sectors whose interim return is missing, when generating the final round from it."""
+    found = {r.sector for r in carried if r.round == "interim"}
+    return [finding("GEN_002", sector=s.code) for s in plan.sectors
+            if not s.direct_assessment and s.code not in found]
+
+
 def planned_workbooks(plan: Plan, round_: str = "interim", *, annex: bool = True) -> list[WorkbookPlan]:
     """A workbook per sector (its own objectives plus the cross-cutting ones), then the whole annex."""
     stem = f"{plan.plan_id}-{ROUND_LABELS[round_]}"
@@ -53,10 +61,12 @@ def planned_workbooks(plan: Plan, round_: str = "interim", *, annex: bool = True
 
 
 def generate(plan: Plan, out_dir: str | Path, *, round_: str = "interim", password: str | None = None,
-             annex: bool = True, overwrite: bool = False,
+             annex: bool = True, overwrite: bool = False, carried: Iterable[ObjectiveReturn] = (),
              progress: Callable[[WorkbookPlan], None] | None = None) -> list[Written]:
     """Write the plan's workbooks into `out_dir`.
 
+    `carried` are the interim returns (from the importer): on final-round workbooks each
+    sector's interim values, averages and texts are shown, locked, beside the final inputs.
     A file already there with different content is not replaced unless `overwrite`: it may be
     a workbook someone filled in. Raises `SchedeError` (GEN_001) listing those files, before
     writing anything.
@@ -64,9 +74,12 @@ def generate(plan: Plan, out_dir: str | Path, *, round_: str = "interim", passwo
     out_dir = Path(out_dir)
     review = review_for(plan, round_)
     books = planned_workbooks(plan, round_, annex=annex)
+    interim = {(r.sector, r.objective): r for r in carried if r.round == "interim"}
     results, pending = [], []
     for book in books:
-        data = build_workbook(plan, list(book.objectives), sector=book.sector, review=review, password=password)
+        pages = [Page(o, book.sector, carried=interim.get((book.sector.code, o.key)) if book.sector else None)
+                 for o in book.objectives]
+        data = build_pages(plan, pages, review=review, sector=book.sector, password=password)
         path = out_dir / book.filename
         if path.exists():
             status = "invariato" if path.read_bytes() == data else "aggiornato"

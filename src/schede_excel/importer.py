@@ -114,6 +114,9 @@ def read_return(plan: Plan, data: bytes, name: str, *, round_: str | None = None
     identities = [(sheet, identify(sheet, plan)) for sheet in book.sheets]
     rounds = Counter(i.round for _, i in identities if i.round)
     file_round = round_ or (rounds.most_common(1)[0][0] if rounds else "interim")
+    reported = {s.code: {o.key for o in plan.objectives_of(s)} for s in plan.sectors}
+    objectives = {o.key: o for o in plan.objectives}
+    sectors = {s.code: s for s in plan.sectors}
     records, seen, other_plans = [], set(), Counter()
     for sheet, identity in identities:
         at = {**where, "sheet": sheet.name}
@@ -130,9 +133,9 @@ def read_return(plan: Plan, data: bytes, name: str, *, round_: str | None = None
             out.append(finding("RET_005", **at, found=ROUND_LABELS.get(sheet_round, str(sheet_round)),
                                expected=ROUND_LABELS.get(round_ or "", "intermedia o finale")))
             continue
-        objective = next((o for o in plan.objectives if o.key == identity.objective), None)
-        sector = next((s for s in plan.sectors if s.code == identity.sector), None)
-        if objective is None or sector is None or objective not in plan.objectives_of(sector):
+        objective = objectives.get(identity.objective)
+        sector = sectors.get(identity.sector)
+        if objective is None or sector is None or objective.key not in reported[sector.code]:
             out.append(finding("RET_003", **at, reason=f"l'obiettivo {identity.objective} del settore "
                                f"{identity.sector} non è nel piano {plan.plan_id}"))
             continue

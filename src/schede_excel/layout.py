@@ -26,6 +26,7 @@ COL_ACHIEVEMENT = 17  # hidden: each indicator's achievement %, averaged by the 
 COL_META = 18  # hidden: the sheet's identity (see `metadata` in the writer)
 LEFT = (COL_NUMBER, COL_DEVIATION)  # the left half: interim review, staff table
 RIGHT = (MONTH_COLS[0], LAST_COL)  # the right half: final review
+CARRIED_COLS = (MONTH_COLS[0], MONTH_COLS[5])  # beside the indicators, empty but on final-round sheets
 COLUMN_WIDTHS = {COL_NUMBER: 4, COL_TEXT: 34, COL_TARGET: 12, COL_ACHIEVED: 12, COL_DEVIATION: 10,
                  **{c: 4.2 for c in MONTH_COLS}}
 TEXT_WIDTH = sum(COLUMN_WIDTHS.values()) - COLUMN_WIDTHS[COL_NUMBER] - COLUMN_WIDTHS[COL_TEXT]
@@ -68,6 +69,7 @@ class Label:
     STAFF_CATEGORY = "Cat."
     STAFF_PARTICIPATION = "% Partecipazione"
     STAFF_TOTAL = "totale partecipazione agli obiettivi"
+    CARRIED = "RAGGIUNTO intermedio"  # final-round sheets only: the interim value, locked
 
 
 ROUNDS = ("interim", "final")
@@ -150,6 +152,11 @@ class IndicatorSlot:
     @property
     def deviation(self) -> tuple[int, int]:
         return (self.row, COL_DEVIATION)
+
+    @property
+    def carried(self) -> Span:
+        """Where a final-round sheet shows the RAGGIUNTO of the interim review."""
+        return span(self.row, *CARRIED_COLS)
 
     @property
     def achievement(self) -> tuple[int, int]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from enum import Enum
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -189,8 +189,14 @@ class Plan(Model):
         raise KeyError(code)
 
     def objectives_of(self, sector: Sector) -> list[Objective]:
-        """The objectives a sector reports on: its own, then the cross-cutting ones (not for direct assessment)."""
-        own = [o for o in self.objectives if o.sector == sector.code]
-        if sector.direct_assessment:
-            return own
-        return [o for o in self.objectives if o.cross_cutting] + own
+        """The objectives a sector reports on: the cross-cutting ones, then its own (only its own for direct assessment)."""
+        return list(self._reported[sector.code])
+
+    @cached_property
+    def _reported(self) -> dict[str, tuple[Objective, ...]]:
+        shared = tuple(o for o in self.objectives if o.cross_cutting)
+        own: dict[str, list[Objective]] = {s.code: [] for s in self.sectors}
+        for objective in self.objectives:
+            own.setdefault(objective.sector, []).append(objective)
+        return {s.code: tuple(own[s.code]) if s.direct_assessment else shared + tuple(own[s.code])
+                for s in self.sectors}

@@ -9,7 +9,6 @@ Regole. Text that came from a returned file is always written as text, never as 
 from __future__ import annotations
 
 import io
-import json
 from datetime import date, datetime
 
 import pandas as pd
@@ -133,7 +132,8 @@ def _table(wb, ws, frame: pd.DataFrame, f: _Formats, *, first_row: int = 0, name
         "columns": [{"header": str(c)} for c in columns], "data": []})
     for r, values in enumerate(frame.itertuples(index=False), start=first_row + 1):
         for c, value in enumerate(values):
-            _cell(ws, r, c, value, formats[c], columns[c], f)
+            if value is not None and value == value:  # blanks (None, NaN) need no cell: the table styles them
+                _cell(ws, r, c, value, formats[c], columns[c], f)
     for c, column in enumerate(columns):
         ws.set_column(c, c, WIDE_COLUMNS.get(str(column), max(10, min(22, len(str(column)) + 2))))
     ws.freeze_panes(first_row + 1, 0)
@@ -227,6 +227,6 @@ def export_tables(tables: dict[str, pd.DataFrame]) -> dict[str, bytes]:
         safe = frame.map(_inert) if len(frame) else frame
         stem = name.lower()
         out[f"{stem}.csv"] = safe.to_csv(index=False, sep=";", decimal=",", date_format="%d/%m/%Y").encode("utf-8-sig")
-        records = json.loads(frame.to_json(orient="records", date_format="iso", force_ascii=False))
-        out[f"{stem}.json"] = json.dumps(records, ensure_ascii=False, indent=2).encode("utf-8")
+        out[f"{stem}.json"] = frame.to_json(orient="records", date_format="iso", force_ascii=False,
+                                            indent=2).encode("utf-8")
     return out

@@ -17,6 +17,7 @@ import json
 import os
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell_fast
@@ -25,7 +26,7 @@ from xlsxwriter.worksheet import CellBlankTuple, Worksheet
 from . import __version__
 from .formulas import achievement_formula, average_formula, deviation_formula, serial
 from .layout import (
-    COL_ACHIEVED, COL_ACHIEVEMENT, COL_META, COL_NUMBER, COLUMN_WIDTHS, HALF_WIDTHS, LAST_COL,
+    CARRIED_COLS, COL_ACHIEVED, COL_ACHIEVEMENT, COL_META, COL_NUMBER, COLUMN_WIDTHS, HALF_WIDTHS, LAST_COL,
     LAYOUT_VERSION, MONTH_COLS, MONTH_LETTERS, ROUND_LABELS, STAFF_CATEGORY_COL,
     STAFF_NAME_COLS, STAFF_PARTICIPATION_COL, TEXT_WIDTH, TIME_KINDS, VALUE_KINDS, Label,
     SheetLayout, Span, a1, sheet_layout, sheet_names, span,
@@ -58,7 +59,12 @@ def _cell_value(achieved):
 
 def objective_fingerprint(plan: Plan, objective: Objective) -> str:
     """A short hash of the plan-owned values of a sheet, to tell on import whether they changed."""
-    owned = {"plan": plan.plan_id, "objective": objective.model_dump(mode="json", by_alias=True)}
+    return _fingerprint(plan.plan_id, objective)
+
+
+@lru_cache(maxsize=4096)
+def _fingerprint(plan_id: str, objective: Objective) -> str:
+    owned = {"plan": plan_id, "objective": objective.model_dump(mode="json", by_alias=True)}
     return hashlib.sha256(json.dumps(owned, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
 
 
@@ -391,6 +397,9 @@ class _SheetWriter:
             g.put(row, 2, Label.TARGET, s.header)
             g.put(row, 3, Label.ACHIEVED, s.header)
             g.put(row, 4, Label.DEVIATION, s.header)
+            if page.carried is not None and review.final:
+                g.merge(span(row, *CARRIED_COLS), Label.CARRIED, s.header)
+        carried = {(i.kind, i.index): i.achieved for i in page.carried.indicators} if page.carried else {}
 
         pairs: dict[IndicatorKind, list[tuple[Target, object]]] = {k: [] for k in IndicatorKind}
         for slot in lay.indicators:
@@ -403,6 +412,8 @@ class _SheetWriter:
             g.height(slot.row, _row_height(slot.indicator.description, COLUMN_WIDTHS[0] + COLUMN_WIDTHS[1]))
             achieved_ref = a1(*slot.achieved)
             g.put(*slot.achieved, _cell_value(achieved), self._entry_format(entry, True))
+            if page.carried is not None and review.final:
+                g.merge(slot.carried, _cell_value(carried.get((slot.kind, slot.index))), s.carried_entry[entry])
             if self.editable:
                 due = target.due_periods(review.date) if target.kind.value == "periodico" else 0
                 ws.data_validation(*slot.achieved, *slot.achieved, _validation(entry, plan.year, due))
@@ -425,7 +436,8 @@ class _SheetWriter:
         g.put(row, STAFF_CATEGORY_COL, Label.STAFF_CATEGORY, s.header)
         g.put(row, STAFF_PARTICIPATION_COL, Label.STAFF_PARTICIPATION, s.header)
         g.height(row, 2 * LINE_HEIGHT + 3)
-        people = list(values.staff) if values else []
+        # A final-round sheet starts from the interim staff, still editable.
+        people = list((values or page.carried).staff) if (values or page.carried) else []
         text_fmt, category_fmt, share_fmt = ((s.input_text, s.input_category, s.input_participation) if self.editable
                                              else (s.text, s.center, s.carried_participation))
         for k, r in enumerate(lay.staff_rows):
