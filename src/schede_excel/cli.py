@@ -137,14 +137,16 @@ def cli() -> None:
 @click.argument("piano", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Stampa le segnalazioni in JSON (per altri programmi).")
 def validate(piano: str, as_json: bool) -> None:
-    """Controlla un file del piano.
+    """Controlla un file del piano: YAML oppure cartella Excel (.xlsx, .xlsm, .ods).
 
-    Controlla struttura, pesi, numeri degli obiettivi, ATTESO, mesi, e-mail e responsabili.
+    Controlla struttura, pesi, numeri degli obiettivi, ATTESO, mesi, e-mail e responsabili;
+    in una cartella Excel indica foglio e cella di ogni problema.
     Esce con 0 se il piano è valido (anche con avvisi), 2 se ha errori.
 
     \b
     Esempio:
       schede validate schede/caluso-2023.yaml
+      schede validate piano-2024.xlsx
     """
     result = load_plan(piano)
     if as_json:
@@ -352,6 +354,10 @@ def consolidate(piano, ritorni, out_file, round_, overrides_file, exports_dir, a
 from .cli_mail import send, status  # noqa: E402
 cli.add_command(send)
 cli.add_command(status)
+
+from .cli_plan import migrate, plan_export, plan_template  # noqa: E402
+for _command in (plan_template, plan_export, migrate):
+    cli.add_command(_command)
 
 
 def main() -> None:

@@ -211,7 +211,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "MIGR_004": (Severity.ERROR, "Nome dell'ente non trovato nel titolo «Comune di … ANNO …»: indicarlo con --ente."),
     "MIGR_005": (Severity.WARNING, "Numero dell'obiettivo non trovato («Obiettivo strategico n°»): assegnato {number}; controllarlo."),
     "MIGR_006": (Severity.WARNING, "PESO non trovato o non intero ({found}): messo 0, da completare."),
-    "MIGR_007": (Severity.WARNING, "SETTORE non trovato: obiettivo assegnato al settore {code}, da correggere."),
+    "MIGR_007": (Severity.WARNING, "SETTORE non trovato: obiettivo assegnato al settore {sector}, da correggere."),
     "MIGR_008": (Severity.WARNING, "OBIETTIVO (il titolo) non trovato: messo «{title}», da completare."),
     "MIGR_009": (Severity.WARNING, "Indicatore «{indicator}»: ATTESO mancante, da completare."),
     "MIGR_010": (
@@ -232,6 +232,11 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     ),
     "MIGR_015": (Severity.INFO, "ATTESO «{old}» portato all'anno del nuovo piano: «{new}»."),
     "MIGR_016": (Severity.INFO, "Codici dei settori proposti: {codes}; si possono cambiare (compaiono nei nomi dei file generati)."),
+    "MIGR_017": (
+        Severity.WARNING,
+        "Nessun mese segnato nel CRONOPROGRAMMA: da completare. Se i mesi sono indicati solo dal colore "
+        "delle celle, salvare la cartella in formato .xlsx e ripetere: i colori si leggono solo da lì.",
+    ),
 }
 
 

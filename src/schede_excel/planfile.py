@@ -125,33 +125,44 @@ def parse_plan(text: str, file: str | None = None) -> PlanResult:
 def plan_from_data(data: dict, *, file: str | None = None, locate=lambda path: None) -> PlanResult:
     """Validate already-parsed plan data (YAML or a plan workbook) into a `Plan` and check it.
 
-    `locate(path)` gives the line (or other position) of a key path for the findings.
+    `locate(path)` says where a key path is, for the findings: a line number (a YAML file), or
+    a dict of location fields (a plan workbook: `sheet`, `cell`, and `path`, the column name a
+    user sees, which then replaces the dotted key path).
     """
+
+    def place(path):
+        found = locate(path)
+        where = {"file": file, "path": dotted(path)}
+        where.update(found if isinstance(found, dict) else {"line": found})
+        return where
+
     try:
         plan = Plan.model_validate(data)
     except ValidationError as errors:
         findings = []
         for error in errors.errors():
-            path = tuple(error["loc"])
-            findings.append(finding("PLAN_003", file=file, line=locate(path), path=dotted(path),
-                                    field=dotted(path) or "piano", detail=_describe(error)))
+            where = place(tuple(error["loc"]))
+            findings.append(finding("PLAN_003", **where, field=where["path"] or "piano", detail=_describe(error)))
         return PlanResult(None, findings)
-
-    def place(path):
-        return {"file": file, "line": locate(path), "path": dotted(path)}
-
     return PlanResult(plan, check_plan(plan, place))
 
 
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods")
+
+
 def load_plan(path: str | Path) -> PlanResult:
-    """Read a plan file (YAML) and check it."""
+    """Read a plan file and check it: YAML, or a plan workbook (.xlsx, .xlsm, .ods) by its suffix."""
     path = Path(path)
+    if path.suffix.lower() in WORKBOOK_SUFFIXES:
+        from .planbook import read_plan_workbook  # planbook builds on this module
+
+        return read_plan_workbook(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return PlanResult(None, [finding("PLAN_001", file=str(path), detail="il file non esiste")])
     except UnicodeDecodeError:
-        return PlanResult(None, [finding("PLAN_001", file=str(path), detail="non è un testo UTF-8 (è forse una cartella Excel? usare un file .yaml)")])
+        return PlanResult(None, [finding("PLAN_001", file=str(path), detail="non è un testo UTF-8 (è forse una cartella Excel? il nome deve finire con .xlsx, .xlsm o .ods)")])
     except OSError as error:
         return PlanResult(None, [finding("PLAN_001", file=str(path), detail=error.strerror or str(error))])
     return parse_plan(text, file=str(path))
