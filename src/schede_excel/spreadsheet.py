@@ -16,6 +16,7 @@ reading raise `UnreadableFile` carrying a finding.
 from __future__ import annotations
 
 import io
+import math
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -121,6 +122,33 @@ def _unreadable(name: str, reason: str, code: str = "READ_001") -> UnreadableFil
     return UnreadableFile([finding(code, file=name, reason=reason)])
 
 
+_DTD_MARKS = tuple(mark.encode(codec) for mark in ("<!DOCTYPE", "<!ENTITY") for codec in ("utf-8", "utf-16-le", "utf-16-be"))
+
+
+def _dtd_refused(name: str, part: str) -> UnreadableFile:
+    return _unreadable(name, f"la parte {part} contiene una DTD, che un file Excel o ODS non ha "
+                       "(possibile attacco XML)", "READ_004")
+
+
+def _has_dtd(tree_or_data) -> bool:
+    """A DTD in a parsed part (exact, whatever the encoding), or anywhere in a part's bytes."""
+    if isinstance(tree_or_data, bytes):
+        return any(mark in tree_or_data for mark in _DTD_MARKS)
+    docinfo = tree_or_data.getroottree().docinfo
+    return bool(docinfo.doctype) or docinfo.internalDTD is not None
+
+
+def _number(text):
+    """A stored number; text that is not a finite number is kept as found, for the reader to refuse at its cell."""
+    if text is None or text == "":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return value if math.isfinite(value) else text
+
+
 class _Zip:
     """A zip archive whose parts are read with size and ratio bounds."""
 
@@ -159,12 +187,18 @@ class _Zip:
         """Parse an XML part, refusing DTDs (entity expansion, external entities)."""
         data = self.read(part)
         if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:4096]:
-            raise _unreadable(self.name, f"la parte {part} contiene una DTD, che un file Excel o ODS non ha "
-                              "(possibile attacco XML)", "READ_004")
+            raise _dtd_refused(self.name, part)
         try:
-            return etree.fromstring(data, _PARSER)
+            root = etree.fromstring(data, _PARSER)
         except etree.XMLSyntaxError as error:
+            # libxml2 stops entity expansion itself (amplification limit): say it was an attack.
+            if _has_dtd(data):
+                raise _dtd_refused(self.name, part) from None
             raise _unreadable(self.name, f"XML non valido in {part} ({error})", "READ_002") from None
+        # The first bytes alone miss a DTD after a long comment, or in a part encoded in UTF-16.
+        if _has_dtd(root):
+            raise _dtd_refused(self.name, part)
+        return root
 
 
 def _sniff(data: bytes, name: str) -> None:
@@ -185,10 +219,14 @@ def read_workbook(data: bytes, name: str, limits: Limits = Limits()) -> RawWorkb
         raise _unreadable(name, f"file di {len(data) // 2**20} MB, oltre il limite di {limits.max_file_bytes // 2**20} MB", "READ_003")
     _sniff(data, name)
     archive = _Zip(data, name, limits)
-    if archive.has("xl/workbook.xml"):
-        return _read_xlsx(archive, name, limits)
-    if archive.has("content.xml") and archive.has("mimetype") and b"spreadsheet" in archive.read("mimetype"):
-        return _read_ods(archive, name, limits)
+    try:
+        if archive.has("xl/workbook.xml"):
+            return _read_xlsx(archive, name, limits)
+        if archive.has("content.xml") and archive.has("mimetype") and b"spreadsheet" in archive.read("mimetype"):
+            return _read_ods(archive, name, limits)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as error:
+        # Whatever else a crafted file holds (a style index "x", a repeat count "-"), it never escapes as an exception.
+        raise _unreadable(name, f"contenuto non valido ({type(error).__name__}: {error})", "READ_002") from None
     if archive.has("word/document.xml"):
         raise _unreadable(name, "è un documento Word (.docx), non una cartella di lavoro", "READ_006")
     if archive.has("content.xml"):
@@ -291,12 +329,13 @@ def _read_xlsx(archive: _Zip, name: str, limits: Limits) -> RawWorkbook:
 def _read_xlsx_sheet(archive, part, sheet, strings, dates, percents, limits) -> None:
     data = archive.read(part)
     if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:4096]:
-        raise _unreadable(archive.name, f"la parte {part} contiene una DTD (possibile attacco XML)", "READ_004")
+        raise _dtd_refused(archive.name, part)
     cells = sheet.cells
     v_tag, f_tag, is_tag, t_tag = f"{M}v", f"{M}f", f"{M}is", f"{M}t"
+    context = etree.iterparse(io.BytesIO(data), events=("end",), tag=f"{M}c", resolve_entities=False,
+                              no_network=True, load_dtd=False, huge_tree=False)
     try:
-        for _, c in etree.iterparse(io.BytesIO(data), events=("end",), tag=f"{M}c", resolve_entities=False,
-                                    no_network=True, load_dtd=False, huge_tree=False):
+        for _, c in context:
             ref = c.get("r")
             m = _CELL_REF.match(ref or "")
             if not m:
@@ -315,7 +354,7 @@ def _read_xlsx_sheet(archive, part, sheet, strings, dates, percents, limits) -> 
             f = c.find(f_tag)
             text = v.text if v is not None else None
             if kind == "s":
-                value = strings[int(text)] if text is not None and int(text) < len(strings) else None
+                value = strings[int(text)] if text is not None and text.isdigit() and int(text) < len(strings) else None
             elif kind == "inlineStr":
                 inline = c.find(is_tag)
                 value = "".join(t.text or "" for t in inline.iter(t_tag)) if inline is not None else None
@@ -324,14 +363,18 @@ def _read_xlsx_sheet(archive, part, sheet, strings, dates, percents, limits) -> 
             elif kind == "b":
                 value = text == "1"
             else:
-                value = float(text) if text not in (None, "") else None
+                value = None if text is None else _number(text)
             is_date = style < len(dates) and dates[style]
             is_percent = style < len(percents) and percents[style]
             if value is not None or f is not None:
                 cells[(row, col)] = RawCell(value, is_date, is_percent, f.text if f is not None else None)
             c.clear()
     except etree.XMLSyntaxError as error:
+        if _has_dtd(data):
+            raise _dtd_refused(archive.name, part) from None
         raise _unreadable(archive.name, f"XML non valido nel foglio «{sheet.name}» ({error})", "READ_002") from None
+    if context.root is not None and _has_dtd(context.root):
+        raise _dtd_refused(archive.name, part)
 
 
 # ---------------------------------------------------------------- ods
@@ -351,6 +394,8 @@ def _ods_text(cell) -> str:
 def _ods_range(address: str):
     # $'Sheet 1'.$D$20:.$D$21  or  $Foglio.$D$20
     parts = address.split(":")
+    if "." not in parts[0]:
+        return None, None
     sheet, first = parts[0].rsplit(".", 1)
     sheet = sheet.lstrip("$").strip("'").replace("''", "'")
     last = parts[1].rsplit(".", 1)[-1] if len(parts) > 1 else first
@@ -358,82 +403,123 @@ def _ods_range(address: str):
     return sheet, ref
 
 
+S = "{urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
+_ROW_PARENTS = {f"{T}table", f"{T}table-rows", f"{T}table-row-group", f"{T}table-header-rows"}
+
+
 def _read_ods(archive: _Zip, name: str, limits: Limits) -> RawWorkbook:
-    root = archive.xml("content.xml")
-    body = root.find(f"{O}body/{O}spreadsheet")
-    if body is None:
+    # content.xml is streamed row by row and each row dropped once read: a sheet of a million rows
+    # costs the time to parse it, not a tree of a million rows in memory.
+    data = archive.read("content.xml")
+    if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:4096]:
+        raise _dtd_refused(name, "content.xml")
+    context = etree.iterparse(io.BytesIO(data), events=("start", "end"), resolve_entities=False, no_network=True,
+                              load_dtd=False, huge_tree=False, remove_comments=True,
+                              tag=(f"{O}spreadsheet", f"{T}table", f"{T}table-row", f"{T}named-range",
+                                   f"{T}table-source", f"{S}style"))
+    hidden_styles, sheets, body_names = set(), [], []
+    external, spreadsheet, sheet, row = 0, False, None, 0
+    try:
+        for event, el in context:
+            tag = el.tag
+            if tag == f"{O}spreadsheet":
+                spreadsheet = event == "start"
+            elif tag == f"{T}table":
+                if el.getparent() is None or el.getparent().tag != f"{O}spreadsheet":
+                    continue
+                if event == "start":
+                    sheet = RawSheet(el.get(f"{T}name", f"Foglio{len(sheets) + 1}"), len(sheets),
+                                     el.get(f"{T}style-name") in hidden_styles)
+                    sheets.append(sheet)
+                    row = 0
+                else:
+                    sheet = None
+                    el.clear()
+            elif event == "start":
+                continue
+            elif tag == f"{T}table-row":
+                if sheet is not None and el.getparent().tag in _ROW_PARENTS:
+                    row = _ods_row(el, row, sheet, limits)
+                    el.clear()
+                    while el.getprevious() is not None:
+                        del el.getparent()[0]
+            elif tag == f"{T}named-range":
+                sheet_name, ref = _ods_range(el.get(f"{T}cell-range-address", ""))
+                if ref and sheet is not None:
+                    sheet.names[el.get(f"{T}name")] = ref
+                elif ref and spreadsheet:
+                    body_names.append((sheet_name, el.get(f"{T}name"), ref))
+            elif tag == f"{T}table-source":
+                external += 1
+            elif tag == f"{S}style" and not spreadsheet:
+                # LibreOffice writes table:display on the table's style (style:display is not ODF).
+                if any("false" in (p.get(f"{T}display"), p.get(f"{S}display")) for p in el):
+                    hidden_styles.add(el.get(f"{S}name"))
+    except etree.XMLSyntaxError as error:
+        if _has_dtd(data):
+            raise _dtd_refused(name, "content.xml") from None
+        raise _unreadable(name, f"XML non valido in content.xml ({error})", "READ_002") from None
+    if context.root is not None and _has_dtd(context.root):
+        raise _dtd_refused(name, "content.xml")
+    if context.root is None or not any(True for _ in context.root.iter(f"{O}spreadsheet")):
         raise _unreadable(name, "il documento ODS non contiene fogli", "READ_006")
-    hidden_styles = {style.get("{urn:oasis:names:tc:opendocument:xmlns:style:1.0}name")
-                     for style in root.iter("{urn:oasis:names:tc:opendocument:xmlns:style:1.0}style")
-                     if any(p.get("{urn:oasis:names:tc:opendocument:xmlns:style:1.0}display") == "false"
-                            for p in style)}
-    sheets = []
-    for index, table in enumerate(body.iterfind(f"{T}table")):
-        sheet = RawSheet(table.get(f"{T}name", f"Foglio{index + 1}"), index, table.get(f"{T}style-name") in hidden_styles)
-        sheets.append(sheet)
-        _read_ods_table(table, sheet, limits)
-        for named in table.iter(f"{T}named-range"):
-            _, ref = _ods_range(named.get(f"{T}cell-range-address", ""))
-            if ref:
-                sheet.names[named.get(f"{T}name")] = ref
     by_name = {s.name: s for s in sheets}
-    for named in body.iterfind(f"{T}named-expressions/{T}named-range"):
-        sheet_name, ref = _ods_range(named.get(f"{T}cell-range-address", ""))
+    for sheet_name, range_name, ref in body_names:
         # Workbook-level names still tell where our sheet-scoped ones pointed.
-        if ref and sheet_name in by_name:
-            by_name[sheet_name].names.setdefault(named.get(f"{T}name"), ref)
-    external = sum(1 for _ in root.iter(f"{T}table-source"))
+        if sheet_name in by_name:
+            by_name[sheet_name].names.setdefault(range_name, ref)
     return RawWorkbook(name, "ods", sheets, modified=_modified(archive),
                        has_macros=any(p.startswith("Basic/") or p.startswith("Scripts/") for p in archive.infos),
                        external_links=external)
 
 
-def _read_ods_table(table, sheet: RawSheet, limits: Limits) -> None:
-    row = 0
+def _ods_row(row_el, row: int, sheet: RawSheet, limits: Limits) -> int:
+    """Store one table-row's cells at `row`; returns the next row number."""
+    repeat_rows = int(row_el.get(f"{T}number-rows-repeated", "1"))
+    if row >= limits.max_rows:
+        if any(c.get(f"{O}value-type") or len(c) for c in row_el):
+            sheet.rows_cut = True
+        return row + repeat_rows
     cells = sheet.cells
-    for row_el in table.iter(f"{T}table-row"):
-        repeat_rows = int(row_el.get(f"{T}number-rows-repeated", "1"))
-        if row >= limits.max_rows:
-            if any(c.get(f"{O}value-type") or len(c) for c in row_el):
-                sheet.rows_cut = True
+    col = 0
+    row_cells = []
+    for cell in row_el:
+        repeat = int(cell.get(f"{T}number-columns-repeated", "1"))
+        if col >= limits.max_cols:
             break
-        col = 0
-        row_cells = []
-        for cell in row_el:
-            repeat = int(cell.get(f"{T}number-columns-repeated", "1"))
-            if col >= limits.max_cols:
-                break
-            kind = cell.get(f"{O}value-type")
-            formula = cell.get(f"{T}formula")
-            value = None
-            is_date = is_percent = False
-            if kind in ("float", "currency"):
-                value = float(cell.get(f"{O}value"))
-            elif kind == "percentage":
-                value, is_percent = float(cell.get(f"{O}value")), True
-            elif kind == "date":
-                text = cell.get(f"{O}date-value", "")
-                try:
-                    moment = datetime.fromisoformat(text)
-                except ValueError:
-                    moment = None
-                value = None if moment is None else (moment - _EPOCH).total_seconds() / 86400
-                is_date = moment is not None
-            elif kind == "boolean":
-                value = cell.get(f"{O}boolean-value") == "true"
-            elif kind == "string" or (kind is None and len(cell)):
-                text = cell.get(f"{O}string-value")
-                value = text if text is not None else _ods_text(cell)
-                if kind is None and not value:
-                    value = None
-            if value is not None or formula is not None:
-                for k in range(min(repeat, limits.max_cols - col)):
-                    row_cells.append((col + k, RawCell(value, is_date, is_percent, formula)))
-            col += repeat
-        for r in range(min(repeat_rows, limits.max_rows - row) if row_cells else 0):
-            for c, raw in row_cells:
-                cells[(row + r, c)] = raw
-        row += repeat_rows
+        kind = cell.get(f"{O}value-type")
+        formula = cell.get(f"{T}formula")
+        value = None
+        is_date = is_percent = False
+        if kind in ("float", "currency"):
+            value = _number(cell.get(f"{O}value"))
+        elif kind == "percentage":
+            value, is_percent = _number(cell.get(f"{O}value")), True
+        elif kind == "date":
+            text = cell.get(f"{O}date-value", "")
+            try:
+                moment = datetime.fromisoformat(text)
+            except ValueError:
+                moment = None
+            value = None if moment is None else (moment - _EPOCH).total_seconds() / 86400
+            is_date = moment is not None
+        elif kind == "boolean":
+            value = cell.get(f"{O}boolean-value") == "true"
+        elif kind == "string" or (kind is None and len(cell)):
+            text = cell.get(f"{O}string-value")
+            value = text if text is not None else _ods_text(cell)
+            if kind is None and not value:
+                value = None
+        if value is not None or formula is not None:
+            for k in range(min(repeat, limits.max_cols - col)):
+                row_cells.append((col + k, RawCell(value, is_date, is_percent, formula)))
+        col += repeat
+    if row_cells and row + repeat_rows > limits.max_rows:
+        sheet.rows_cut = True
+    for r in range(min(repeat_rows, limits.max_rows - row) if row_cells else 0):
+        for c, raw in row_cells:
+            cells[(row + r, c)] = raw
+    return row + repeat_rows
 
 
 def as_date(value) -> date | None:
