@@ -79,4 +79,4 @@ def load_overrides(path: str | Path) -> tuple[list[Override], list[Finding]]:
         data = path.read_bytes()
     except OSError as error:
         return [], [finding("EVAL_010", file=str(path), reason=error.strerror or str(error))]
-    return read_overrides(data, path.name)
+    return read_overrides(data, str(path))

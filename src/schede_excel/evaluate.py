@@ -297,11 +297,11 @@ def read_overrides(data: bytes, name: str) -> tuple[list[Override], list[Finding
             if not 0 <= score <= 100:
                 raise ValueError
         except ValueError:
-            problems.append(finding("EVAL_011", file=name, cell=f"riga {number}", found=row["valutazione"]))
+            problems.append(finding("EVAL_011", file=name, line=number, found=row["valutazione"]))
             continue
         kind = row.get("blocco", "").strip().lower() or None
         if kind is not None and kind not in {k.value for k in IndicatorKind}:
-            problems.append(finding("EVAL_012", file=name, cell=f"riga {number}", found=kind))
+            problems.append(finding("EVAL_012", file=name, line=number, found=kind))
             continue
         index = row.get("numero", "").strip()
         out.append(Override(sector, objective, score, IndicatorKind(kind) if kind else None,
