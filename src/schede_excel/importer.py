@@ -26,6 +26,7 @@ from .sheetreader import identify, read_sheet
 from .spreadsheet import Limits, UnreadableFile, read_workbook
 
 SUFFIXES = (".xlsx", ".xlsm", ".ods")
+OLD_SUFFIXES = (".xls", ".xlsb", ".numbers")  # returns a user may save by mistake: read, and refused with the reason
 
 
 @dataclass
@@ -166,7 +167,7 @@ def collect_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[Finding
     for item in paths:
         path = Path(item)
         if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES
+            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES + OLD_SUFFIXES
                            and not p.name.startswith(("~$", ".~lock", ".")))
             if not found:
                 out.append(finding("RET_040", file=str(path)))

@@ -78,8 +78,13 @@ def identify(sheet: RawSheet, plan: Plan) -> Identity:
     if meta is not None:
         if meta.get("istruzioni"):
             return Identity(None, None, None, None, None, instructions=True)
-        return Identity(meta.get("piano"), meta.get("anno"), meta.get("settore"), meta.get("obiettivo"),
-                        meta.get("turno"), meta.get("impronta"),
+        def text(key):  # a hand-edited value of the wrong type counts as missing
+            value = meta.get(key)
+            return value if isinstance(value, str) else None
+
+        year = meta.get("anno")
+        return Identity(text("piano"), year if isinstance(year, int) else None, text("settore"), text("obiettivo"),
+                        text("turno"), text("impronta"),
                         reason="" if meta.get("layout") == LAYOUT_VERSION else f"versione di layout {meta.get('layout')}")
     title = _TITLE.search(norm(sheet.text(0, 0)))
     if not title:

@@ -102,9 +102,10 @@ def read_value(cell: RawCell | None, entry: Entry, year: int):
         return None, notes + [Note("RET_011", "VERO" if raw else "FALSO", EXPECTED[entry])]
     # A number, possibly formatted as a date or a percentage.
     if entry is Entry.DATE:
-        if not cell.is_date and raw < 20000:
+        day = as_date(raw) if cell.is_date or raw >= 20000 else None
+        if day is None:
             return None, notes + [Note("RET_011", _shown(raw), EXPECTED[entry])]
-        return as_date(raw), notes
+        return day, notes
     if cell.is_date:
         shown = as_date(raw)
         return None, notes + [Note("RET_011", f"la data {shown:%d/%m/%Y}" if shown else _shown(raw), EXPECTED[entry])]
