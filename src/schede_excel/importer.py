@@ -115,7 +115,6 @@ def read_return(plan: Plan, data: bytes, name: str, *, round_: str | None = None
     identities = [(sheet, identify(sheet, plan)) for sheet in book.sheets]
     rounds = Counter(i.round for _, i in identities if i.round)
     file_round = round_ or (rounds.most_common(1)[0][0] if rounds else "interim")
-    reported = {s.code: {o.key for o in plan.objectives_of(s)} for s in plan.sectors}
     objectives = {o.key: o for o in plan.objectives}
     sectors = {s.code: s for s in plan.sectors}
     records, seen, other_plans = [], set(), Counter()
@@ -136,7 +135,7 @@ def read_return(plan: Plan, data: bytes, name: str, *, round_: str | None = None
             continue
         objective = objectives.get(identity.objective)
         sector = sectors.get(identity.sector)
-        if objective is None or sector is None or objective.key not in reported[sector.code]:
+        if objective is None or sector is None or not plan.reports(sector.code, objective.key):
             out.append(finding("RET_003", **at, reason=f"l'obiettivo {identity.objective} del settore "
                                f"{identity.sector} non è nel piano {plan.plan_id}"))
             continue

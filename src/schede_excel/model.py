@@ -192,6 +192,14 @@ class Plan(Model):
         """The objectives a sector reports on: the cross-cutting ones, then its own (only its own for direct assessment)."""
         return list(self._reported[sector.code])
 
+    def reports(self, sector_code: str, objective_key: str) -> bool:
+        """True when the sector reports on that objective (its own or a cross-cutting one)."""
+        return objective_key in self._reported_keys.get(sector_code, ())
+
+    @cached_property
+    def _reported_keys(self) -> dict[str, frozenset[str]]:
+        return {code: frozenset(o.key for o in objectives) for code, objectives in self._reported.items()}
+
     @cached_property
     def _reported(self) -> dict[str, tuple[Objective, ...]]:
         shared = tuple(o for o in self.objectives if o.cross_cutting)

@@ -111,13 +111,16 @@ def identify(sheet: RawSheet, plan: Plan) -> Identity:
     return Identity(plan_id, year, reporting or objective.sector, objective.key, None, by_labels=True)
 
 
+LABEL_COLS = {COL_NUMBER, MONTH_COLS[0], MONTH_COLS[7]}  # where the layout puts labels: A, F (right half), M (PESO)
+
+
 class _Labels:
     """Where each label text sits on a sheet (normalised text -> [(row, col)])."""
 
     def __init__(self, sheet: RawSheet):
         self.at: dict[str, list[tuple[int, int]]] = {}
         for (r, c), cell in sheet.cells.items():
-            if isinstance(cell.value, str) and c <= MONTH_COLS[-1]:
+            if c in LABEL_COLS and isinstance(cell.value, str):
                 self.at.setdefault(norm(cell.value), []).append((r, c))
         for rows in self.at.values():
             rows.sort()

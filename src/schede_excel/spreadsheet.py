@@ -332,43 +332,54 @@ def _read_xlsx_sheet(archive, part, sheet, strings, dates, percents, limits) -> 
         raise _dtd_refused(archive.name, part)
     cells = sheet.cells
     v_tag, f_tag, is_tag, t_tag = f"{M}v", f"{M}f", f"{M}is", f"{M}t"
-    context = etree.iterparse(io.BytesIO(data), events=("end",), tag=f"{M}c", resolve_entities=False,
+    is_t_path = f"{M}is/{M}t"
+    n_dates, n_percents = len(dates), len(percents)
+    context = etree.iterparse(io.BytesIO(data), events=("end",), tag=f"{M}row", resolve_entities=False,
                               no_network=True, load_dtd=False, huge_tree=False)
+    next_row = 0
     try:
-        for _, c in context:
-            ref = c.get("r")
-            m = _CELL_REF.match(ref or "")
-            if not m:
-                c.clear()
-                continue
-            row, col = int(m.group(2)) - 1, col_index(m.group(1))
+        for _, row_el in context:
+            number = row_el.get("r")
+            row = int(number) - 1 if number and number.isdigit() else next_row
+            next_row = row + 1
             if row >= limits.max_rows:
                 sheet.rows_cut = True
                 break
-            if col >= limits.max_cols:
-                c.clear()
-                continue
-            kind = c.get("t", "n")
-            style = int(c.get("s", "0"))
-            v = c.find(v_tag)
-            f = c.find(f_tag)
-            text = v.text if v is not None else None
-            if kind == "s":
-                value = strings[int(text)] if text is not None and text.isdigit() and int(text) < len(strings) else None
-            elif kind == "inlineStr":
-                inline = c.find(is_tag)
-                value = "".join(t.text or "" for t in inline.iter(t_tag)) if inline is not None else None
-            elif kind in ("str", "e"):
-                value = text
-            elif kind == "b":
-                value = text == "1"
-            else:
-                value = None if text is None else _number(text)
-            is_date = style < len(dates) and dates[style]
-            is_percent = style < len(percents) and percents[style]
-            if value is not None or f is not None:
-                cells[(row, col)] = RawCell(value, is_date, is_percent, f.text if f is not None else None)
-            c.clear()
+            for c in row_el:
+                if not len(c):
+                    continue  # a formatted blank: most cells of a form, nothing to read
+                m = _CELL_REF.match(c.get("r") or "")
+                if not m:
+                    continue
+                col = col_index(m.group(1))
+                if col >= limits.max_cols:
+                    continue
+                kind = c.get("t", "n")
+                v = c.find(v_tag)
+                f = c.find(f_tag)
+                text = v.text if v is not None else None
+                if kind == "s":
+                    value = strings[int(text)] if text is not None and text.isdigit() and int(text) < len(strings) else None
+                elif kind == "inlineStr":
+                    plain = c.find(is_t_path)
+                    if plain is not None:
+                        value = plain.text or ""
+                    else:  # rich text: runs of <r><t>
+                        inline = c.find(is_tag)
+                        value = "".join(t.text or "" for t in inline.iter(t_tag)) if inline is not None else None
+                elif kind in ("str", "e"):
+                    value = text
+                elif kind == "b":
+                    value = text == "1"
+                else:
+                    value = None if text is None else _number(text)
+                if value is not None or f is not None:
+                    style = int(c.get("s", "0"))
+                    cells[(row, col)] = RawCell(value, style < n_dates and dates[style],
+                                                style < n_percents and percents[style], f.text if f is not None else None)
+            row_el.clear()
+            while row_el.getprevious() is not None:  # keep the tree from growing with the rows read
+                del row_el.getparent()[0]
     except etree.XMLSyntaxError as error:
         if _has_dtd(data):
             raise _dtd_refused(archive.name, part) from None
