@@ -18,33 +18,26 @@ from schede_excel.evaluate import Override
 from schede_excel.generate import generate, planned_workbooks
 from schede_excel.layout import a1, sheet_layout, sheet_names
 from schede_excel.model import IndicatorKind
-from schede_excel.planfile import load_plan, parse_plan
 from schede_excel.targets import Entry
-from tests.plans import as_yaml, small_plan_data
 
 SHEETS = ["Riepilogo", "Obiettivi", "Indicatori", "Personale", "Consegne", "Anomalie", "Regole"]
 HOSTILE = "=HYPERLINK(\"http://example.org\",\"clic\")"
 
 
-@pytest.fixture(scope="module")
-def plan():
-    return parse_plan(as_yaml(small_plan_data())).plan
-
-
 @pytest.fixture
-def returned(plan, tmp_path):
+def returned(small_plan, tmp_path):
     """The FIN and PM workbooks filled in with openpyxl; FIN carries text that looks like formulas."""
     out = tmp_path / "generate"
-    generate(plan, out, annex=False)
+    generate(small_plan, out, annex=False)
     folder = tmp_path / "ritorni"
     folder.mkdir()
-    for book in planned_workbooks(plan, annex=False)[:2]:
+    for book in planned_workbooks(small_plan, annex=False)[:2]:
         wb = openpyxl.load_workbook(out / book.filename)
         for name, objective in zip(sheet_names(list(book.objectives)), book.objectives):
-            lay = sheet_layout(objective, staff_rows=plan.staff_rows)
+            lay = sheet_layout(objective, staff_rows=small_plan.staff_rows)
             ws = wb[name]
             for slot in lay.indicators:
-                target = slot.indicator.parsed_target(plan.year, cost=slot.kind is IndicatorKind.COST)
+                target = slot.indicator.parsed_target(small_plan.year, cost=slot.kind is IndicatorKind.COST)
                 ws[a1(*slot.achieved)] = {Entry.PERCENT: 0.9, Entry.NUMBER: 4, Entry.DATE: target.deadline,
                                           Entry.DAYS: 20, Entry.PERIODS: 6, Entry.COUNT: 0,
                                           Entry.YES_NO: "Sì"}[target.entry] if target.entry is not Entry.DATE or target.deadline else None
@@ -58,9 +51,9 @@ def returned(plan, tmp_path):
     return folder
 
 
-def test_summary_workbook(plan, returned, tmp_path):
+def test_summary_workbook(small_plan, returned, tmp_path):
     out = tmp_path / "riepilogo.xlsx"
-    done = consolidate(plan, [returned], out, overrides=[Override("SEG", "SEG/1", 90.0)],
+    done = consolidate(small_plan, [returned], out, overrides=[Override("SEG", "SEG/1", 90.0)],
                        exports_dir=tmp_path / "esportazioni", annex_file=tmp_path / "risultati.xlsx")
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == SHEETS
@@ -71,7 +64,7 @@ def test_summary_workbook(plan, returned, tmp_path):
     objectives = wb["Obiettivi"]
     header = [c.value for c in objectives[1]]
     assert header[:6] == ["Settore", "Obiettivo", "N°", "Titolo", "Trasversale", "Peso"]
-    assert objectives.max_row - 1 == sum(len(plan.objectives_of(s)) for s in plan.sectors)
+    assert objectives.max_row - 1 == sum(len(small_plan.objectives_of(s)) for s in small_plan.sectors)
     riepilogo = wb["Riepilogo"]
     assert riepilogo["C4"].value == pytest.approx(done.evaluation.ente_score)
     with zipfile.ZipFile(out) as archive:
@@ -95,22 +88,22 @@ def test_summary_workbook(plan, returned, tmp_path):
     assert [d["Settore"] for d in data] == ["FIN", "PM", "SEG"]
 
 
-def test_annex_of_results_is_locked_and_filled(plan, returned, tmp_path):
-    done = consolidate(plan, [returned], tmp_path / "r.xlsx")
-    data = results_annex(plan, done.result.objectives, "interim")
+def test_annex_of_results_is_locked_and_filled(small_plan, returned, tmp_path):
+    done = consolidate(small_plan, [returned], tmp_path / "r.xlsx")
+    data = results_annex(small_plan, done.result.objectives, "interim")
     wb = openpyxl.load_workbook(io.BytesIO(data))
-    expected = sum(len(plan.objectives_of(s)) for s in plan.sectors)
+    expected = sum(len(small_plan.objectives_of(s)) for s in small_plan.sectors)
     assert len(wb.sheetnames) == expected
     assert "FIN TUTTI 1 TRASPARENZA" in wb.sheetnames and "PM TUTTI 1 TRASPARENZA" in wb.sheetnames
     ws = wb["FIN TUTTI 1 TRASPARENZA"]
     assert ws.protection.sheet
     unlocked = [c.coordinate for row in ws.iter_rows() for c in row if c.protection.locked is False]
     assert unlocked == []
-    lay = sheet_layout(plan.objectives[0], staff_rows=plan.staff_rows)
+    lay = sheet_layout(small_plan.objectives[0], staff_rows=small_plan.staff_rows)
     assert ws[a1(*lay.indicators[0].achieved)].value == pytest.approx(0.9)
 
 
-def test_an_interrupted_write_leaves_the_previous_summary(plan, returned, tmp_path, monkeypatch):
+def test_an_interrupted_write_leaves_the_previous_summary(small_plan, returned, tmp_path, monkeypatch):
     out = tmp_path / "riepilogo.xlsx"
     out.write_bytes(b"riepilogo precedente")
 
@@ -119,7 +112,7 @@ def test_an_interrupted_write_leaves_the_previous_summary(plan, returned, tmp_pa
 
     monkeypatch.setattr(files.os, "replace", broken_replace)
     with pytest.raises(OSError):
-        consolidate(plan, [returned], out)
+        consolidate(small_plan, [returned], out)
     assert out.read_bytes() == b"riepilogo precedente"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
@@ -140,10 +133,10 @@ def caluso_value(target, entry: Entry, rng: random.Random, review):
     return rng.choice(["Sì", "Sì", "No"])
 
 
-def test_a_caluso_round_filled_through_libreoffice(libreoffice, tmp_path):
+def test_a_caluso_round_filled_through_libreoffice(libreoffice, caluso_plan, tmp_path):
     """Every sector fills its workbook in LibreOffice (some save .ods): the summary covers all of
     it, and every average LibreOffice computed on the sheets equals the library's score."""
-    plan = load_plan("schede/caluso-2023.yaml").plan
+    plan = caluso_plan
     generate(plan, tmp_path / "out", annex=False)
     folder = tmp_path / "ritorni"
     rng = random.Random(7)

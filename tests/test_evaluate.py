@@ -1,4 +1,4 @@
-"""Scores checked by hand on a small plan that covers every target kind (SCORING.md)."""
+"""Scores checked by hand on a small small_plan that covers every target kind (SCORING.md)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,6 @@ from schede_excel.returns import IndicatorReturn, ObjectiveReturn, StaffReturn
 from tests.plans import as_yaml, small_plan_data
 
 Q, T, C, L = IndicatorKind.QUANTITY, IndicatorKind.TIME, IndicatorKind.COST, IndicatorKind.QUALITY
-
-
-@pytest.fixture(scope="module")
-def plan():
-    return parse_plan(as_yaml(small_plan_data())).plan
 
 
 def record(sector, objective, values, round_="interim", staff=()):
@@ -42,8 +37,8 @@ def by_objective(evaluation, sector, key):
     return next(o for o in evaluation.objectives if o.sector == sector and o.objective == key)
 
 
-def test_interim_scores_by_hand(plan):
-    ev = evaluate(plan, returns(), "interim", [Override("SEG", "SEG/1", 95.0, note="valutazione del Nucleo")])
+def test_interim_scores_by_hand(small_plan):
+    ev = evaluate(small_plan, returns(), "interim", [Override("SEG", "SEG/1", 95.0, note="valutazione del Nucleo")])
     ind = {(i.sector, i.objective, i.kind, i.index): i for i in ev.indicators}
     # FIN/1: monthly reports 3 of 6 due at 30/06 = 50; "nessuna" with 0 = 100; 30gg done in 45 = 100-15*100/90;
     # by the 5th of each month 6 of 6 = 100; cost 1.000 spent 1.250 = 80; Sì = 100.
@@ -75,8 +70,8 @@ def test_interim_scores_by_hand(plan):
     assert sectors["FIN"].band == "raggiunto"
 
 
-def test_people_scores_and_participation_totals(plan):
-    ev = evaluate(plan, returns(), "interim")
+def test_people_scores_and_participation_totals(small_plan):
+    ev = evaluate(small_plan, returns(), "interim")
     people = {p.name: p for p in ev.people}
     rossi = people["Rossi Mario"]  # the same person written two ways
     assert rossi.total == pytest.approx(1.0)
@@ -85,8 +80,8 @@ def test_people_scores_and_participation_totals(plan):
     assert [f.params["name"] for f in ev.findings if f.code == "EVAL_003"] == ["Verdi Anna"]
 
 
-def test_final_review_counts_blanks_and_missing_objectives_as_zero(plan):
-    ev = evaluate(plan, returns("final"), "final")
+def test_final_review_counts_blanks_and_missing_objectives_as_zero(small_plan):
+    ev = evaluate(small_plan, returns("final"), "final")
     tutti_fin = next(i for i in ev.indicators if i.sector == "FIN" and i.objective == "TUTTI/1" and i.kind is T and i.index == 2)
     assert tutti_fin.status == MISSING and tutti_fin.achievement == 0 and tutti_fin.counted
     assert by_objective(ev, "FIN", "TUTTI/1").time_score == pytest.approx((83.3333 + 0) / 2, abs=1e-3)
@@ -96,10 +91,10 @@ def test_final_review_counts_blanks_and_missing_objectives_as_zero(plan):
     assert "EVAL_002" in {f.code for f in ev.findings}  # the segretario has no assessment yet
 
 
-def test_overrides_replace_and_are_marked(plan):
+def test_overrides_replace_and_are_marked(small_plan):
     overrides = [Override("FIN", "FIN/1", 40.0, kind=C, index=1, note="spesa giustificata"),
                  Override("FIN", "FIN/2", 70.0), Override("FIN", "FIN/9", 10.0)]
-    ev = evaluate(plan, returns(), "interim", overrides)
+    ev = evaluate(small_plan, returns(), "interim", overrides)
     cost = next(i for i in ev.indicators if i.objective == "FIN/1" and i.kind is C)
     assert cost.achievement == 40 and cost.status == OVERRIDDEN and cost.overridden and cost.note == "spesa giustificata"
     assert by_objective(ev, "FIN", "FIN/1").value_score == pytest.approx((50 + 100 + 40 + 100) / 4)
@@ -108,7 +103,7 @@ def test_overrides_replace_and_are_marked(plan):
     assert [f.code for f in ev.findings if f.code == "EVAL_001"] == ["EVAL_001"]
 
 
-def test_policy_from_the_plan(plan):
+def test_policy_from_the_plan(small_plan):
     data = small_plan_data(punteggio={"giorni_ritardo_zero": 30, "peso_valore": 75, "peso_tempi": 25,
                                       "soglia_raggiunto": 95, "soglia_parziale": 70})
     custom = parse_plan(as_yaml(data)).plan
@@ -122,8 +117,8 @@ def test_policy_from_the_plan(plan):
     assert "30 giorni" in rules["Scadenze (date, mesi)"] and "95" in rules["Fasce"]
 
 
-def test_statuses(plan):
-    ev = evaluate(plan, returns(), "interim")
+def test_statuses(small_plan):
+    ev = evaluate(small_plan, returns(), "interim")
     statuses = {(i.objective, i.kind, i.index): i.status for i in ev.indicators if i.sector == "FIN"}
     assert statuses[("FIN/1", L, 1)] == MET
     assert statuses[("FIN/1", Q, 1)] == "parziale"

@@ -17,25 +17,19 @@ from schede_excel.importer import import_returns, read_return
 from schede_excel.layout import CARRIED_COLS, VALUE_KINDS, Label, a1, sheet_layout, sheet_names
 from schede_excel.mail import MailSettings, SentRecord, append_log, read_log
 from schede_excel.model import IndicatorKind
-from schede_excel.planfile import parse_plan
 from schede_excel.scoring import sheet_average
 from schede_excel.status import reminders, sector_status
 from tests.plans import as_yaml, small_plan_data
 
 
-@pytest.fixture(scope="module")
-def plan():
-    return parse_plan(as_yaml(small_plan_data())).plan
-
-
 @pytest.fixture
-def interim_returns(plan, tmp_path):
+def interim_returns(small_plan, tmp_path):
     """FIN's interim workbook filled in: values, texts and two people."""
-    generate(plan, tmp_path / "out", annex=False)
-    book = planned_workbooks(plan, annex=False)[0]
+    generate(small_plan, tmp_path / "out", annex=False)
+    book = planned_workbooks(small_plan, annex=False)[0]
     wb = openpyxl.load_workbook(tmp_path / "out" / book.filename)
     name = sheet_names(list(book.objectives))[0]
-    lay = sheet_layout(book.objectives[0], staff_rows=plan.staff_rows)
+    lay = sheet_layout(book.objectives[0], staff_rows=small_plan.staff_rows)
     ws = wb[name]
     for slot, value in zip(lay.indicators, [0.81, datetime(2023, 1, 20), None, 0.9]):
         ws[a1(*slot.achieved)] = value
@@ -49,29 +43,29 @@ def interim_returns(plan, tmp_path):
     return folder
 
 
-def test_final_round_carries_the_interim_review_locked(plan, interim_returns, tmp_path):
+def test_final_round_carries_the_interim_review_locked(small_plan, interim_returns, tmp_path):
     runner = CliRunner()
     (tmp_path / "piano.yaml").write_text(as_yaml(small_plan_data()), encoding="utf-8")
     result = runner.invoke(cli, ["generate", str(tmp_path / "piano.yaml"), "-o", str(tmp_path / "finale"),
                                  "--turno", "final", "--from", str(interim_returns), "--senza-allegato"])
     assert result.exit_code == 0, result.output
     assert "GEN_002" in result.output  # PM returned nothing at the interim review
-    book = planned_workbooks(plan, "final", annex=False)[0]
+    book = planned_workbooks(small_plan, "final", annex=False)[0]
     wb = openpyxl.load_workbook(tmp_path / "finale" / book.filename)
     name = sheet_names(list(book.objectives))[0]
     ws = wb[name]
-    lay = sheet_layout(book.objectives[0], staff_rows=plan.staff_rows)
+    lay = sheet_layout(book.objectives[0], staff_rows=small_plan.staff_rows)
     interim, final = lay.reviews["interim"], lay.reviews["final"]
     causes = ws[a1(interim.causes.row, interim.causes.col)]
     assert causes.value == "Formazione rinviata" and causes.protection.locked
     assert ws[a1(final.causes.row, final.causes.col)].protection.locked is False
     # The interim averages, as numbers now (locked), equal the library's.
-    carried = read_return(plan, (interim_returns / "fin.xlsx").read_bytes(), "fin.xlsx").objectives[0]
+    carried = read_return(small_plan, (interim_returns / "fin.xlsx").read_bytes(), "fin.xlsx").objectives[0]
     achieved = {(i.kind, i.index): i.achieved for i in carried.indicators}
-    entries = [(s.indicator.parsed_target(plan.year), achieved[(s.kind, s.index)]) for s in lay.indicators
+    entries = [(s.indicator.parsed_target(small_plan.year), achieved[(s.kind, s.index)]) for s in lay.indicators
                if s.kind in VALUE_KINDS]
     value = ws[a1(interim.value_score.row, interim.value_score.col)].value
-    assert value == pytest.approx(sheet_average(entries, plan.interim_review, plan.scoring, final=False))
+    assert value == pytest.approx(sheet_average(entries, small_plan.interim_review, small_plan.scoring, final=False))
     # The interim RAGGIUNTO beside each indicator, locked; the final RAGGIUNTO open and blank.
     header = lay.block_headers[IndicatorKind.QUANTITY]
     assert ws[a1(header, CARRIED_COLS[0])].value == Label.CARRIED
@@ -86,38 +80,38 @@ def test_final_round_carries_the_interim_review_locked(plan, interim_returns, tm
     ws[a1(*first.achieved)] = 0.95
     out = io.BytesIO()
     wb.save(out)
-    read = read_return(plan, out.getvalue(), "finale.xlsx", round_="final")
+    read = read_return(small_plan, out.getvalue(), "finale.xlsx", round_="final")
     record = next(r for r in read.objectives if r.objective == "TUTTI/1")
     assert record.round == "final" and record.indicators[0].achieved == pytest.approx(0.95)
     assert record.review("interim").causes == "Formazione rinviata"
-    wrong = read_return(plan, out.getvalue(), "finale.xlsx", round_="interim")
+    wrong = read_return(small_plan, out.getvalue(), "finale.xlsx", round_="interim")
     assert {f.code for f in wrong.findings} >= {"RET_005"} and not wrong.objectives
 
 
-def test_from_needs_the_final_round(plan, interim_returns, tmp_path):
+def test_from_needs_the_final_round(small_plan, interim_returns, tmp_path):
     (tmp_path / "piano.yaml").write_text(as_yaml(small_plan_data()), encoding="utf-8")
     result = CliRunner().invoke(cli, ["generate", str(tmp_path / "piano.yaml"), "-o", str(tmp_path / "o"),
                                       "--from", str(interim_returns)])
     assert result.exit_code == 2 and not (tmp_path / "o").exists()
 
 
-def test_status_and_reminders(plan, interim_returns, tmp_path):
+def test_status_and_reminders(small_plan, interim_returns, tmp_path):
     out = tmp_path / "out"
-    book = planned_workbooks(plan, annex=False)[0]
-    append_log(out / "invii.jsonl", SentRecord(plan=plan.plan_id, sector="FIN", round="interim",
+    book = planned_workbooks(small_plan, annex=False)[0]
+    append_log(out / "invii.jsonl", SentRecord(plan=small_plan.plan_id, sector="FIN", round="interim",
                                                to=("fin@comune.borgoprova.it",), cc=(), message_id="<1@x>",
                                                sent_at="2023-06-01T09:00:00+02:00", file=book.filename, sha256="0"))
-    result = import_returns(plan, [interim_returns])
+    result = import_returns(small_plan, [interim_returns])
     sent, problems = read_log(out / "invii.jsonl")
     assert not problems
-    statuses = {s.sector: s for s in sector_status(plan, result, sent, "interim", date(2023, 7, 15),
+    statuses = {s.sector: s for s in sector_status(small_plan, result, sent, "interim", date(2023, 7, 15),
                                                   today=date(2023, 7, 10))}
     assert statuses["FIN"].returned and statuses["FIN"].sent_at.date() == date(2023, 6, 1)
     assert statuses["FIN"].objectives_returned == 3 == statuses["FIN"].objectives_expected
     assert statuses["FIN"].warnings >= 1  # blank RAGGIUNTO on FIN/1 and FIN/2
     assert not statuses["PM"].returned and statuses["PM"].sent_at is None
     assert not statuses["SEG"].expected and statuses["PM"].days_left == 5
-    batch = reminders(plan, out, MailSettings(sender="personale@comune.borgoprova.it", deadline=date(2023, 7, 15)),
+    batch = reminders(small_plan, out, MailSettings(sender="personale@comune.borgoprova.it", deadline=date(2023, 7, 15)),
                       list(statuses.values()), round_="interim", today=date(2023, 7, 10))
     assert batch.ok, [str(f) for f in batch.findings]
     assert [o.sector.code for o in batch.outgoing] == ["PM"]
@@ -125,11 +119,11 @@ def test_status_and_reminders(plan, interim_returns, tmp_path):
                                        policy=email.policy.default)
     assert message["Subject"].startswith("Sollecito") and "pm@comune.borgoprova.it" in message["To"]
     attachment = next(message.iter_attachments())
-    assert attachment.get_content() == (out / planned_workbooks(plan, annex=False)[1].filename).read_bytes()
+    assert attachment.get_content() == (out / planned_workbooks(small_plan, annex=False)[1].filename).read_bytes()
     assert "15 luglio 2023" in message.get_body().get_content()
 
 
-def test_status_command(plan, interim_returns, tmp_path):
+def test_status_command(small_plan, interim_returns, tmp_path):
     (tmp_path / "piano.yaml").write_text(as_yaml(small_plan_data()), encoding="utf-8")
     result = CliRunner().invoke(cli, ["status", str(tmp_path / "piano.yaml"), str(interim_returns),
                                       "--cartella", str(tmp_path / "out"), "--scadenza", "15/07/2099",

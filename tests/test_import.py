@@ -1,7 +1,7 @@
 """Returned workbooks read back: what was entered comes back exactly, and every anomaly is reported.
 
 Round trips (generate, fill, import) through openpyxl with random values (hypothesis) and
-through a real LibreOffice saving .xlsx and .ods; text values normalised or refused; plan-owned
+through a real LibreOffice saving .xlsx and .ods; text values normalised or refused; small_plan-owned
 values changed; missing, blank and wrong-kind values; staff rows inserted.
 """
 
@@ -19,10 +19,8 @@ from schede_excel.generate import planned_workbooks, review_for
 from schede_excel.importer import import_returns, read_return
 from schede_excel.layout import COL_TARGET, a1, sheet_layout, sheet_names
 from schede_excel.model import IndicatorKind
-from schede_excel.planfile import parse_plan
 from schede_excel.targets import Entry
 from schede_excel.writer import build_workbook
-from tests.plans import as_yaml, small_plan_data
 
 CATEGORIES = ["Istruttori", "Funzionari e EQ", "C", "D3"]
 TEXT = st.text(alphabet=st.sampled_from("abcdefghilmnopqrstuvzàèéìòù ABCDEFGHILMNOPQRSTUVZ0123456789.,;:'%()-\n"),
@@ -30,18 +28,11 @@ TEXT = st.text(alphabet=st.sampled_from("abcdefghilmnopqrstuvzàèéìòù ABCDE
 
 
 @pytest.fixture(scope="module")
-def plan():
-    result = parse_plan(as_yaml(small_plan_data()))
-    assert result.ok
-    return result.plan
-
-
-@pytest.fixture(scope="module")
-def fin_book(plan):
+def fin_book(small_plan):
     """The FIN sector's workbook: TUTTI/1, FIN/1, FIN/2, covering every target kind."""
-    book = planned_workbooks(plan)[0]
+    book = planned_workbooks(small_plan)[0]
     assert book.sector.code == "FIN"
-    return book, build_workbook(plan, list(book.objectives), sector=book.sector, review=review_for(plan, "interim"))
+    return book, build_workbook(small_plan, list(book.objectives), sector=book.sector, review=review_for(small_plan, "interim"))
 
 
 def entry_values(entry: Entry):
@@ -56,32 +47,32 @@ def entry_values(entry: Entry):
     }[entry] | st.none()
 
 
-def slots_of(plan, book):
+def slots_of(small_plan, book):
     names = sheet_names(list(book.objectives))
     for name, objective in zip(names, book.objectives):
-        lay = sheet_layout(objective, staff_rows=plan.staff_rows)
+        lay = sheet_layout(objective, staff_rows=small_plan.staff_rows)
         yield name, objective, lay
 
 
 @st.composite
-def fillings(draw, plan, book):
+def fillings(draw, small_plan, book):
     """Random valid entries for every input of every sheet of a workbook."""
     filling = {}
-    for name, objective, lay in slots_of(plan, book):
+    for name, objective, lay in slots_of(small_plan, book):
         values = []
         for slot in lay.indicators:
-            entry = slot.indicator.parsed_target(plan.year, cost=slot.kind is IndicatorKind.COST).entry
+            entry = slot.indicator.parsed_target(small_plan.year, cost=slot.kind is IndicatorKind.COST).entry
             values.append(draw(entry_values(entry)))
         texts = {f: draw(TEXT | st.just("")) for f in ("causes", "effects", "actions_taken", "actions_planned")}
         people = draw(st.lists(st.tuples(TEXT, st.sampled_from(CATEGORIES),
-                                         st.integers(0, 100).map(lambda p: p / 100)), max_size=plan.staff_rows))
+                                         st.integers(0, 100).map(lambda p: p / 100)), max_size=small_plan.staff_rows))
         filling[name] = (values, texts, people)
     return filling
 
 
-def write_with_openpyxl(plan, book, data, filling) -> bytes:
+def write_with_openpyxl(small_plan, book, data, filling) -> bytes:
     wb = openpyxl.load_workbook(io.BytesIO(data))
-    for name, objective, lay in slots_of(plan, book):
+    for name, objective, lay in slots_of(small_plan, book):
         ws = wb[name]
         values, texts, people = filling[name]
         for slot, value in zip(lay.indicators, values):
@@ -98,9 +89,9 @@ def write_with_openpyxl(plan, book, data, filling) -> bytes:
     return out.getvalue()
 
 
-def assert_read_back(plan, book, records, filling):
+def assert_read_back(small_plan, book, records, filling):
     by_objective = {r.objective: r for r in records}
-    for name, objective, lay in slots_of(plan, book):
+    for name, objective, lay in slots_of(small_plan, book):
         values, texts, people = filling[name]
         record = by_objective[objective.key]
         assert record.sector == book.sector.code and record.round == "interim"
@@ -117,26 +108,26 @@ def assert_read_back(plan, book, records, filling):
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_round_trip_through_openpyxl(plan, fin_book, data):
+def test_round_trip_through_openpyxl(small_plan, fin_book, data):
     book, generated = fin_book
-    filling = data.draw(fillings(plan, book))
-    returned = write_with_openpyxl(plan, book, generated, filling)
-    read = read_return(plan, returned, "ritorno.xlsx")
+    filling = data.draw(fillings(small_plan, book))
+    returned = write_with_openpyxl(small_plan, book, generated, filling)
+    read = read_return(small_plan, returned, "ritorno.xlsx")
     assert read.file.readable and read.file.sector == "FIN"
     assert not [f for f in read.findings if f.code in ("RET_003", "RET_010", "RET_011", "RET_020", "RET_021", "RET_030")]
-    assert_read_back(plan, book, read.objectives, filling)
+    assert_read_back(small_plan, book, read.objectives, filling)
 
 
 @pytest.mark.parametrize("suffix", [".xlsx", ".ods"])
 @settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_round_trip_through_libreoffice(libreoffice, plan, fin_book, tmp_path, suffix, data):
+def test_round_trip_through_libreoffice(libreoffice, small_plan, fin_book, tmp_path, suffix, data):
     book, generated = fin_book
     path = tmp_path / "generata.xlsx"
     path.write_bytes(generated)
-    filling = data.draw(fillings(plan, book))
+    filling = data.draw(fillings(small_plan, book))
     entries = []
-    for name, objective, lay in slots_of(plan, book):
+    for name, objective, lay in slots_of(small_plan, book):
         values, texts, people = filling[name]
         for slot, value in zip(lay.indicators, values):
             if value is not None:
@@ -151,13 +142,13 @@ def test_round_trip_through_libreoffice(libreoffice, plan, fin_book, tmp_path, s
     with libreoffice.open(path) as doc:
         doc.set_many(entries)
         saved = doc.save_as(tmp_path / f"ritorno{suffix}")
-    read = read_return(plan, saved.read_bytes(), saved.name)
+    read = read_return(small_plan, saved.read_bytes(), saved.name)
     assert read.file.readable, [str(f) for f in read.findings]
     assert not [f for f in read.findings if f.code in ("RET_003", "RET_011", "RET_020", "RET_021")], [str(f) for f in read.findings]
-    assert_read_back(plan, book, read.objectives, filling)
+    assert_read_back(small_plan, book, read.objectives, filling)
 
 
-def fill_cells(plan, book, data, cells_by_sheet) -> bytes:
+def fill_cells(small_plan, book, data, cells_by_sheet) -> bytes:
     wb = openpyxl.load_workbook(io.BytesIO(data))
     for name, cells in cells_by_sheet.items():
         for ref, value in cells.items():
@@ -187,13 +178,13 @@ def fill_cells(plan, book, data, cells_by_sheet) -> bytes:
     ("31/12/2023", Entry.COUNT, None, "RET_011"),
     ("2,5", Entry.COUNT, None, "RET_011"),
 ])
-def test_values_typed_as_text(plan, fin_book, typed, entry, expected, code):
+def test_values_typed_as_text(small_plan, fin_book, typed, entry, expected, code):
     book, generated = fin_book
-    for name, objective, lay in slots_of(plan, book):
+    for name, objective, lay in slots_of(small_plan, book):
         for slot in lay.indicators:
-            if slot.indicator.parsed_target(plan.year, cost=slot.kind is IndicatorKind.COST).entry is entry:
-                returned = fill_cells(plan, book, generated, {name: {a1(*slot.achieved): typed}})
-                read = read_return(plan, returned, "r.xlsx")
+            if slot.indicator.parsed_target(small_plan.year, cost=slot.kind is IndicatorKind.COST).entry is entry:
+                returned = fill_cells(small_plan, book, generated, {name: {a1(*slot.achieved): typed}})
+                read = read_return(small_plan, returned, "r.xlsx")
                 record = next(r for r in read.objectives if r.objective == objective.key)
                 got = next(i for i in record.indicators if i.cell == a1(*slot.achieved))
                 assert got.achieved == (pytest.approx(expected) if isinstance(expected, float) else expected)
@@ -206,19 +197,19 @@ def test_values_typed_as_text(plan, fin_book, typed, entry, expected, code):
     pytest.fail(f"no indicator of kind {entry}")
 
 
-def test_a_date_where_a_count_is_expected_is_refused(plan, fin_book):
+def test_a_date_where_a_count_is_expected_is_refused(small_plan, fin_book):
     book, generated = fin_book
-    name, objective, lay = list(slots_of(plan, book))[1]  # FIN/1: "domande rigettate", nessuna
+    name, objective, lay = list(slots_of(small_plan, book))[1]  # FIN/1: "domande rigettate", nessuna
     slot = next(s for s in lay.indicators if s.indicator.target == "nessuna")
-    returned = fill_cells(plan, book, generated, {name: {a1(*slot.achieved): datetime(2023, 5, 1)}})
-    read = read_return(plan, returned, "r.xlsx")
+    returned = fill_cells(small_plan, book, generated, {name: {a1(*slot.achieved): datetime(2023, 5, 1)}})
+    read = read_return(small_plan, returned, "r.xlsx")
     wrong = [f for f in read.findings if f.code == "RET_011" and f.cell == a1(*slot.achieved)]
     assert wrong and "data" in wrong[0].message
 
 
-def test_plan_values_changed_in_the_file_are_reported_and_the_plan_wins(plan, fin_book):
+def test_plan_values_changed_in_the_file_are_reported_and_the_plan_wins(small_plan, fin_book):
     book, generated = fin_book
-    name, objective, lay = list(slots_of(plan, book))[1]
+    name, objective, lay = list(slots_of(small_plan, book))[1]
     slot = lay.indicators[0]
     wb = openpyxl.load_workbook(io.BytesIO(generated))
     ws = wb[name]
@@ -227,7 +218,7 @@ def test_plan_values_changed_in_the_file_are_reported_and_the_plan_wins(plan, fi
     ws[a1(slot.row, COL_TARGET)] = "50%"
     out = io.BytesIO()
     wb.save(out)
-    read = read_return(plan, out.getvalue(), "r.xlsx")
+    read = read_return(small_plan, out.getvalue(), "r.xlsx")
     changed = {f.cell: f for f in read.findings if f.code == "RET_020" and f.sheet == name}
     assert set(changed) == {a1(lay.objective.row, lay.objective.col), a1(lay.weight.row, lay.weight.col),
                             a1(slot.row, COL_TARGET)}
@@ -236,22 +227,22 @@ def test_plan_values_changed_in_the_file_are_reported_and_the_plan_wins(plan, fi
     assert record.indicators[0].target == slot.indicator.target
 
 
-def test_blank_due_indicators_and_participation_out_of_range(plan, fin_book):
+def test_blank_due_indicators_and_participation_out_of_range(small_plan, fin_book):
     book, generated = fin_book
-    name, objective, lay = list(slots_of(plan, book))[0]  # TUTTI/1
+    name, objective, lay = list(slots_of(small_plan, book))[0]  # TUTTI/1
     row = lay.staff_rows[0]
-    returned = fill_cells(plan, book, generated, {name: {a1(row, 0): "Rossi Mario", a1(row, 3): 1.5}})
-    read = read_return(plan, returned, "r.xlsx")
+    returned = fill_cells(small_plan, book, generated, {name: {a1(row, 0): "Rossi Mario", a1(row, 3): 1.5}})
+    read = read_return(small_plan, returned, "r.xlsx")
     blank = {f.cell for f in read.findings if f.code == "RET_013" and f.sheet == name}
     due = {a1(*s.achieved) for s in lay.indicators if s.indicator.target != "31/12/2023"}
     assert blank == due  # 31/12/2023 is not yet due at the interim review
     assert [f.cell for f in read.findings if f.code == "RET_030"] == [a1(row, 3)]
 
 
-def test_staff_rows_inserted_and_a_missing_sheet(plan, fin_book):
+def test_staff_rows_inserted_and_a_missing_sheet(small_plan, fin_book):
     book, generated = fin_book
     names = sheet_names(list(book.objectives))
-    name, objective, lay = list(slots_of(plan, book))[0]
+    name, objective, lay = list(slots_of(small_plan, book))[0]
     wb = openpyxl.load_workbook(io.BytesIO(generated))
     ws = wb[name]
     first = lay.staff_rows[0]
@@ -262,19 +253,19 @@ def test_staff_rows_inserted_and_a_missing_sheet(plan, fin_book):
     del wb[names[2]]  # FIN/2 not returned
     out = io.BytesIO()
     wb.save(out)
-    read = read_return(plan, out.getvalue(), "r.xlsx")
+    read = read_return(small_plan, out.getvalue(), "r.xlsx")
     record = next(r for r in read.objectives if r.objective == objective.key)
     assert [s.name for s in record.staff] == ["Uno", "Due", "Tre", "Quattro", "Cinque"]
     assert sorted(r.objective for r in read.objectives) == ["FIN/1", "TUTTI/1"]
 
 
-def test_import_reports_missing_objectives_and_writes_frames(plan, fin_book, tmp_path):
+def test_import_reports_missing_objectives_and_writes_frames(small_plan, fin_book, tmp_path):
     book, generated = fin_book
     wb = openpyxl.load_workbook(io.BytesIO(generated))
     del wb[sheet_names(list(book.objectives))[2]]
     wb.save(tmp_path / "fin.xlsx")
     before = (tmp_path / "fin.xlsx").read_bytes()
-    result = import_returns(plan, [tmp_path])
+    result = import_returns(small_plan, [tmp_path])
     assert [f.params["objective"] for f in result.findings if f.code == "RET_008"] == ["FIN/2"]
     frames = result.frames()
     assert len(frames["obiettivi"]) == 2 and set(frames["indicatori"]["obiettivo"]) == {"TUTTI/1", "FIN/1"}

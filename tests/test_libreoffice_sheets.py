@@ -8,7 +8,6 @@ PDF prints every sheet one page wide.
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import date
 from pathlib import Path
@@ -19,11 +18,9 @@ import pytest
 from schede_excel.generate import generate, planned_workbooks, review_for
 from schede_excel.layout import TIME_KINDS, VALUE_KINDS, a1, sheet_layout, sheet_names
 from schede_excel.model import IndicatorKind
-from schede_excel.planfile import load_plan, parse_plan
 from schede_excel.scoring import deviation, sheet_achievement, sheet_average
 from schede_excel.targets import Entry
 from tests.libreoffice import ProtectedCellError
-from tests.plans import as_yaml, small_plan_data
 
 # Two sets of RAGGIUNTO values per entry kind: on time / met, and late / short.
 VALUES = {
@@ -35,13 +32,6 @@ VALUES = {
     Entry.COUNT: (0, 3),
     Entry.YES_NO: ("Sì", "No"),
 }
-
-
-@pytest.fixture(scope="module")
-def small_plan():
-    result = parse_plan(as_yaml(small_plan_data()))
-    assert result.ok
-    return result.plan
 
 
 def fill_and_check(libreoffice, plan, path, book, round_, choose, tmp_path):
@@ -155,10 +145,10 @@ def test_protection_and_cached_values_on_open(libreoffice, small_plan, tmp_path)
         assert doc.get(name, a1(*slot.deviation)) in (None, "")
 
 
-def test_every_caluso_sheet_prints_one_page_wide(libreoffice, tmp_path):
+def test_every_caluso_sheet_prints_one_page_wide(libreoffice, caluso_plan, tmp_path):
     from pypdf import PdfReader
 
-    plan = load_plan("schede/caluso-2023.yaml").plan
+    plan = caluso_plan
     written = generate(plan, tmp_path / "out")
     annex = next(w.path for w in written if w.path.name.endswith("allegato.xlsx"))
     with libreoffice.open(annex) as doc:

@@ -27,13 +27,6 @@ from tests.plans import as_yaml, small_plan_data
 CALUSO = Path(__file__).parent.parent / "schede" / "caluso-2023.yaml"
 
 
-@pytest.fixture(scope="module")
-def small_plan():
-    result = parse_plan(as_yaml(small_plan_data()))
-    assert result.ok
-    return result.plan
-
-
 def codes(result):
     return [f.code for f in result.findings]
 

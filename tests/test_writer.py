@@ -17,23 +17,7 @@ from schede_excel.layout import (
     STAFF_PARTICIPATION_COL, Label, a1, col_letter, sheet_layout, sheet_names,
 )
 from schede_excel.model import IndicatorKind
-from schede_excel.planfile import load_plan, parse_plan
 from schede_excel.writer import build_workbook, estimate_lines, objective_fingerprint
-from tests.plans import as_yaml, small_plan_data
-
-
-@pytest.fixture(scope="module")
-def small_plan():
-    result = parse_plan(as_yaml(small_plan_data()))
-    assert result.ok
-    return result.plan
-
-
-@pytest.fixture(scope="module")
-def caluso_plan():
-    result = load_plan("schede/caluso-2023.yaml")
-    assert result.ok, [str(f) for f in result.findings]
-    return result.plan
 
 
 def workbook_for(plan, book, round_="interim"):

@@ -26,7 +26,7 @@ from xlsxwriter.worksheet import CellBlankTuple, Worksheet
 from . import __version__
 from .formulas import achievement_formula, average_formula, deviation_formula, serial
 from .layout import (
-    CARRIED_COLS, COL_ACHIEVED, COL_ACHIEVEMENT, COL_META, COL_NUMBER, COLUMN_WIDTHS, HALF_WIDTHS, LAST_COL,
+    CARRIED_COLS, COL_ACHIEVEMENT, COL_META, COL_NUMBER, COLUMN_WIDTHS, HALF_WIDTHS,
     LAYOUT_VERSION, MONTH_COLS, MONTH_LETTERS, ROUND_LABELS, STAFF_CATEGORY_COL,
     STAFF_NAME_COLS, STAFF_PARTICIPATION_COL, TEXT_WIDTH, TIME_KINDS, VALUE_KINDS, Label,
     SheetLayout, Span, a1, sheet_layout, sheet_names, span,
