@@ -62,7 +62,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "READ_003": (Severity.ERROR, "File rifiutato per dimensioni: {reason}."),
     "READ_004": (Severity.ERROR, "File rifiutato: {reason}."),
     "READ_005": (Severity.ERROR, "File non leggibile: {reason}."),
-    "READ_006": (Severity.ERROR, "Non è una cartella di lavoro: il file {reason}."),
+    "READ_006": (Severity.ERROR, "Il file {reason}: non è una cartella di lavoro leggibile. Attesa una cartella .xlsx, .xlsm o .ods salvata con Excel o LibreOffice."),
     # Returned files (importer.py, sheetreader.py, values.py)
     "RET_001": (Severity.INFO, "Il file contiene macro: non vengono eseguite."),
     "RET_002": (Severity.INFO, "Il file contiene {count} collegamenti esterni: non vengono seguiti, si leggono solo i valori salvati."),

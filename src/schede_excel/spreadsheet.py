@@ -208,9 +208,9 @@ def _sniff(data: bytes, name: str) -> None:
             raise _unreadable(name, "la cartella è protetta da password (cifrata): salvarla senza password e rispedirla", "READ_005")
         raise _unreadable(name, "è nel vecchio formato .xls (o un documento Office non cifrato): aprirlo e salvarlo come .xlsx", "READ_006")
     if data.startswith(b"%PDF"):
-        raise _unreadable(name, "è un PDF, non una cartella di lavoro", "READ_006")
+        raise _unreadable(name, "è un PDF", "READ_006")
     if not data.startswith(b"PK"):
-        raise _unreadable(name, "non è una cartella Excel (.xlsx, .xlsm) né LibreOffice (.ods)", "READ_006")
+        raise _unreadable(name, "non è in un formato di foglio di calcolo", "READ_006")
 
 
 def read_workbook(data: bytes, name: str, limits: Limits = Limits()) -> RawWorkbook:
@@ -228,10 +228,10 @@ def read_workbook(data: bytes, name: str, limits: Limits = Limits()) -> RawWorkb
         # Whatever else a crafted file holds (a style index "x", a repeat count "-"), it never escapes as an exception.
         raise _unreadable(name, f"contenuto non valido ({type(error).__name__}: {error})", "READ_002") from None
     if archive.has("word/document.xml"):
-        raise _unreadable(name, "è un documento Word (.docx), non una cartella di lavoro", "READ_006")
+        raise _unreadable(name, "è un documento Word (.docx)", "READ_006")
     if archive.has("content.xml"):
         raise _unreadable(name, "è un documento LibreOffice ma non un foglio di calcolo", "READ_006")
-    raise _unreadable(name, "è un archivio zip ma non una cartella Excel né ODS", "READ_006")
+    raise _unreadable(name, "è un archivio zip di altro tipo", "READ_006")
 
 
 # ---------------------------------------------------------------- xlsx
@@ -473,7 +473,7 @@ def _read_ods(archive: _Zip, name: str, limits: Limits) -> RawWorkbook:
     if context.root is not None and _has_dtd(context.root):
         raise _dtd_refused(name, "content.xml")
     if context.root is None or not any(True for _ in context.root.iter(f"{O}spreadsheet")):
-        raise _unreadable(name, "il documento ODS non contiene fogli", "READ_006")
+        raise _unreadable(name, "è un documento ODS senza fogli", "READ_006")
     by_name = {s.name: s for s in sheets}
     for sheet_name, range_name, ref in body_names:
         # Workbook-level names still tell where our sheet-scoped ones pointed.
