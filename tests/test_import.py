@@ -259,6 +259,30 @@ def test_staff_rows_inserted_and_a_missing_sheet(small_plan, fin_book):
     assert sorted(r.objective for r in read.objectives) == ["FIN/1", "TUTTI/1"]
 
 
+def test_staff_rows_deleted_and_cells_unmerged_or_merged_by_hand(small_plan, fin_book):
+    book, generated = fin_book
+    name, objective, lay = list(slots_of(small_plan, book))[1]  # FIN/1
+    wb = openpyxl.load_workbook(io.BytesIO(generated))
+    ws = wb[name]
+    first = lay.staff_rows[0]
+    ws.delete_rows(first + 1, amount=2)  # two empty staff rows removed
+    block = lay.reviews["interim"]
+    causes = f"{a1(block.causes.row, block.causes.col)}:{a1(block.causes.row, block.causes.last_col)}"
+    ws.unmerge_cells(causes)  # the text stays in the first cell
+    ws[a1(block.causes.row, block.causes.col)] = "Ritardo del fornitore"
+    ws.unmerge_cells(f"{a1(first, 0)}:{a1(first, 1)}")
+    ws[a1(first, 1)] = "Verdi Anna"  # typed in B once A and B are no longer merged
+    ws[a1(first, 3)] = 1.0
+    ws.merge_cells(f"{a1(block.effects.row, block.effects.col)}:{a1(block.effects.row + 1, block.effects.last_col)}")
+    out = io.BytesIO()
+    wb.save(out)
+    read = read_return(small_plan, out.getvalue(), "r.xlsx")
+    record = next(r for r in read.objectives if r.objective == objective.key)
+    assert record.review("interim").causes == "Ritardo del fornitore"
+    assert [(s.name, s.participation) for s in record.staff] == [("Verdi Anna", 1.0)]
+    assert not [f for f in read.findings if f.code in ("RET_003", "RET_021") and f.sheet == name]
+
+
 def test_import_reports_missing_objectives_and_writes_frames(small_plan, fin_book, tmp_path):
     book, generated = fin_book
     wb = openpyxl.load_workbook(io.BytesIO(generated))

@@ -6,6 +6,7 @@ Runs on the small inline plan and on every one of the Caluso plan's sheets.
 from __future__ import annotations
 
 import io
+import re
 import json
 
 import openpyxl
@@ -223,3 +224,10 @@ def test_password_option(small_plan):
                           review=review_for(small_plan, "interim"), password="segreta")
     ws = openpyxl.load_workbook(io.BytesIO(data)).worksheets[1]
     assert ws.protection.sheet and ws.protection.password
+
+
+def test_file_names_are_safe_whatever_the_names(small_plan):
+    plan = small_plan.model_copy(update={"entity": "Sant'Agata di Città / Nuova?"})
+    assert plan.plan_id == "sant-agata-di-citta-nuova-2023"
+    for book in planned_workbooks(plan):
+        assert re.fullmatch(r"[a-z0-9-]+-(intermedia|allegato)(-[A-Za-z0-9_-]+)?\.xlsx", book.filename), book.filename

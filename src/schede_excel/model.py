@@ -10,6 +10,7 @@ is built from a file by `planfile.load_plan` or directly in code, with either na
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime
 from enum import Enum
 from functools import cached_property, lru_cache
@@ -178,7 +179,8 @@ class Plan(Model):
     @property
     def plan_id(self) -> str:
         """A stable identifier for files and metadata, e.g. `caluso-2023`."""
-        slug = re.sub(r"[^a-z0-9]+", "-", self.entity.lower()).strip("-")
+        plain = unicodedata.normalize("NFKD", self.entity).encode("ascii", "ignore").decode()  # Città -> Citta
+        slug = re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-") or "ente"
         return f"{slug}-{self.year}"
 
     def sector(self, code: str) -> Sector:
