@@ -97,3 +97,30 @@ def test_every_command_has_help_with_an_example_and_is_in_the_readme():
     for name, command in cli.commands.items():
         assert "Esempio" in (command.help or ""), name
         assert re.search(rf"schede {re.escape(name)}\b", readme), f"README does not document `schede {name}`"
+
+
+def test_import_and_consolidate_refuse_a_missing_folder_and_write_nothing(plan_file, tmp_path):
+    out = tmp_path / "riepilogo.xlsx"
+    out.write_bytes(b"riepilogo precedente")
+    result = run("consolidate", plan_file, tmp_path / "cartella-sbagliata", "-o", out)
+    assert result.exit_code == 2 and "CONS_001" in result.output
+    assert out.read_bytes() == b"riepilogo precedente"
+    empty = tmp_path / "vuota"
+    empty.mkdir()
+    result = run("consolidate", plan_file, empty, "-o", out)
+    assert result.exit_code == 2 and "CONS_002" in result.output
+    assert out.read_bytes() == b"riepilogo precedente"
+    result = run("import", plan_file, tmp_path / "cartella-sbagliata")
+    assert result.exit_code == 2 and "non esiste" in result.output
+
+
+def test_consolidate_refuses_a_bad_overrides_file_before_anything(plan_file, tmp_path):
+    generated = tmp_path / "out"
+    run("generate", plan_file, "-o", generated)
+    bad = tmp_path / "nucleo.csv"
+    bad.write_text("settore;obiettivo;blocco;numero;valutazione\nFIN;1;tempo;abc;50\nXX;1;;;50\n", encoding="utf-8")
+    out = tmp_path / "riepilogo.xlsx"
+    result = run("consolidate", plan_file, generated, "-o", out, "--valutazioni", bad)
+    assert result.exit_code == 2
+    assert "EVAL_015" in result.output and "EVAL_001" in result.output and "riga 2" in result.output
+    assert not out.exists()

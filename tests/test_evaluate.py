@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from schede_excel.evaluate import LATE, MET, MISSING, NOT_DUE, OVERRIDDEN, Override, evaluate, read_overrides
+from schede_excel.evaluate import LATE, MET, MISSING, NOT_DUE, OVERRIDDEN, Override, evaluate
+from schede_excel.overrides import read_overrides
 from schede_excel.model import IndicatorKind
 from schede_excel.planfile import parse_plan
 from schede_excel.returns import IndicatorReturn, ObjectiveReturn, StaffReturn
@@ -124,15 +125,51 @@ def test_statuses(small_plan):
     assert statuses[("FIN/1", Q, 1)] == "parziale"
 
 
-def test_read_overrides_csv():
+def test_read_overrides_csv_and_every_mistake_by_row(small_plan):
     text = ("settore;obiettivo;blocco;numero;valutazione;nota\n"
             "SEG;1;;;95;valutazione diretta\n"
             "FIN;FIN/1;costo;1;40%;\n"
             "FIN;2;;;120;\n"
-            "FIN;3;boh;1;50;\n").encode()
-    overrides, problems = read_overrides(text, "nucleo.csv")
+            "FIN;3;;;50;\n"
+            "FIN;1;boh;1;50;\n"
+            "FIN;1;tempo;9;50;\n"
+            "FIN;1;tempo;abc;50;\n"
+            "SEG;1;;;90;di nuovo\n").encode()
+    overrides, problems = read_overrides(text, "nucleo.csv", small_plan)
     assert [(o.sector, o.objective, o.kind, o.index, o.score) for o in overrides] == [
         ("SEG", "SEG/1", None, None, 95.0), ("FIN", "FIN/1", C, 1, 40.0)]
-    assert [p.code for p in problems] == ["EVAL_011", "EVAL_012"]
-    _, problems = read_overrides(b"a,b\n1,2\n", "x.csv")
+    assert [(p.code, p.line) for p in problems] == [("EVAL_011", 4), ("EVAL_001", 5), ("EVAL_012", 6),
+                                                    ("EVAL_013", 7), ("EVAL_015", 8), ("EVAL_014", 9)]
+    _, problems = read_overrides(b"a,b\n1,2\n", "x.csv", small_plan)
     assert [p.code for p in problems] == ["EVAL_010"]
+    _, problems = read_overrides(b"%PDF-1.4", "x.xlsx", small_plan)
+    assert [p.code for p in problems] == ["EVAL_010"] and "PDF" in problems[0].message
+
+
+def test_read_overrides_from_a_workbook(small_plan, tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["Settore", "Obiettivo", "Valutazione", "Nota"])
+    wb.active.append(["seg", 1, 92.5, "buono"])
+    wb.save(tmp_path / "nucleo.xlsx")
+    overrides, problems = read_overrides((tmp_path / "nucleo.xlsx").read_bytes(), "nucleo.xlsx", small_plan)
+    assert not problems and overrides == [Override("SEG", "SEG/1", 92.5, note="buono")]
+
+
+def test_a_recurring_target_that_has_not_started_is_not_due():
+    from schede_excel.planfile import parse_plan
+    from tests.plans import as_yaml, small_plan_data
+
+    data = small_plan_data()
+    data["obiettivi"][1]["indicatori"]["quantita"][0]["dal"] = "2023-09-01"  # monthly reports from September
+    plan = parse_plan(as_yaml(data)).plan
+    for achieved in (None, 0.0):
+        values = {(Q, 1): achieved, (Q, 2): 0.0}
+        ev = evaluate(plan, [record("FIN", "FIN/1", values)], "interim")
+        reports = next(i for i in ev.indicators if i.objective == "FIN/1" and i.kind is Q and i.index == 1)
+        assert reports.status == NOT_DUE and not reports.counted and reports.achievement is None
+        assert next(o for o in ev.objectives if o.objective == "FIN/1").value_score == 100  # only "nessuna"
+    ev = evaluate(plan, [record("FIN", "FIN/1", {(Q, 1): 4.0}, "final")], "final")
+    reports = next(i for i in ev.indicators if i.objective == "FIN/1" and i.kind is Q and i.index == 1)
+    assert reports.achievement == 100  # 4 reports, September to December

@@ -8,6 +8,7 @@ values changed; missing, blank and wrong-kind values; staff rows inserted.
 from __future__ import annotations
 
 import io
+import os
 from datetime import date, datetime
 
 import openpyxl
@@ -295,3 +296,25 @@ def test_import_reports_missing_objectives_and_writes_frames(small_plan, fin_boo
     assert len(frames["obiettivi"]) == 2 and set(frames["indicatori"]["obiettivo"]) == {"TUTTI/1", "FIN/1"}
     assert (tmp_path / "fin.xlsx").read_bytes() == before
     assert '"obiettivi"' in result.to_json()
+
+
+def test_a_corrected_sheet_sent_later_replaces_only_that_sheet(small_plan, fin_book, tmp_path):
+    """The newest return wins objective by objective: a head resends one corrected sheet."""
+    book, generated = fin_book
+    names = sheet_names(list(book.objectives))
+    name, objective, lay = list(slots_of(small_plan, book))[2]  # FIN/2
+    first = fill_cells(small_plan, book, generated, {name: {a1(*lay.indicators[0].achieved): 2}})
+    (tmp_path / "a-fin.xlsx").write_bytes(first)
+    wb = openpyxl.load_workbook(io.BytesIO(generated))
+    for other in names[:2]:
+        del wb[other]
+    wb[name][a1(*lay.indicators[0].achieved)] = 4
+    wb.save(tmp_path / "b-fin-correzione.xlsx")
+    os.utime(tmp_path / "a-fin.xlsx", (0, 0))  # saved (inside the file) in the same second: the disk date decides
+    result = import_returns(small_plan, [tmp_path])
+    by_key = {r.objective: r for r in result.objectives}
+    assert set(by_key) == {"TUTTI/1", "FIN/1", "FIN/2"}
+    assert by_key["FIN/2"].indicators[0].achieved == 4 and by_key["FIN/2"].file.endswith("b-fin-correzione.xlsx")
+    assert by_key["FIN/1"].file.endswith("a-fin.xlsx")
+    assert [f.params["count"] for f in result.findings if f.code == "RET_006"] == [1]
+    assert not [f for f in result.findings if f.code == "RET_008"]

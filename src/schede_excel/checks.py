@@ -85,6 +85,19 @@ def check_plan(plan: Plan, place=_no_place) -> list[Finding]:
                                        objective=label, indicator=indicator.description, text=indicator.target,
                                        detail=str(error), accepted=ACCEPTED_FORMS))
 
+    policy = plan.scoring
+    if policy.partial_threshold > policy.achieved_threshold:
+        out.append(finding("PLAN_018", **place(("punteggio", "soglia_parziale")),
+                           detail=f"la soglia di parzialmente raggiunto ({policy.partial_threshold:g}) supera quella "
+                                  f"di raggiunto ({policy.achieved_threshold:g})"))
+    if policy.value_weight + policy.time_weight == 0:
+        out.append(finding("PLAN_018", **place(("punteggio", "peso_valore")),
+                           detail="peso_valore e peso_tempi non possono essere entrambi 0"))
+    for code in policy.sector_weights:
+        if code not in codes:
+            out.append(finding("PLAN_018", **place(("punteggio", "pesi_settori", code)),
+                               detail=f"pesi_settori nomina il settore «{code}», che non c'è; settori: {', '.join(sorted(codes))}"))
+
     shared = sum(o.weight for o in plan.objectives if o.cross_cutting)
     for i, sector in enumerate(plan.sectors):
         own = sum(o.weight for o in plan.objectives if o.sector == sector.code)

@@ -16,11 +16,11 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .files import atomic_write
+from .files import atomic_write, describe_os_error
 from .findings import Finding, SchedeError, Severity
 from .generate import generate as generate_workbooks
 from .consolidate import consolidate as run_consolidation
-from .consolidate import load_overrides
+from .overrides import load_overrides
 from .importer import collect_paths, import_returns
 from .layout import ROUND_LABELS
 from .generate import missing_interim, planned_workbooks
@@ -212,7 +212,7 @@ def generate(piano: str, out_dir: str, round_: str, password: str | None, no_ann
             _print_findings(error.findings)
             raise click.exceptions.Exit(_fail("Nessun file è stato scritto.")) from None
         except OSError as error:
-            raise click.exceptions.Exit(_fail(f"Impossibile scrivere in {out_dir}: {error.strerror or error}.")) from None
+            raise click.exceptions.Exit(_fail(f"Impossibile scrivere in {out_dir}: {describe_os_error(error)}.")) from None
     for item in written:
         click.echo(f"{item.status:>10}  {item.path}  ({plural(item.sheets, 'scheda', 'schede')})")
     click.echo(f"{len(written)} cartelle in {Path(out_dir)}.")
@@ -288,11 +288,13 @@ def import_(piano, ritorni, out_file, tables_dir, round_, verbose) -> None:
                 atomic_write(Path(tables_dir) / f"{name}.csv", frame.to_csv(index=False).encode("utf-8-sig"))
             click.echo(f"Tabelle CSV scritte in {tables_dir}.")
     except OSError as error:
-        raise click.exceptions.Exit(_fail(f"Impossibile scrivere i risultati: {error.strerror or error}.")) from None
+        raise click.exceptions.Exit(_fail(f"Impossibile scrivere i risultati: {describe_os_error(error)}.")) from None
     used = sum(1 for f in result.files if f.used)
     click.echo(f"{plural(len(result.files), 'file letto', 'file letti')}, {used} usati, "
                f"{plural(len(result.objectives), 'scheda', 'schede')} importate.")
-    if result.unreadable or (missing and not paths):
+    if missing:
+        raise click.exceptions.Exit(_fail("Un file o una cartella indicati non esistono: controllare i nomi."))
+    if result.unreadable:
         raise click.exceptions.Exit(1)
 
 
@@ -326,7 +328,7 @@ def consolidate(piano, ritorni, out_file, round_, overrides_file, exports_dir, a
     plan = _load(piano, quiet=True).plan
     overrides = []
     if overrides_file:
-        overrides, problems = load_overrides(overrides_file)
+        overrides, problems = load_overrides(overrides_file, plan)
         _print_findings(problems)
         if problems:
             raise click.exceptions.Exit(_fail(f"Correggere il file delle valutazioni {overrides_file} e riprovare."))
@@ -335,8 +337,11 @@ def consolidate(piano, ritorni, out_file, round_, overrides_file, exports_dir, a
         with click.progressbar(length=len(paths), label="Lettura", file=sys.stderr) as bar:
             done = run_consolidation(plan, ritorni, out_file, round_=round_, overrides=overrides,
                                      exports_dir=exports_dir, annex_file=annex_file, progress=lambda _: bar.update(1))
+    except SchedeError as error:
+        _print_findings(error.findings)
+        raise click.exceptions.Exit(BAD_INPUT) from None
     except OSError as error:
-        raise click.exceptions.Exit(_fail(f"Impossibile scrivere i risultati: {error.strerror or error}.")) from None
+        raise click.exceptions.Exit(_fail(f"Impossibile scrivere i risultati: {describe_os_error(error)}.")) from None
     _print_findings(done.findings, quiet=True)
     evaluation = done.evaluation
     click.echo(f"Verifica {ROUND_LABELS[evaluation.round]}: "

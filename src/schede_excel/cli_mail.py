@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from .cli import BAD_INPUT, CONTEXT, ItalianCommand, _fail, _load, _print_findings, plural
+from .files import describe_os_error
 from .findings import finding, has_errors
 from .importer import import_returns
 from .mail import (CONFIG_FILE, DRAFTS_DIR, LOG_FILE, PASSWORD_ENV, load_settings, parse_date, prepare, read_log,
@@ -98,7 +99,7 @@ def send(piano, cartella, round_, deadline, config_file, cc, reply_to, template,
         try:
             paths = write_drafts(batch, target)
         except OSError as error:
-            _print_findings([finding("MAIL_029", folder=str(target), detail=error.strerror or str(error))])
+            _print_findings([finding("MAIL_029", folder=str(target), detail=describe_os_error(error))])
             raise click.exceptions.Exit(BAD_INPUT) from None
         for path in paths:
             click.echo(f"{'bozza':>12}  {path}")

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from .cli import CONTEXT, ItalianCommand, _fail, _print_findings, plural
-from .files import atomic_write
+from .files import atomic_write, describe_os_error
 from .findings import Severity, finding
 from .migrate import migrate_workbook
 from .planbook import build_plan_workbook
@@ -37,7 +37,7 @@ def _write(path: str, data: bytes, overwrite: bool) -> str:
     try:
         atomic_write(target, data)
     except OSError as error:
-        raise click.exceptions.Exit(_fail(f"Impossibile scrivere {path}: {error.strerror or error}.")) from None
+        raise click.exceptions.Exit(_fail(f"Impossibile scrivere {path}: {describe_os_error(error)}.")) from None
     return status
 
 

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .evaluate import Evaluation, Override, evaluate, read_overrides
+from .evaluate import Evaluation, Override, evaluate
 from .files import atomic_write
-from .findings import Finding, finding
+from .findings import Finding, SchedeError, Severity, finding
 from .generate import review_for
 from .importer import ImportResult, import_returns
+from .layout import ROUND_LABELS
 from .model import Plan
 from .returns import ObjectiveReturn
 from .summary import build_summary, export_tables, summary_tables
@@ -55,10 +56,24 @@ def consolidate(plan: Plan, paths, out_file: str | Path, *, round_: str | None =
                 overrides: list[Override] = (), exports_dir: str | Path | None = None,
                 annex_file: str | Path | None = None,
                 progress: Callable[[Path], None] | None = None) -> Consolidation:
-    """Import, evaluate and write the summary (and the exports and the annex of results, if asked)."""
+    """Import, evaluate and write the summary (and the exports and the annex of results, if asked).
+
+    Raises `SchedeError`, writing nothing, when a path named does not exist (CONS_001) or no
+    returned file could be used (CONS_002): a summary of nothing would replace a good one.
+    """
     result = import_returns(plan, paths, round_=round_, progress=progress)
+    missing = [f for f in result.findings if f.code == "READ_001" and not any(x.path == f.file for x in result.files)]
+    if missing:
+        raise SchedeError([finding("CONS_001", file=f.file) for f in missing])
+    if not any(f.used for f in result.files):
+        raise SchedeError([finding("CONS_002", count=len(result.files))] +
+                          [f for f in result.findings if f.severity is Severity.ERROR])
     round_ = round_ or round_of(result.objectives)
+    other = Counter(r.round for r in result.objectives if r.round != round_)
     evaluation = evaluate(plan, result.objectives, round_, overrides)
+    for other_round, count in other.items():
+        evaluation.findings.append(finding("CONS_003", count=count, found=ROUND_LABELS[other_round],
+                                           review=ROUND_LABELS[round_]))
     done = Consolidation(result, evaluation)
     atomic_write(out_file, build_summary(evaluation, result))
     done.written.append(Path(out_file))
@@ -70,13 +85,3 @@ def consolidate(plan: Plan, paths, out_file: str | Path, *, round_: str | None =
         atomic_write(annex_file, results_annex(plan, result.objectives, round_))
         done.written.append(Path(annex_file))
     return done
-
-
-def load_overrides(path: str | Path) -> tuple[list[Override], list[Finding]]:
-    """The evaluator's assessments from a CSV or workbook file."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        return [], [finding("EVAL_010", file=str(path), reason=error.strerror or str(error))]
-    return read_overrides(data, str(path))

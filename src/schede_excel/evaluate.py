@@ -8,13 +8,9 @@ and is marked wherever it appears. The result is plain records plus findings.
 
 from __future__ import annotations
 
-import io
 import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path
 from statistics import mean
-
-import pandas as pd
 
 from .findings import Finding, finding
 from .layout import ROUND_LABELS, TIME_KINDS, VALUE_KINDS
@@ -167,6 +163,8 @@ def _score_indicator(plan, record_sector, objective: Objective, kind, index, ind
     value = achievement(target, achieved, review_date, policy)
     if override is not None:
         value, status, counted = override.score, OVERRIDDEN, True
+    elif target.kind is TargetKind.RECURRING and not target.is_due(review_date):
+        value, status, counted = None, NOT_DUE, False
     elif achieved is None:
         if not final and not target.is_due(review_date):
             status, counted = NOT_DUE, False
@@ -267,44 +265,3 @@ def _people(plan: Plan, records, round_, objectives: list[ObjectiveScore], findi
             findings.append(finding("EVAL_003", sector=sector, name=entry["name"], total=f"{total * 100:g}%"))
         out.append(PersonScore(sector, entry["name"], entry["category"], shares, total, score))
     return out
-
-
-def read_overrides(data: bytes, name: str) -> tuple[list[Override], list[Finding]]:
-    """The evaluator's assessments from a CSV (`;` or `,`) or a workbook's first sheet.
-
-    Columns: settore, obiettivo (e.g. FIN/1 or just 1), valutazione (0-100), and optionally
-    blocco (quantita, tempo, costo, qualita) and numero for one indicator, and nota.
-    """
-    try:
-        if Path(name).suffix.lower() in (".xlsx", ".xlsm", ".ods"):
-            frame = pd.read_excel(io.BytesIO(data), dtype=str)
-        else:
-            frame = pd.read_csv(io.BytesIO(data), sep=None, engine="python", dtype=str, encoding="utf-8-sig")
-    except Exception as error:  # noqa: BLE001 - pandas raises many kinds for a bad file; all mean "unreadable"
-        return [], [finding("EVAL_010", file=name, reason=str(error).splitlines()[0][:200])]
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    missing = {"settore", "obiettivo", "valutazione"} - set(frame.columns)
-    if missing:
-        return [], [finding("EVAL_010", file=name, reason=f"mancano le colonne {', '.join(sorted(missing))}")]
-    out, problems = [], []
-    for number, row in enumerate(frame.fillna("").to_dict("records"), start=2):
-        sector = row["settore"].strip().upper()
-        objective = row["obiettivo"].strip().upper()
-        if objective and "/" not in objective:
-            objective = f"{sector}/{objective}"
-        try:
-            score = float(row["valutazione"].replace("%", "").replace(",", ".").strip())
-            if not 0 <= score <= 100:
-                raise ValueError
-        except ValueError:
-            problems.append(finding("EVAL_011", file=name, line=number, found=row["valutazione"]))
-            continue
-        kind = row.get("blocco", "").strip().lower() or None
-        if kind is not None and kind not in {k.value for k in IndicatorKind}:
-            problems.append(finding("EVAL_012", file=name, line=number, found=kind))
-            continue
-        index = row.get("numero", "").strip()
-        out.append(Override(sector, objective, score, IndicatorKind(kind) if kind else None,
-                            int(float(index)) if kind and index else (1 if kind else None), row.get("nota", "").strip()))
-    return out, problems
-

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from pathlib import Path
@@ -37,3 +38,29 @@ def safe_filename(text: str) -> str:
     """A file name made of letters, digits, '-' and '_' whatever the input (sector names, plan names)."""
     cleaned = "".join(ch if ch.isalnum() and ch.isascii() or ch in "-_" else "-" for ch in text)
     return "-".join(part for part in cleaned.split("-") if part)[:80] or "file"
+
+
+_OS_ERRORS = {
+    errno.ENOENT: "il file o la cartella non esiste",
+    errno.EACCES: "permesso negato",
+    errno.EPERM: "operazione non permessa",
+    errno.ENOSPC: "spazio su disco esaurito",
+    errno.EISDIR: "è una cartella, non un file",
+    errno.ENOTDIR: "un elemento del percorso non è una cartella",
+    errno.EROFS: "il disco è in sola lettura",
+    errno.EEXIST: "esiste già",
+    errno.ENAMETOOLONG: "nome troppo lungo",
+    errno.EBUSY: "il file è in uso da un altro programma",
+    errno.ECONNREFUSED: "connessione rifiutata",
+    errno.ETIMEDOUT: "tempo scaduto",
+    errno.EHOSTUNREACH: "server non raggiungibile",
+}
+
+
+def describe_os_error(error: BaseException) -> str:
+    """An operating-system error in Italian (the system's own text is English)."""
+    code = getattr(error, "errno", None)
+    if code in _OS_ERRORS:
+        return _OS_ERRORS[code]
+    return getattr(error, "strerror", None) or str(error)
+

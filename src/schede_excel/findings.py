@@ -55,6 +55,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "PLAN_014": (Severity.ERROR, "Le date delle verifiche non sono in ordine: intermedia {interim}, finale {final}; la finale deve seguire l'intermedia."),
     "PLAN_015": (Severity.INFO, "Obiettivo {objective}: nessun mese pianificato nel cronoprogramma."),
     "PLAN_016": (Severity.ERROR, "Obiettivo {objective}: {count} collegamenti DUP; al massimo 8."),
+    "PLAN_018": (Severity.ERROR, "Regole di valutazione (punteggio): {detail}."),
     "PLAN_017": (Severity.INFO, "Settore {sector}: indirizzo e-mail {email} di esempio (dominio example), da sostituire prima dell'invio."),
     # Reading returned files (spreadsheet.py): the file cannot be read at all
     "READ_001": (Severity.ERROR, "File non leggibile: {reason}."),
@@ -69,7 +70,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "RET_003": (Severity.WARNING, "Foglio ignorato: {reason}."),
     "RET_004": (Severity.ERROR, "Schede di un altro piano ({count}): trovato il piano {found}, atteso {expected}; ignorate."),
     "RET_005": (Severity.ERROR, "Foglio della verifica {found}, attesa la verifica {expected}; ignorato."),
-    "RET_006": (Severity.WARNING, "Settore {sector}, verifica {review}: c'è una restituzione più recente ({newer}); questa è ignorata."),
+    "RET_006": (Severity.WARNING, "Settore {sector}, verifica {review}: {count} schede di questo file sono sostituite da quelle più recenti di {newer}."),
     "RET_007": (Severity.INFO, "Stesso identico file di {other}: ignorato."),
     "RET_008": (Severity.WARNING, "Settore {sector}: manca la scheda dell'obiettivo {objective} «{title}»."),
     "RET_009": (Severity.WARNING, "La scheda {objective} è stata generata da una versione diversa del piano: si usano i valori del piano attuale."),
@@ -86,12 +87,19 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "RET_031": (Severity.WARNING, "Riga del personale senza cognome e nome."),
     "RET_040": (Severity.WARNING, "Nella cartella non ci sono file .xlsx, .xlsm od .ods."),
     # Scoring (evaluate.py)
-    "EVAL_001": (Severity.ERROR, "Valutazione per il settore {sector}, obiettivo {objective}: non c'è nel piano; ignorata."),
+    "EVAL_001": (Severity.ERROR, "Valutazione per il settore {sector}, obiettivo {objective}: il settore non ha questo obiettivo nel piano."),
     "EVAL_002": (Severity.WARNING, "Settore {sector}, obiettivo {objective}: valutazione diretta non ancora inserita (colonna valutazione nel file delle valutazioni)."),
     "EVAL_003": (Severity.WARNING, "Settore {sector}: la partecipazione di {name} agli obiettivi somma a {total}; attesa 100%."),
     "EVAL_010": (Severity.ERROR, "File delle valutazioni non leggibile: {reason}. Attese le colonne settore, obiettivo, valutazione (e facoltative blocco, numero, nota)."),
     "EVAL_011": (Severity.ERROR, "Valutazione non valida: trovato «{found}», atteso un numero da 0 a 100."),
     "EVAL_012": (Severity.ERROR, "Blocco «{found}» sconosciuto: attesi quantita, tempo, costo, qualita (o vuoto per l'intero obiettivo)."),
+    # Consolidation (consolidate.py)
+    "CONS_001": (Severity.ERROR, "Il file o la cartella delle restituzioni non esiste: controllare il nome. Il riepilogo non è stato scritto."),
+    "CONS_002": (Severity.ERROR, "Nessuna restituzione utilizzabile tra i {count} file letti: il riepilogo non è stato scritto (quello precedente resta com'è)."),
+    "CONS_003": (Severity.WARNING, "{count} schede della verifica {found} ignorate: si consolida la verifica {review} (indicare --turno per l'altra)."),
+    "EVAL_013": (Severity.ERROR, "Obiettivo {objective}: il blocco {block} ha {count} indicatori, non c'è il numero {index}."),
+    "EVAL_014": (Severity.ERROR, "Valutazione ripetuta: la stessa è già alla riga {other}; tenerne una sola."),
+    "EVAL_015": (Severity.ERROR, "Numero dell'indicatore non valido: trovato «{found}», atteso 1, 2, 3…"),
     # Generation
     "GEN_002": (Severity.WARNING, "Settore {sector}: nessuna restituzione della verifica intermedia; la cartella della verifica finale non ne riporta i valori."),
     "GEN_001": (

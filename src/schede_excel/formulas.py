@@ -64,7 +64,9 @@ def achievement_formula(target: Target, ref: str, review_date: date, policy: Sco
         body = clamp(f"100-({ref}-{_num(target.value)})*100/{late}")
     elif kind is TargetKind.RECURRING:
         due = due_count(target, review_date)
-        body = "100" if due == 0 else clamp(f"{ref}/{due}*100")
+        if due == 0:
+            return '=""'  # nothing due yet: no achievement, whatever is entered
+        body = clamp(f"{ref}/{due}*100")
     elif target.lower_is_better:
         body = f"IF({ref}<={_num(target.value)},100,{_num(target.value)}/{ref}*100)"
     elif target.value == 0:

@@ -18,6 +18,7 @@ from typing import Callable, Iterable
 
 import pandas as pd
 
+from .files import describe_os_error
 from .findings import Finding, Severity, finding
 from .layout import ROUND_LABELS, ROUNDS
 from .model import Plan
@@ -36,6 +37,8 @@ class FileRead:
     file: ReturnedFile
     objectives: list[ObjectiveReturn] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    saved: datetime | None = None
+    """When the file was written to disk: breaks ties between dates written inside the files."""
 
 
 @dataclass
@@ -194,23 +197,28 @@ def import_returns(plan: Plan, paths: Iterable[str | Path], *, round_: str | Non
             mtime = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
         except OSError as error:
             reads.append(FileRead(ReturnedFile(path=str(path), readable=False, used=False),
-                                  findings=[finding("READ_001", file=str(path), reason=error.strerror or str(error))]))
+                                  findings=[finding("READ_001", file=str(path), reason=describe_os_error(error))]))
             continue
-        reads.append(read_return(plan, data, str(path), round_=round_, limits=limits, modified=mtime))
+        read = read_return(plan, data, str(path), round_=round_, limits=limits, modified=mtime)
+        read.saved = mtime
+        reads.append(read)
         if progress:
             progress(path)
     return _consolidate_reads(plan, reads, findings)
 
 
 def _newest_first(read: FileRead):
-    moment = read.file.modified
-    if moment is not None and moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment or datetime.min.replace(tzinfo=timezone.utc)
+    """Sort key: the date saved in the file, then the file's date on disk."""
+    def aware(moment):
+        if moment is None:
+            return datetime.min.replace(tzinfo=timezone.utc)
+        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+    return aware(read.file.modified), aware(read.saved)
 
 
 def _consolidate_reads(plan: Plan, reads: list[FileRead], findings: list[Finding]) -> ImportResult:
-    """Across files: drop exact duplicates, keep the newest return per sector and round, find what is missing."""
+    """Across files: drop exact duplicates, keep the newest return of each objective, find what is missing."""
     by_hash: dict[str, str] = {}
     kept: list[FileRead] = []
     files: list[ReturnedFile] = []
@@ -222,33 +230,36 @@ def _consolidate_reads(plan: Plan, reads: list[FileRead], findings: list[Finding
             continue
         by_hash[read.file.sha256] = read.file.path
         kept.append(read)
-    groups: dict[tuple[str, str], list[FileRead]] = {}
+    # The newest file wins objective by objective: a head who sends back one corrected sheet
+    # replaces that sheet, not the rest of an earlier return.
+    candidates: dict[tuple[str, str, str], list[tuple[FileRead, ObjectiveReturn]]] = {}
     for read in kept:
-        for key in {(r.sector, r.round) for r in read.objectives}:
-            groups.setdefault(key, []).append(read)
-    superseded: dict[int, set[tuple[str, str]]] = {}
-    for (sector, round_), group in groups.items():
-        if len(group) > 1:
-            group.sort(key=_newest_first, reverse=True)
-            for older in group[1:]:
-                superseded.setdefault(id(older), set()).add((sector, round_))
-                findings.append(finding("RET_006", file=older.file.path, sector=sector,
-                                        review=ROUND_LABELS[round_], newer=group[0].file.path))
+        for record in read.objectives:
+            candidates.setdefault((record.sector, record.round, record.objective), []).append((read, record))
     objectives: list[ObjectiveReturn] = []
+    replaced: Counter = Counter()
+    newest_file: dict[tuple[str, str], str] = {}
+    for (sector, round_, _), found in candidates.items():
+        found.sort(key=lambda pair: _newest_first(pair[0]), reverse=True)
+        winner = found[0]
+        objectives.append(winner[1])
+        newest_file.setdefault((sector, round_), winner[0].file.path)
+        for older, _ in found[1:]:
+            replaced[(older.file.path, sector, round_, winner[0].file.path)] += 1
+    for (path, sector, round_, newer), count in replaced.items():
+        findings.append(finding("RET_006", file=path, sector=sector, review=ROUND_LABELS[round_], newer=newer,
+                                count=count))
+    used = {id(r) for r in objectives}
     for read in kept:
-        dropped = superseded.get(id(read), set())
-        records = [r for r in read.objectives if (r.sector, r.round) not in dropped]
-        objectives.extend(records)
-        files.append(read.file.model_copy(update={"used": read.file.readable and bool(records)}))
-    for (sector_code, round_) in groups:
+        files.append(read.file.model_copy(update={"used": read.file.readable and any(id(r) in used for r in read.objectives)}))
+    for (sector_code, round_), path in newest_file.items():
         found = {r.objective for r in objectives if r.sector == sector_code and r.round == round_}
-        expected = plan.objectives_of(plan.sector(sector_code))
-        newest = next(read for read in groups[(sector_code, round_)] if id(read) not in superseded
-                      or (sector_code, round_) not in superseded[id(read)])
-        for objective in expected:
+        for objective in plan.objectives_of(plan.sector(sector_code)):
             if objective.key not in found:
-                findings.append(finding("RET_008", file=newest.file.path, sector=sector_code,
+                findings.append(finding("RET_008", file=path, sector=sector_code,
                                         objective=objective.key, title=objective.title[:60]))
+    order = {key: k for k, key in enumerate((r.sector, r.round, r.objective) for read in kept for r in read.objectives)}
+    objectives.sort(key=lambda r: order[(r.sector, r.round, r.objective)])
     order = {path.file.path: i for i, path in enumerate(reads)}
     files.sort(key=lambda f: order.get(f.path, 0))
     return ImportResult(plan, files, objectives, findings)

@@ -40,7 +40,7 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
 
 # The same address rules as the plan checks, so a plan that validates is a plan that sends.
 from .checks import _EMAIL, _EXAMPLE_DOMAIN
-from .files import atomic_write
+from .files import atomic_write, describe_os_error
 from .findings import Finding, SchedeError, finding, has_errors
 from .generate import planned_workbooks, review_for
 from .layout import ROUND_LABELS
@@ -151,7 +151,7 @@ def load_settings(config: str | Path | None = None,
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError) as error:
             findings.append(finding("MAIL_010", file=str(path),
-                                    detail=f"il file non si può leggere ({getattr(error, 'strerror', None) or error})"))
+                                    detail=f"il file non si può leggere ({describe_os_error(error)})"))
             data = {}
         except tomllib.TOMLDecodeError as error:
             where = re.search(r"line (\d+)", str(error))
@@ -517,7 +517,7 @@ def _template(settings: MailSettings, findings: list[Finding]) -> tuple[MessageT
         text = settings.template.read_text(encoding="utf-8") if settings.template else _package_text("invio.txt")
         template = MessageTemplate.parse(text)
     except (OSError, UnicodeDecodeError) as error:
-        detail = f"il file non si può leggere ({getattr(error, 'strerror', None) or error})"
+        detail = f"il file non si può leggere ({describe_os_error(error)})"
         findings.append(finding("MAIL_009", template=source, detail=detail, allowed=_allowed()))
         template = None
     except ValueError as error:
@@ -644,7 +644,7 @@ def _connection_finding(error: Exception, settings: MailSettings) -> Finding:
         return finding("MAIL_020", server=server, detail="connessione rifiutata (nessun server in ascolto su quella porta)")
     if isinstance(error, socket.gaierror):
         return finding("MAIL_020", server=server, detail=f"nome del server «{settings.host}» sconosciuto")
-    return finding("MAIL_020", server=server, detail=getattr(error, "strerror", None) or str(error))
+    return finding("MAIL_020", server=server, detail=describe_os_error(error))
 
 
 def _timed_out(error: Exception) -> bool:
@@ -725,7 +725,7 @@ def send(batch: Batch, settings: MailSettings, password: str | None = None, *, l
                 append_log(log_path, record)
             except OSError as error:
                 report.findings.append(finding("MAIL_028", sector=item.sector.code, message_id=record.message_id,
-                                               log=str(log_path), detail=error.strerror or str(error)))
+                                               log=str(log_path), detail=describe_os_error(error)))
                 report.unsent.extend(batch.outgoing[index + 1:])
                 break
             if refused:

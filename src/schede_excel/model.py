@@ -32,7 +32,10 @@ class Model(BaseModel):
 def _italian_date(value):
     """Accept dd/mm/yyyy as well as ISO dates in plan files."""
     if isinstance(value, str) and (m := re.fullmatch(r"\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*", value)):
-        return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+        try:
+            return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+        except ValueError:
+            raise ValueError(f"la data {value.strip()} non esiste") from None
     if isinstance(value, datetime):
         return value.date()
     return value

@@ -31,6 +31,7 @@ from pathlib import Path
 import xlsxwriter
 
 from .cellgrid import Grid, NotAWorkbook, plain, read_grids
+from .files import describe_os_error
 from .findings import Finding, finding
 from .layout import MONTH_LETTERS, a1, col_letter
 from .model import CROSS_CUTTING, Indicator, IndicatorKind, Objective, Phase, Plan, ScoringPolicy, Sector
@@ -829,7 +830,7 @@ def read_plan_workbook(source: str | Path | bytes, *, file: str | None = None) -
         except FileNotFoundError:
             return PlanResult(None, [finding("PLAN_001", file=file, detail="il file non esiste")])
         except OSError as error:
-            return PlanResult(None, [finding("PLAN_001", file=file, detail=error.strerror or str(error))])
+            return PlanResult(None, [finding("PLAN_001", file=file, detail=describe_os_error(error))])
     try:
         grids = read_grids(data)
     except NotAWorkbook as error:

@@ -15,6 +15,7 @@ import yaml
 from pydantic import ValidationError
 
 from .checks import check_plan
+from .files import describe_os_error
 from .findings import Finding, finding, has_errors
 from .model import Plan
 
@@ -59,6 +60,20 @@ class PlanResult:
         return self.plan is not None and not has_errors(self.findings)
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML's safe loader, except that an impossible date (2023-02-31) stays text for the checks to report."""
+
+
+def _timestamp(loader, node):
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
 def _line_map(node, path=(), lines=None) -> dict[tuple, int]:
     """Map every key path of a composed YAML document to its 1-based line."""
     lines = {} if lines is None else lines
@@ -92,6 +107,8 @@ def dotted(path) -> str:
 
 
 def _describe(error: dict) -> str:
+    if error["type"] == "value_error":  # raised by our own validators, already in Italian
+        return str(error.get("ctx", {}).get("error", error["msg"]))
     message = _PYDANTIC_MESSAGES.get(error["type"])
     if error["type"] == "enum":
         expected = error.get("ctx", {}).get("expected", "")
@@ -108,8 +125,8 @@ def _describe(error: dict) -> str:
 def parse_plan(text: str, file: str | None = None) -> PlanResult:
     """Parse and check a plan written as YAML; no file I/O."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         detail = f"{error.problem or error.context}"
@@ -164,7 +181,7 @@ def load_plan(path: str | Path) -> PlanResult:
     except UnicodeDecodeError:
         return PlanResult(None, [finding("PLAN_001", file=str(path), detail="non è un testo UTF-8 (è forse una cartella Excel? il nome deve finire con .xlsx, .xlsm o .ods)")])
     except OSError as error:
-        return PlanResult(None, [finding("PLAN_001", file=str(path), detail=error.strerror or str(error))])
+        return PlanResult(None, [finding("PLAN_001", file=str(path), detail=describe_os_error(error))])
     return parse_plan(text, file=str(path))
 
 

@@ -38,7 +38,7 @@ def _late(days_late: float, policy: ScoringPolicy) -> float:
 
 
 def achievement(target: Target, achieved, review_date: date, policy: ScoringPolicy) -> float | None:
-    """Achievement 0-100 of one indicator; None when RAGGIUNTO is blank."""
+    """Achievement 0-100 of one indicator; None when RAGGIUNTO is blank or nothing is due yet."""
     if achieved is None:
         return None
     kind = target.kind
@@ -52,7 +52,7 @@ def achievement(target: Target, achieved, review_date: date, policy: ScoringPoli
         return _late(achieved - target.value, policy)
     if kind is TargetKind.RECURRING:
         due = due_count(target, review_date)
-        return 100.0 if due == 0 else max(0.0, min(100.0, achieved / due * 100.0))
+        return None if due == 0 else max(0.0, min(100.0, achieved / due * 100.0))
     if target.lower_is_better:
         if achieved <= target.value:
             return 100.0
@@ -63,7 +63,12 @@ def achievement(target: Target, achieved, review_date: date, policy: ScoringPoli
 
 
 def sheet_achievement(target, achieved, review_date, policy, *, final: bool) -> float | None:
-    """The achievement as the sheet's hidden column shows it: blanks count 0 in the final review."""
+    """The achievement as the sheet's hidden column shows it: blanks count 0 in the final review.
+
+    A recurring target with nothing due yet has none, entered or not.
+    """
+    if not target.is_due(review_date) and target.kind is TargetKind.RECURRING:
+        return None
     value = achievement(target, achieved, review_date, policy)
     return 0.0 if value is None and final else value
 

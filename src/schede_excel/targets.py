@@ -136,9 +136,11 @@ class Target:
             month = (month - 1) % 12 + 1
 
     def is_due(self, review_date: date) -> bool:
-        """False for a deadline that falls after the review date (not yet due at that review)."""
+        """False when nothing is due yet at the review: a later deadline, a recurring target not yet started."""
         if self.kind is TargetKind.DEADLINE:
             return self.deadline <= review_date
+        if self.kind is TargetKind.RECURRING:
+            return self.due_periods(review_date) > 0
         return True
 
 
