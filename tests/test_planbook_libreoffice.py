@@ -116,3 +116,23 @@ def test_hand_made_schede_resaved_by_libreoffice_migrate_alike(libreoffice, tmp_
             for phase in objective.get("fasi", []):
                 phase.pop("mesi", None)
         assert data == expected, copy.suffix
+
+
+def test_a_percentage_typed_as_a_number_survives_ods(libreoffice, small_plan, tmp_path):
+    """LibreOffice turns «95%» typed in a cell into 0.95 formatted as a percentage; the .ods keeps it."""
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.load_workbook(io.BytesIO(build_plan_workbook(small_plan)))
+    sheet = wb["Indicatori"]
+    header = [c.value for c in sheet[1]]
+    column = next(k for k, name in enumerate(header, start=1) if str(name).lower().startswith("atteso"))
+    row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, column).value == "90%")
+    sheet.cell(row, column).value = 0.95
+    sheet.cell(row, column).number_format = "0%"
+    wb.save(tmp_path / "piano.xlsx")
+    with libreoffice.open(tmp_path / "piano.xlsx") as doc:
+        saved = doc.save_as(tmp_path / "piano.ods")
+    plan = load_plan(saved).plan
+    assert plan.objectives[0].indicators.quantita[0].target == "95%"

@@ -23,6 +23,7 @@ import openpyxl
 from python_calamine import CalamineWorkbook
 
 from .layout import Span
+from .spreadsheet import UnreadableFile, as_date, read_workbook
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
@@ -157,11 +158,46 @@ def _calamine_grids(data: bytes) -> list[Grid]:
     return grids
 
 
+def _safe_grids(data: bytes) -> list[Grid]:
+    """.xlsx/.xlsm/.ods through the returns' hardened reader, which also knows percentage and date cells."""
+    grids = []
+    for sheet in read_workbook(data, "piano").sheets:
+        height = max((r for r, _ in sheet.cells), default=-1) + 1
+        width = max((c for _, c in sheet.cells), default=-1) + 1
+        grid = Grid(sheet.name, [[None] * width for _ in range(height)])
+        for (r, c), cell in sheet.cells.items():
+            value = cell.value
+            if cell.is_date and isinstance(value, float):
+                value = as_date(value)
+                grid.formats[(r, c)] = "dd/mm/yyyy"
+            elif cell.is_percent and isinstance(value, float):
+                grid.formats[(r, c)] = "0%"
+            grid.rows[r][c] = _clean(value)
+        grids.append(_trim_grid(grid))
+    return grids
+
+
+def _trim_grid(grid: Grid) -> Grid:
+    _trim(grid.rows)
+    return grid
+
+
 def read_grids(data: bytes, *, detail: bool = False) -> list[Grid]:
-    """Every worksheet of the workbook in `data`, in order; raises `NotAWorkbook`."""
+    """Every worksheet of the workbook in `data`, in order; raises `NotAWorkbook`.
+
+    `detail` (merges and fill colours, for migration) needs openpyxl's full reader; otherwise
+    .xlsx, .xlsm and .ods go through the hardened reader of returned files, and only the old
+    binary .xls through python-calamine.
+    """
     kind = workbook_kind(data)
     try:
-        return _calamine_grids(data) if kind in ("ods", "xls") else _openpyxl_grids(data, detail)
+        if kind == "xls":
+            return _calamine_grids(data)
+        if detail and kind == "xlsx":
+            return _openpyxl_grids(data, detail)
+        return _safe_grids(data)
+    except UnreadableFile as error:
+        raise NotAWorkbook(error.findings[0].message.rstrip(".")) from None
     except Exception as error:  # noqa: BLE001 - the parsers raise many types on a damaged file
         raise NotAWorkbook(f"il file è danneggiato o non è leggibile ({type(error).__name__}: {error})") from None
 

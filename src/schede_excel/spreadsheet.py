@@ -395,11 +395,24 @@ O = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 X = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 
 
+def _ods_inline(element) -> str:
+    """The text of an ODF paragraph, with its encoded runs of spaces, tabs and line breaks."""
+    out = [element.text or ""]
+    for child in element:
+        if child.tag == f"{X}s":
+            out.append(" " * int(child.get(f"{X}c", "1") if child.get(f"{X}c", "1").isdigit() else 1))
+        elif child.tag == f"{X}tab":
+            out.append("\t")
+        elif child.tag == f"{X}line-break":
+            out.append("\n")
+        else:
+            out.append(_ods_inline(child))
+        out.append(child.tail or "")
+    return "".join(out)
+
+
 def _ods_text(cell) -> str:
-    paragraphs = []
-    for p in cell.iterfind(f"{X}p"):
-        paragraphs.append("".join(p.itertext()))
-    return "\n".join(paragraphs)
+    return "\n".join(_ods_inline(p) for p in cell.iterfind(f"{X}p"))
 
 
 def _ods_range(address: str):
