@@ -18,7 +18,8 @@ from schede_excel.layout import (
     STAFF_PARTICIPATION_COL, Label, a1, col_letter, sheet_layout, sheet_names,
 )
 from schede_excel.model import IndicatorKind
-from schede_excel.writer import build_workbook, estimate_lines, objective_fingerprint
+from schede_excel.layout import objective_fingerprint
+from schede_excel.writer import build_workbook, estimate_lines
 
 
 def workbook_for(plan, book, round_="interim"):

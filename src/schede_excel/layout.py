@@ -8,9 +8,12 @@ Nothing here writes or reads a file.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from .model import Indicator, IndicatorKind, Objective, Phase
+from .model import Indicator, IndicatorKind, Objective, Phase, Plan, Sector
 
 LAYOUT_VERSION = 1
 
@@ -74,6 +77,30 @@ class Label:
 
 ROUNDS = ("interim", "final")
 ROUND_LABELS = {"interim": "intermedia", "final": "finale"}
+
+
+INSTRUCTIONS_META = (0, 3)  # the hidden cell that marks the instructions sheet as ours
+INSTRUCTIONS_METADATA = {"app": "schede-excel", "istruzioni": True}
+
+
+def objective_fingerprint(plan: Plan, objective: Objective) -> str:
+    """A short hash of the plan-owned values of a sheet, to tell on import whether they changed."""
+    return _fingerprint(plan.plan_id, objective)
+
+
+@lru_cache(maxsize=4096)
+def _fingerprint(plan_id: str, objective: Objective) -> str:
+    owned = {"plan": plan_id, "objective": objective.model_dump(mode="json", by_alias=True)}
+    return hashlib.sha256(json.dumps(owned, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+def sheet_metadata(plan: Plan, objective: Objective, sector: Sector | None, round_: str) -> dict:
+    """What the hidden cell of a sheet says about its identity (see `SheetLayout.meta`)."""
+    return {
+        "app": "schede-excel", "layout": LAYOUT_VERSION, "piano": plan.plan_id, "anno": plan.year,
+        "settore": sector.code if sector else objective.sector, "obiettivo": objective.key,
+        "turno": round_, "impronta": objective_fingerprint(plan, objective),
+    }
 
 
 def col_letter(col: int) -> str:
@@ -194,6 +221,12 @@ class ReviewBlock:
         return {"causes": self.causes, "effects": self.effects,
                 "actions_taken": self.actions_taken, "actions_planned": self.actions_planned}
 
+    def text_labels(self) -> dict[str, tuple[Span, str]]:
+        """Where each text input's label sits, and its text (the input is on the row below)."""
+        return {"causes": (self.causes_label, Label.CAUSES), "effects": (self.effects_label, Label.EFFECTS),
+                "actions_taken": (self.actions_taken_label, Label.ACTIONS_TAKEN),
+                "actions_planned": (self.actions_planned_label, Label.ACTIONS_PLANNED)}
+
     def name(self, field_name: str) -> str:
         """Defined name of an input of this block, e.g. CAUSE_INTERMEDIA."""
         stem = {"causes": "CAUSE", "effects": "EFFETTI", "actions_taken": "INTRAPRESI",
@@ -276,7 +309,6 @@ def _review_block(round_: str, top: int, cols: tuple[int, int]) -> ReviewBlock:
 
 
 REVIEW_ROWS = 13
-REVIEW_TEXT_OFFSETS = (5, 7, 10, 12)  # rows of a review block that hold the long text inputs
 
 
 def sheet_layout(objective: Objective, *, staff_rows: int, direct_assessment: bool = False) -> SheetLayout:

@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from .findings import Finding, finding
 from .layout import (
     COL_ACHIEVED, COL_META, COL_NUMBER, COL_TARGET, COL_TEXT, LAYOUT_VERSION, MONTH_COLS, ROUND_LABELS,
-    STAFF_CATEGORY_COL, STAFF_PARTICIPATION_COL, Label, a1, sheet_layout,
+    INSTRUCTIONS_META, REVIEW_ROWS, STAFF_CATEGORY_COL, STAFF_PARTICIPATION_COL, Label, a1,
+    objective_fingerprint, sheet_layout,
 )
 from .model import CROSS_CUTTING, IndicatorKind, Objective, Plan, Sector
 from .returns import IndicatorReturn, ObjectiveReturn, ReviewReturn, StaffReturn
 from .spreadsheet import RawSheet
 from .targets import Entry
 from .values import read_value
-from .writer import objective_fingerprint
 
 _TITLE = re.compile(r"comune di (.+?) anno (\d{4}) - obiettivo strategico n° ?(\d+)")
 
@@ -62,7 +62,7 @@ def _metadata(sheet: RawSheet) -> dict | None:
     if "SCHEDA_META" in sheet.names:
         r, c, _, _ = sheet.names["SCHEDA_META"]
         candidates.append(sheet.cells.get((r, c)))
-    candidates += [cell for (r, c), cell in sheet.cells.items() if c == COL_META or c == 3]
+    candidates += [cell for (r, c), cell in sheet.cells.items() if c in (COL_META, INSTRUCTIONS_META[1])]
     for cell in candidates:
         if cell is not None and isinstance(cell.value, str) and cell.value.startswith('{"app": "schede-excel"'):
             try:
@@ -247,11 +247,10 @@ def _review(sheet, labels: _Labels, lay, round_: str, where) -> ReviewReturn | N
     top = labels.row_starting(Label.INTERIM if round_ == "interim" else Label.FINAL, col)
     top = block.header.row if top is None else top
     texts = {}
-    for field_name, label, offset in (("causes", Label.CAUSES, 5), ("effects", Label.EFFECTS, 7),
-                                      ("actions_taken", Label.ACTIONS_TAKEN, 10),
-                                      ("actions_planned", Label.ACTIONS_PLANNED, 12)):
-        label_row = next((r for r in labels.rows(label, col, after=top) if r < top + 20), None)
-        row = label_row + 1 if label_row is not None else top + offset
+    for field_name, (label_span, label) in block.text_labels().items():
+        label_row = next((r for r in labels.rows(label, col, after=top) if r < top + REVIEW_ROWS + 5), None)
+        input_row = block.texts()[field_name].row
+        row = label_row + 1 if label_row is not None else top + (input_row - block.header.row)
         value = sheet.value(row, col)
         texts[field_name] = "" if value is None else sheet.text(row, col).strip()
     return ReviewReturn(round=round_, **texts)

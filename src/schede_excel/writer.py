@@ -11,13 +11,11 @@ metadata and sheet-scoped defined names for the reader; A4 print setup one page 
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
 
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell_fast
@@ -29,12 +27,12 @@ from .layout import (
     CARRIED_COLS, COL_ACHIEVEMENT, COL_META, COL_NUMBER, COLUMN_WIDTHS, HALF_WIDTHS,
     LAYOUT_VERSION, MONTH_COLS, MONTH_LETTERS, ROUND_LABELS, STAFF_CATEGORY_COL,
     STAFF_NAME_COLS, STAFF_PARTICIPATION_COL, TEXT_WIDTH, TIME_KINDS, VALUE_KINDS, Label,
-    SheetLayout, Span, a1, sheet_layout, sheet_names, span,
+    INSTRUCTIONS_META, INSTRUCTIONS_METADATA, SheetLayout, Span, a1, sheet_layout, sheet_metadata, sheet_names, span,
 )
 from .model import CROSS_CUTTING, IndicatorKind, Objective, Plan, Sector
 from .returns import ObjectiveReturn
 from .scoring import deviation, sheet_achievement, sheet_average
-from .targets import Entry, Target
+from .targets import Entry, Target, TargetKind
 
 CATEGORIES = ("Operatori", "Operatori esperti", "Istruttori", "Funzionari e EQ",
               "A", "B", "B3", "C", "D", "D3", "Dirigente")
@@ -55,26 +53,6 @@ def _cell_value(achieved):
     if isinstance(achieved, date):
         return float(serial(achieved))
     return achieved
-
-
-def objective_fingerprint(plan: Plan, objective: Objective) -> str:
-    """A short hash of the plan-owned values of a sheet, to tell on import whether they changed."""
-    return _fingerprint(plan.plan_id, objective)
-
-
-@lru_cache(maxsize=4096)
-def _fingerprint(plan_id: str, objective: Objective) -> str:
-    owned = {"plan": plan_id, "objective": objective.model_dump(mode="json", by_alias=True)}
-    return hashlib.sha256(json.dumps(owned, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
-
-
-def sheet_metadata(plan: Plan, objective: Objective, sector: Sector | None, round_: str) -> dict:
-    """What the hidden cell of a sheet says about its identity."""
-    return {
-        "app": "schede-excel", "layout": LAYOUT_VERSION, "piano": plan.plan_id, "anno": plan.year,
-        "settore": sector.code if sector else objective.sector, "obiettivo": objective.key,
-        "turno": round_, "impronta": objective_fingerprint(plan, objective),
-    }
 
 
 def estimate_lines(text: str, width_chars: float, *, bold: bool = False) -> int:
@@ -415,7 +393,7 @@ class _SheetWriter:
             if page.carried is not None and review.final:
                 g.merge(slot.carried, _cell_value(carried.get((slot.kind, slot.index))), s.carried_entry[entry])
             if self.editable:
-                due = target.due_periods(review.date) if target.kind.value == "periodico" else 0
+                due = target.due_periods(review.date) if target.kind is TargetKind.RECURRING else 0
                 ws.data_validation(*slot.achieved, *slot.achieved, _validation(entry, plan.year, due))
             dev = deviation_formula(target, achieved_ref, review.date)
             if dev:
@@ -493,9 +471,7 @@ class _SheetWriter:
                 g.merge(value_span, None, s.average if open_ else s.locked_blank)
         g.merge(block.analysis, Label.ANALYSIS, s.header_left)
         g.merge(block.actions, Label.ACTIONS, s.header_left)
-        labels = {"causes": (block.causes_label, Label.CAUSES), "effects": (block.effects_label, Label.EFFECTS),
-                  "actions_taken": (block.actions_taken_label, Label.ACTIONS_TAKEN),
-                  "actions_planned": (block.actions_planned_label, Label.ACTIONS_PLANNED)}
+        labels = block.text_labels()
         for field_name, text_span in block.texts().items():
             label_span, text = labels[field_name]
             g.merge(label_span, text, s.label_small)
@@ -563,9 +539,9 @@ def _instructions(wb, styles: _Styles, plan: Plan, sector: Sector | None, review
             g.put(row, 0, text, fmt)
         if fmt is styles.instructions:
             g.height(row, _row_height(text, 110))
-    g.put(0, 3, json.dumps({"app": "schede-excel", "istruzioni": True}), styles.hidden)
+    g.put(*INSTRUCTIONS_META, json.dumps(INSTRUCTIONS_METADATA), styles.hidden)
     g.flush(ws)
-    ws.set_column(3, 3, None, None, {"hidden": True})
+    ws.set_column(INSTRUCTIONS_META[1], INSTRUCTIONS_META[1], None, None, {"hidden": True})
     ws.protect(password or "")
 
 
