@@ -2,6 +2,7 @@
 
 from collections import Counter
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +13,7 @@ from schede_excel.targets import TargetKind
 
 @pytest.fixture(scope="module")
 def caluso():
-    result = load_plan("schede/caluso-2023.yaml")
+    result = load_plan(Path(__file__).parent.parent / "schede" / "caluso-2023.yaml")
     assert result.ok, [str(f) for f in result.findings if f.severity is Severity.ERROR]
     return result
 

@@ -96,6 +96,7 @@ def assert_read_back(small_plan, book, records, filling):
         values, texts, people = filling[name]
         record = by_objective[objective.key]
         assert record.sector == book.sector.code and record.round == "interim"
+        assert len(record.indicators) == len(values)
         for got, want in zip(record.indicators, values):
             if isinstance(want, float):
                 assert got.achieved == pytest.approx(want, abs=1e-9), (name, got)

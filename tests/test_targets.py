@@ -108,3 +108,10 @@ def test_declared_kind():
 def test_forms_not_understood(text, reason):
     with pytest.raises(TargetError, match=reason):
         parse_target(text, 2023)
+
+
+def test_the_sheet_and_the_reader_accept_the_same_yes_words():
+    from schede_excel.formulas import YES_WORDS
+    from schede_excel.values import YES
+
+    assert {w.casefold() for w in YES_WORDS} == YES

@@ -93,7 +93,7 @@ class ItalianGroup(_ItalianHelp, click.Group):
         super().__init__(*args, **kwargs)
 
 
-def _print_findings(findings: list[Finding], *, quiet: bool = False) -> None:
+def print_findings(findings: list[Finding], *, quiet: bool = False) -> None:
     for f in findings:
         if quiet and f.severity is Severity.INFO:
             continue
@@ -101,13 +101,22 @@ def _print_findings(findings: list[Finding], *, quiet: bool = False) -> None:
         click.secho(str(f), fg=colour, err=True)
 
 
-def _load(path: str, *, quiet: bool = False) -> PlanResult:
+def load_or_exit(path: str, *, quiet: bool = False) -> PlanResult:
     result = load_plan(path)
-    _print_findings(result.findings, quiet=quiet)
+    print_findings(result.findings, quiet=quiet)
     if not result.ok:
         errors = sum(f.severity is Severity.ERROR for f in result.findings)
-        raise click.exceptions.Exit(_fail(f"Il piano {path} ha {plural(errors, 'errore', 'errori')}: correggerli e riprovare."))
+        raise click.exceptions.Exit(fail(f"Il piano {path} ha {plural(errors, 'errore', 'errori')}: correggerli e riprovare."))
     return result
+
+
+ROUND_NAMES = {"interim": "interim", "final": "final", "intermedia": "interim", "finale": "final"}
+
+
+def round_option(*, help_text: str, default: str | None = None):
+    """The --turno option of every command that works on one review: Italian or English names."""
+    return click.option("--turno", "--round", "round_", type=click.Choice(list(ROUND_NAMES)), default=default,
+                        callback=lambda ctx, param, value: ROUND_NAMES.get(value), help=help_text)
 
 
 def plural(count: int, one: str, many: str) -> str:
@@ -115,7 +124,7 @@ def plural(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
 
 
-def _fail(message: str) -> int:
+def fail(message: str) -> int:
     click.secho(message, fg="red", err=True)
     return BAD_INPUT
 
@@ -152,11 +161,11 @@ def validate(piano: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([f.as_row() for f in result.findings], ensure_ascii=False, indent=2))
     else:
-        _print_findings(result.findings)
+        print_findings(result.findings)
     summary_to_stderr = as_json
     if not result.ok:
         errors = sum(f.severity is Severity.ERROR for f in result.findings)
-        raise click.exceptions.Exit(_fail(f"Il piano {piano} non è valido: {plural(errors, 'errore', 'errori')}."))
+        raise click.exceptions.Exit(fail(f"Il piano {piano} non è valido: {plural(errors, 'errore', 'errori')}."))
     plan = result.plan
     warnings = sum(f.severity is Severity.WARNING for f in result.findings)
     click.echo(f"Piano valido: Comune di {plan.entity}, anno {plan.year}, {len(plan.sectors)} settori, "
@@ -168,8 +177,7 @@ def validate(piano: str, as_json: bool) -> None:
 @click.argument("piano", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", "out_dir", default="out", type=click.Path(file_okay=False),
               help="Cartella in cui scrivere le cartelle Excel (predefinita: out).")
-@click.option("--turno", "--round", "round_", type=click.Choice(["interim", "final", "intermedia", "finale"]),
-              default="interim", help="Verifica per cui si generano le schede (predefinita: interim, la verifica intermedia).")
+@round_option(default="interim", help_text="Verifica per cui si generano le schede (predefinita: interim, la verifica intermedia).")
 @click.option("--password", default=None, help="Password di protezione dei fogli (predefinita: nessuna).")
 @click.option("--senza-allegato", "no_annex", is_flag=True, help="Non scrivere la cartella con l'allegato completo.")
 @click.option("--sovrascrivi", "--force", "overwrite", is_flag=True,
@@ -189,18 +197,17 @@ def generate(piano: str, out_dir: str, round_: str, password: str | None, no_ann
       schede generate schede/caluso-2023.yaml -o out/
       schede generate schede/caluso-2023.yaml -o out-finale/ --turno final --from ritorni-interim/
     """
-    round_ = {"intermedia": "interim", "finale": "final"}.get(round_, round_)
-    plan = _load(piano, quiet=True).plan
+    plan = load_or_exit(piano, quiet=True).plan
     carried = []
     if carried_from:
         if round_ != "final":
-            raise click.exceptions.Exit(_fail("--from vale per la verifica finale: aggiungere --turno final."))
+            raise click.exceptions.Exit(fail("--from vale per la verifica finale: aggiungere --turno final."))
         interim = import_returns(plan, carried_from, round_="interim")
-        _print_findings([f for f in interim.findings if f.severity is Severity.ERROR])
+        print_findings([f for f in interim.findings if f.severity is Severity.ERROR])
         if interim.unreadable:
-            raise click.exceptions.Exit(_fail("Alcune restituzioni intermedie non si leggono: nessun file è stato scritto."))
+            raise click.exceptions.Exit(fail("Alcune restituzioni intermedie non si leggono: nessun file è stato scritto."))
         carried = interim.objectives
-        _print_findings(missing_interim(plan, carried))
+        print_findings(missing_interim(plan, carried))
         click.echo(f"Verifica intermedia: {plural(len(carried), 'scheda riportata', 'schede riportate')}.")
     books = planned_workbooks(plan, round_, annex=not no_annex)
     with click.progressbar(length=len(books), label="Generazione", file=sys.stderr,
@@ -209,10 +216,10 @@ def generate(piano: str, out_dir: str, round_: str, password: str | None, no_ann
             written = generate_workbooks(plan, out_dir, round_=round_, password=password, annex=not no_annex,
                                          overwrite=overwrite, carried=carried, progress=lambda book: bar.update(1, book))
         except SchedeError as error:
-            _print_findings(error.findings)
-            raise click.exceptions.Exit(_fail("Nessun file è stato scritto.")) from None
+            print_findings(error.findings)
+            raise click.exceptions.Exit(fail("Nessun file è stato scritto.")) from None
         except OSError as error:
-            raise click.exceptions.Exit(_fail(f"Impossibile scrivere in {out_dir}: {describe_os_error(error)}.")) from None
+            raise click.exceptions.Exit(fail(f"Impossibile scrivere in {out_dir}: {describe_os_error(error)}.")) from None
     for item in written:
         click.echo(f"{item.status:>10}  {item.path}  ({plural(item.sheets, 'scheda', 'schede')})")
     click.echo(f"{len(written)} cartelle in {Path(out_dir)}.")
@@ -245,8 +252,7 @@ def schema(out_file: str) -> None:
               help="File JSON in cui scrivere i dati letti (predefinito: nessuno, solo il resoconto).")
 @click.option("--tabelle", "tables_dir", type=click.Path(file_okay=False),
               help="Cartella in cui scrivere le tabelle CSV (obiettivi, indicatori, verifiche, personale, segnalazioni).")
-@click.option("--turno", "--round", "round_", type=click.Choice(["interim", "final", "intermedia", "finale"]),
-              help="Accetta solo le schede di questa verifica (predefinito: quella indicata nei file).")
+@round_option(help_text="Accetta solo le schede di questa verifica (predefinito: quella indicata nei file).")
 @click.option("-v", "--dettagli", "verbose", is_flag=True, help="Mostra anche le segnalazioni informative (valori normalizzati).")
 def import_(piano, ritorni, out_file, tables_dir, round_, verbose) -> None:
     """Legge le cartelle restituite dai settori e le controlla con il piano.
@@ -259,8 +265,7 @@ def import_(piano, ritorni, out_file, tables_dir, round_, verbose) -> None:
     Esempio:
       schede import schede/caluso-2023.yaml ritorni/ -o risultati.json
     """
-    round_ = {"intermedia": "interim", "finale": "final"}.get(round_, round_)
-    plan = _load(piano, quiet=True).plan
+    plan = load_or_exit(piano, quiet=True).plan
     paths, missing = collect_paths(ritorni)
     with click.progressbar(length=len(paths), label="Lettura", file=sys.stderr) as bar:
         result = import_returns(plan, ritorni, round_=round_, progress=lambda _: bar.update(1))
@@ -277,8 +282,8 @@ def import_(piano, ritorni, out_file, tables_dir, round_, verbose) -> None:
         problems = ", ".join(plural(counts[s], one, many) for s, one, many in
                              ((Severity.ERROR, "errore", "errori"), (Severity.WARNING, "avviso", "avvisi")) if counts[s])
         click.echo(f"{item.path}: {state}" + (f" ({problems})" if problems else ""))
-        _print_findings(found, quiet=not verbose)
-    _print_findings([f for f in result.findings if f.file not in {i.path for i in result.files}], quiet=not verbose)
+        print_findings(found, quiet=not verbose)
+    print_findings([f for f in result.findings if f.file not in {i.path for i in result.files}], quiet=not verbose)
     try:
         if out_file:
             atomic_write(out_file, result.to_json().encode("utf-8"))
@@ -288,12 +293,12 @@ def import_(piano, ritorni, out_file, tables_dir, round_, verbose) -> None:
                 atomic_write(Path(tables_dir) / f"{name}.csv", frame.to_csv(index=False).encode("utf-8-sig"))
             click.echo(f"Tabelle CSV scritte in {tables_dir}.")
     except OSError as error:
-        raise click.exceptions.Exit(_fail(f"Impossibile scrivere i risultati: {describe_os_error(error)}.")) from None
+        raise click.exceptions.Exit(fail(f"Impossibile scrivere i risultati: {describe_os_error(error)}.")) from None
     used = sum(1 for f in result.files if f.used)
     click.echo(f"{plural(len(result.files), 'file letto', 'file letti')}, {used} usati, "
                f"{plural(len(result.objectives), 'scheda', 'schede')} importate.")
     if missing:
-        raise click.exceptions.Exit(_fail("Un file o una cartella indicati non esistono: controllare i nomi."))
+        raise click.exceptions.Exit(fail("Un file o una cartella indicati non esistono: controllare i nomi."))
     if result.unreadable:
         raise click.exceptions.Exit(1)
 
@@ -303,8 +308,7 @@ def import_(piano, ritorni, out_file, tables_dir, round_, verbose) -> None:
 @click.argument("ritorni", nargs=-1, required=True, type=click.Path())
 @click.option("-o", "--output", "out_file", default="riepilogo.xlsx", type=click.Path(dir_okay=False),
               help="Cartella di riepilogo da scrivere (predefinita: riepilogo.xlsx).")
-@click.option("--turno", "--round", "round_", type=click.Choice(["interim", "final", "intermedia", "finale"]),
-              help="Verifica da consolidare (predefinita: quella dei file restituiti).")
+@round_option(help_text="Verifica da consolidare (predefinita: quella dei file restituiti).")
 @click.option("--valutazioni", "overrides_file", type=click.Path(dir_okay=False),
               help="File CSV o Excel con le valutazioni del Nucleo/OIV: colonne settore, obiettivo, valutazione "
                    "(e blocco, numero per un singolo indicatore; nota).")
@@ -324,25 +328,24 @@ def consolidate(piano, ritorni, out_file, round_, overrides_file, exports_dir, a
       schede consolidate schede/caluso-2023.yaml ritorni/ -o riepilogo.xlsx
       schede consolidate schede/caluso-2023.yaml ritorni/ --valutazioni nucleo.csv --allegato risultati.xlsx
     """
-    round_ = {"intermedia": "interim", "finale": "final"}.get(round_, round_)
-    plan = _load(piano, quiet=True).plan
+    plan = load_or_exit(piano, quiet=True).plan
     overrides = []
     if overrides_file:
         overrides, problems = load_overrides(overrides_file, plan)
-        _print_findings(problems)
+        print_findings(problems)
         if problems:
-            raise click.exceptions.Exit(_fail(f"Correggere il file delle valutazioni {overrides_file} e riprovare."))
+            raise click.exceptions.Exit(fail(f"Correggere il file delle valutazioni {overrides_file} e riprovare."))
     paths, _ = collect_paths(ritorni)
     try:
         with click.progressbar(length=len(paths), label="Lettura", file=sys.stderr) as bar:
             done = run_consolidation(plan, ritorni, out_file, round_=round_, overrides=overrides,
                                      exports_dir=exports_dir, annex_file=annex_file, progress=lambda _: bar.update(1))
     except SchedeError as error:
-        _print_findings(error.findings)
+        print_findings(error.findings)
         raise click.exceptions.Exit(BAD_INPUT) from None
     except OSError as error:
-        raise click.exceptions.Exit(_fail(f"Impossibile scrivere i risultati: {describe_os_error(error)}.")) from None
-    _print_findings(done.findings, quiet=True)
+        raise click.exceptions.Exit(fail(f"Impossibile scrivere i risultati: {describe_os_error(error)}.")) from None
+    print_findings(done.findings, quiet=True)
     evaluation = done.evaluation
     click.echo(f"Verifica {ROUND_LABELS[evaluation.round]}: "
                + (f"punteggio dell'ente {evaluation.ente_score:.1f} ({evaluation.ente_band})"

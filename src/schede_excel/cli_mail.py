@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from .cli import BAD_INPUT, CONTEXT, ItalianCommand, _fail, _load, _print_findings, plural
+from .cli import BAD_INPUT, CONTEXT, ItalianCommand, fail, load_or_exit, plural, print_findings, round_option
 from .files import describe_os_error
 from .findings import finding, has_errors
 from .importer import import_returns
@@ -33,8 +33,7 @@ def _date(ctx, param, value):
 @click.command(cls=ItalianCommand, context_settings=CONTEXT)
 @click.argument("piano", type=click.Path(dir_okay=False))
 @click.argument("cartella", type=click.Path(exists=True, file_okay=False))
-@click.option("--turno", "--round", "round_", type=click.Choice(["interim", "final", "intermedia", "finale"]),
-              default="interim", help="Verifica delle cartelle da inviare (predefinita: interim, la verifica intermedia).")
+@round_option(default="interim", help_text="Verifica delle cartelle da inviare (predefinita: interim, la verifica intermedia).")
 @click.option("--scadenza", "deadline", metavar="GG/MM/AAAA", callback=_date,
               help="Data entro cui restituire le cartelle compilate, scritta nel messaggio.")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
@@ -70,8 +69,7 @@ def send(piano, cartella, round_, deadline, config_file, cc, reply_to, template,
       schede send schede/caluso-2023.yaml out/ --scadenza 15/07/2023 --dry-run
       schede send schede/caluso-2023.yaml out/ --scadenza 15/07/2023 --cc segretario@comune.it
     """
-    round_ = {"intermedia": "interim", "finale": "final"}.get(round_, round_)
-    plan = _load(piano, quiet=True).plan
+    plan = load_or_exit(piano, quiet=True).plan
     if config_file is None and Path(CONFIG_FILE).is_file():
         config_file = CONFIG_FILE
     settings, findings = load_settings(config_file)
@@ -83,9 +81,9 @@ def send(piano, cartella, round_, deadline, config_file, cc, reply_to, template,
     drafts = dry_run or outbox is not None
     batch = prepare(plan, folder, settings, round_=round_, sent=records, resend=resend, drafts=drafts)
     findings += log_findings + batch.findings
-    _print_findings(findings)
+    print_findings(findings)
     if has_errors(findings):
-        raise click.exceptions.Exit(_fail("Nessun messaggio è stato inviato: correggere e riprovare."))
+        raise click.exceptions.Exit(fail("Nessun messaggio è stato inviato: correggere e riprovare."))
 
     for skipped in batch.skipped:
         state = "modificato" if skipped.changed else "già inviato"
@@ -99,7 +97,7 @@ def send(piano, cartella, round_, deadline, config_file, cc, reply_to, template,
         try:
             paths = write_drafts(batch, target)
         except OSError as error:
-            _print_findings([finding("MAIL_029", folder=str(target), detail=describe_os_error(error))])
+            print_findings([finding("MAIL_029", folder=str(target), detail=describe_os_error(error))])
             raise click.exceptions.Exit(BAD_INPUT) from None
         for path in paths:
             click.echo(f"{'bozza':>12}  {path}")
@@ -111,8 +109,8 @@ def send(piano, cartella, round_, deadline, config_file, cc, reply_to, template,
         try:
             password = click.prompt(f"Password di {settings.user} sul server {settings.host}", hide_input=True, err=True)
         except click.Abort:
-            _print_findings([finding("MAIL_016", user=settings.user)])
-            raise click.exceptions.Exit(_fail("Nessun messaggio è stato inviato.")) from None
+            print_findings([finding("MAIL_016", user=settings.user)])
+            raise click.exceptions.Exit(fail("Nessun messaggio è stato inviato.")) from None
 
     click.echo(f"Invio di {plural(len(batch.outgoing), 'messaggio', 'messaggi')} tramite {settings.server}.", err=True)
 
@@ -121,7 +119,7 @@ def send(piano, cartella, round_, deadline, config_file, cc, reply_to, template,
         click.echo(f"{'inviato' if sent else 'NON inviato':>12}  {item.sector.code:<6} {to}  {item.path.name}")
 
     report = send_batch(batch, settings, password, log_path=log_path, progress=progress)
-    _print_findings(report.findings)
+    print_findings(report.findings)
     summary = f"{plural(len(report.sent), 'messaggio inviato', 'messaggi inviati')}; registro: {log_path}."
     if report.ok:
         click.echo(summary)
@@ -137,8 +135,7 @@ def send(piano, cartella, round_, deadline, config_file, cc, reply_to, template,
 @click.argument("ritorni", nargs=-1, type=click.Path())
 @click.option("--cartella", "folder", default="out", type=click.Path(file_okay=False),
               help=f"Cartella delle cartelle generate e inviate, con il registro {LOG_FILE} (predefinita: out).")
-@click.option("--turno", "--round", "round_", type=click.Choice(["interim", "final", "intermedia", "finale"]),
-              default="interim", help="Verifica da controllare (predefinita: interim, la verifica intermedia).")
+@round_option(default="interim", help_text="Verifica da controllare (predefinita: interim, la verifica intermedia).")
 @click.option("--scadenza", "deadline", metavar="GG/MM/AAAA", callback=_date,
               help="Data entro cui restituire le cartelle: mostra i giorni che mancano.")
 @click.option("--solleciti", "reminders_dir", type=click.Path(file_okay=False), metavar="CARTELLA",
@@ -157,10 +154,9 @@ def status(piano, ritorni, folder, round_, deadline, reminders_dir, config_file)
       schede status schede/caluso-2023.yaml ritorni/ --scadenza 15/07/2023
       schede status schede/caluso-2023.yaml ritorni/ --scadenza 15/07/2023 --solleciti solleciti/
     """
-    round_ = {"intermedia": "interim", "finale": "final"}.get(round_, round_)
-    plan = _load(piano, quiet=True).plan
+    plan = load_or_exit(piano, quiet=True).plan
     records, log_findings = read_log(Path(folder) / LOG_FILE)
-    _print_findings(log_findings)
+    print_findings(log_findings)
     result = import_returns(plan, ritorni, round_=round_)
     statuses = sector_status(plan, result, records, round_, deadline)
     click.echo(f"{'settore':<7} {'inviato il':<17} {'restituito il':<17} {'schede':>7} {'errori':>7} {'avvisi':>7}")
@@ -185,8 +181,8 @@ def status(piano, ritorni, folder, round_, deadline, reminders_dir, config_file)
         if deadline:
             settings = dataclasses.replace(settings, deadline=deadline)
         batch = reminders(plan, folder, settings, statuses, round_=round_)
-        _print_findings(findings + batch.findings)
+        print_findings(findings + batch.findings)
         if has_errors(findings + batch.findings):
-            raise click.exceptions.Exit(_fail("Nessun sollecito è stato scritto."))
+            raise click.exceptions.Exit(fail("Nessun sollecito è stato scritto."))
         for path in write_drafts(batch, reminders_dir):
             click.echo(f"{'sollecito':>12}  {path}")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from .cli import CONTEXT, ItalianCommand, _fail, _print_findings, plural
+from .cli import CONTEXT, ItalianCommand, fail, print_findings, plural
 from .files import atomic_write, describe_os_error
 from .findings import Severity, finding
 from .migrate import migrate_workbook
@@ -31,19 +31,19 @@ def _write(path: str, data: bytes, overwrite: bool) -> str:
         if target.read_bytes() == data:
             return "invariato"
         if not overwrite:
-            _print_findings([finding("GEN_001", file=str(target))])
-            raise click.exceptions.Exit(_fail("Nessun file è stato scritto."))
+            print_findings([finding("GEN_001", file=str(target))])
+            raise click.exceptions.Exit(fail("Nessun file è stato scritto."))
     status = "aggiornato" if target.exists() else "creato"
     try:
         atomic_write(target, data)
     except OSError as error:
-        raise click.exceptions.Exit(_fail(f"Impossibile scrivere {path}: {describe_os_error(error)}.")) from None
+        raise click.exceptions.Exit(fail(f"Impossibile scrivere {path}: {describe_os_error(error)}.")) from None
     return status
 
 
 def _require_suffix(path: str, suffixes: tuple[str, ...], what: str) -> None:
     if Path(path).suffix.lower() not in suffixes:
-        raise click.exceptions.Exit(_fail(f"{what}: il nome del file deve finire con {' o '.join(suffixes)} ({path})."))
+        raise click.exceptions.Exit(fail(f"{what}: il nome del file deve finire con {' o '.join(suffixes)} ({path})."))
 
 
 @click.command("plan-template", cls=ItalianCommand, context_settings=CONTEXT)
@@ -86,9 +86,9 @@ def plan_export(piano: str, out_file: str, overwrite: bool) -> None:
     """
     _require_suffix(out_file, (".xlsx", *_YAML), "Piano esportato")
     result = load_plan(piano)
-    _print_findings(result.findings, quiet=True)
+    print_findings(result.findings, quiet=True)
     if result.plan is None:
-        raise click.exceptions.Exit(_fail(f"Il piano {piano} non si può leggere: nessun file è stato scritto."))
+        raise click.exceptions.Exit(fail(f"Il piano {piano} non si può leggere: nessun file è stato scritto."))
     plan = result.plan
     if Path(out_file).suffix.lower() in _YAML:
         data = plan_to_yaml(plan_data(plan)).encode("utf-8")
@@ -125,13 +125,13 @@ def migrate(cartella: str, out_file: str, anno: int | None, ente: str | None, ov
     """
     _require_suffix(out_file, _YAML, "Piano ricavato")
     outcome = migrate_workbook(Path(cartella).read_bytes(), file=cartella, year=anno, entity=ente)
-    _print_findings(outcome.findings)
+    print_findings(outcome.findings)
     if outcome.data is None:
-        raise click.exceptions.Exit(_fail("Nessun piano è stato scritto."))
+        raise click.exceptions.Exit(fail("Nessun piano è stato scritto."))
     text = plan_to_yaml(outcome.data, outcome.comments)
     status = _write(out_file, text.encode("utf-8"), overwrite)
     checked = parse_plan(text, file=out_file)
-    _print_findings(checked.findings, quiet=True)
+    print_findings(checked.findings, quiet=True)
     data = outcome.data
     click.echo(f"{status:>10}  {out_file}  (piano {data['anno']}: {plural(len(data['settori']), 'settore', 'settori')}, "
                f"{plural(len(data['obiettivi']), 'obiettivo', 'obiettivi')})")

@@ -138,6 +138,7 @@ class Evaluation:
             ("RAGGIUNTO non compilato", "segnalato; alla verifica finale conta 0"),
             ("MEDIA VALORE RAGGIUNTO %", "media degli indici di Quantità, Costo e Qualità"),
             ("MEDIA RISPETTO DEI TEMPI %", "media degli indici di Tempo"),
+            ("Medie sulla scheda", "restano vuote finché nel gruppo non si compila nulla; alla verifica finale qui gli indicatori non compilati contano 0"),
             ("Punteggio obiettivo", f"media pesata delle medie presenti: valore {p.value_weight:g}, tempi {p.time_weight:g}; senza indici: valutazione diretta"),
             ("Punteggio settore", "somma (peso x punteggio obiettivo) / somma pesi, obiettivi trasversali compresi"),
             ("Punteggio persona", "somma (% partecipazione x punteggio obiettivo) / somma % partecipazione"),

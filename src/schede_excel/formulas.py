@@ -15,7 +15,7 @@ from .scoring import due_count
 from .targets import Target, TargetKind
 
 EXCEL_EPOCH = date(1899, 12, 30)
-YES_WORDS = ("Sì", "Si")
+YES_WORDS = ("Sì", "Si", "S", "X", "Yes", "Vero", "True", "Ok", "Raggiunto", "Fatto")  # as values.YES; case is ignored
 
 
 def serial(day: date) -> int:
@@ -49,7 +49,7 @@ def achievement_formula(target: Target, ref: str, review_date: date, policy: Sco
     blank = "0" if final else '""'
     kind = target.kind
     if kind is TargetKind.YES_NO:
-        yes = ",".join(f'{ref}="{word}"' for word in YES_WORDS)
+        yes = ",".join([f'{ref}="{word}"' for word in YES_WORDS] + [f"{ref}=1"])
         return f'=IF({ref}="",{blank},IF(OR({yes}),100,0))'
     late = policy.late_zero_days
 

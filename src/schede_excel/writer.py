@@ -163,7 +163,7 @@ class _Styles:
 
 _VALIDATION_MESSAGES = {
     Entry.PERCENT: ("Percentuale raggiunta", "Inserire la percentuale raggiunta, es. 95%.",
-                    "Inserire una percentuale tra 0% e 1000%, es. 95%."),
+                    "Inserire una percentuale tra 0% e 200%, es. 95%."),
     Entry.NUMBER: ("Valore raggiunto", "Inserire il valore raggiunto (un numero).",
                    "Inserire un numero maggiore o uguale a zero."),
     Entry.DATE: ("Data di completamento", "Inserire la data in cui l'attività è stata completata (gg/mm/aaaa). "
@@ -187,7 +187,7 @@ def _validation(entry: Entry, year: int, due: int) -> dict:
         options = {"validate": "date", "criteria": "between",
                    "minimum": date(year - 1, 1, 1), "maximum": date(year + 2, 12, 31)}
     elif entry is Entry.PERCENT:
-        options = {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 10}
+        options = {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 2}
     elif entry is Entry.NUMBER:
         options = {"validate": "decimal", "criteria": ">=", "value": 0}
     else:
