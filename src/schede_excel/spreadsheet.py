@@ -183,9 +183,9 @@ class _Zip:
             raise _unreadable(self.name, f"la parte {part} è più grande di quanto dichiarato", "READ_003")
         return data
 
-    def xml(self, part: str):
-        """Parse an XML part, refusing DTDs (entity expansion, external entities)."""
-        data = self.read(part)
+    def xml(self, part: str, data: bytes | None = None):
+        """Parse an XML part (its bytes, if already read), refusing DTDs (entity expansion, external entities)."""
+        data = self.read(part) if data is None else data
         if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:4096]:
             raise _dtd_refused(self.name, part)
         try:
@@ -326,14 +326,60 @@ def _read_xlsx(archive: _Zip, name: str, limits: Limits) -> RawWorkbook:
     return book
 
 
+SMALL_SHEET = 4 * 2**20  # bytes of XML parsed whole; larger sheets are streamed row by row
+_VALUED_CELLS = etree.XPath("m:sheetData/m:row/m:c[*]", namespaces={"m": NS_MAIN})
+_V, _F, _IS, _T, _IS_T = f"{M}v", f"{M}f", f"{M}is", f"{M}t", f"{M}is/{M}t"
+
+
+def _read_cell(c, row: int | None, sheet: RawSheet, strings, dates, percents, limits) -> None:
+    """Store one <c> that has content (a value, a formula or inline text)."""
+    m = _CELL_REF.match(c.get("r") or "")
+    if not m:
+        return
+    col = col_index(m.group(1))
+    if row is None:
+        row = int(m.group(2)) - 1
+        if row >= limits.max_rows:
+            sheet.rows_cut = True
+            return
+    if col >= limits.max_cols:
+        return
+    kind = c.get("t", "n")
+    v = c.find(_V)
+    f = c.find(_F)
+    text = v.text if v is not None else None
+    if kind == "s":
+        value = strings[int(text)] if text is not None and text.isdigit() and int(text) < len(strings) else None
+    elif kind == "inlineStr":
+        plain = c.find(_IS_T)
+        if plain is not None:
+            value = plain.text or ""
+        else:  # rich text: runs of <r><t>
+            inline = c.find(_IS)
+            value = "".join(t.text or "" for t in inline.iter(_T)) if inline is not None else None
+    elif kind in ("str", "e"):
+        value = text
+    elif kind == "b":
+        value = text == "1"
+    else:
+        value = None if text is None else _number(text)
+    if value is not None or f is not None:
+        style = int(c.get("s", "0"))
+        sheet.cells[(row, col)] = RawCell(value, style < len(dates) and dates[style],
+                                          style < len(percents) and percents[style], f.text if f is not None else None)
+
+
 def _read_xlsx_sheet(archive, part, sheet, strings, dates, percents, limits) -> None:
+    """A form's sheet is small: parsed whole, with XPath handing over only the cells that hold something
+    (most are bordered blanks). A large one is streamed row by row, so memory stays bounded."""
     data = archive.read(part)
+    if len(data) <= SMALL_SHEET:
+        root = archive.xml(part, data)
+        for c in _VALUED_CELLS(root):
+            _read_cell(c, None, sheet, strings, dates, percents, limits)
+        return
     if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:4096]:
         raise _dtd_refused(archive.name, part)
-    cells = sheet.cells
-    v_tag, f_tag, is_tag, t_tag = f"{M}v", f"{M}f", f"{M}is", f"{M}t"
-    is_t_path = f"{M}is/{M}t"
-    n_dates, n_percents = len(dates), len(percents)
     context = etree.iterparse(io.BytesIO(data), events=("end",), tag=f"{M}row", resolve_entities=False,
                               no_network=True, load_dtd=False, huge_tree=False)
     next_row = 0
@@ -346,37 +392,8 @@ def _read_xlsx_sheet(archive, part, sheet, strings, dates, percents, limits) -> 
                 sheet.rows_cut = True
                 break
             for c in row_el:
-                if not len(c):
-                    continue  # a formatted blank: most cells of a form, nothing to read
-                m = _CELL_REF.match(c.get("r") or "")
-                if not m:
-                    continue
-                col = col_index(m.group(1))
-                if col >= limits.max_cols:
-                    continue
-                kind = c.get("t", "n")
-                v = c.find(v_tag)
-                f = c.find(f_tag)
-                text = v.text if v is not None else None
-                if kind == "s":
-                    value = strings[int(text)] if text is not None and text.isdigit() and int(text) < len(strings) else None
-                elif kind == "inlineStr":
-                    plain = c.find(is_t_path)
-                    if plain is not None:
-                        value = plain.text or ""
-                    else:  # rich text: runs of <r><t>
-                        inline = c.find(is_tag)
-                        value = "".join(t.text or "" for t in inline.iter(t_tag)) if inline is not None else None
-                elif kind in ("str", "e"):
-                    value = text
-                elif kind == "b":
-                    value = text == "1"
-                else:
-                    value = None if text is None else _number(text)
-                if value is not None or f is not None:
-                    style = int(c.get("s", "0"))
-                    cells[(row, col)] = RawCell(value, style < n_dates and dates[style],
-                                                style < n_percents and percents[style], f.text if f is not None else None)
+                if len(c):  # a childless <c> is a formatted blank: most cells of a form, nothing to read
+                    _read_cell(c, row, sheet, strings, dates, percents, limits)
             row_el.clear()
             while row_el.getprevious() is not None:  # keep the tree from growing with the rows read
                 del row_el.getparent()[0]
