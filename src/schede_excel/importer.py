@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable
@@ -20,7 +20,7 @@ import pandas as pd
 
 from .files import describe_os_error
 from .findings import Finding, Severity, finding
-from .layout import ROUND_LABELS, ROUNDS
+from .layout import INSTRUCTIONS_META, READ_COLUMNS, ROUND_LABELS, ROUNDS
 from .model import Plan
 from .returns import ObjectiveReturn, ReturnedFile
 from .sheetreader import identify, read_sheet
@@ -105,6 +105,8 @@ def read_return(plan: Plan, data: bytes, name: str, *, round_: str | None = None
                 limits: Limits = Limits(), modified: datetime | None = None) -> FileRead:
     """Read one returned file from its bytes: every objective sheet of this plan in it, and the findings."""
     sha = hashlib.sha256(data).hexdigest()
+    if limits.columns is None:
+        limits = replace(limits, columns=READ_COLUMNS | {INSTRUCTIONS_META[1]})
     try:
         book = read_workbook(data, name, limits)
     except UnreadableFile as error:

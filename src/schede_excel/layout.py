@@ -36,6 +36,11 @@ TEXT_WIDTH = sum(COLUMN_WIDTHS.values()) - COLUMN_WIDTHS[COL_NUMBER] - COLUMN_WI
 HALF_WIDTHS = (sum(COLUMN_WIDTHS[c] for c in range(LEFT[0], LEFT[1] + 1)),
                sum(COLUMN_WIDTHS[c] for c in MONTH_COLS))
 
+READ_COLUMNS = frozenset({COL_NUMBER, COL_TEXT, COL_TARGET, COL_ACHIEVED, MONTH_COLS[0], MONTH_COLS[7],
+                          MONTH_COLS[10], COL_META})
+"""The columns a returned sheet is read from: labels and texts, ATTESO, RAGGIUNTO, the right half's
+labels and texts, PESO and its value, the hidden identity. (Formula results and month marks are not read.)"""
+
 MIN_PHASE_ROWS = 6
 MONTH_LETTERS = ("G", "F", "M", "A", "M", "G", "L", "A", "S", "O", "N", "D")
 

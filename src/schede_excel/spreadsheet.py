@@ -21,6 +21,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from posixpath import dirname, join, normpath
 
 from lxml import etree
@@ -38,6 +39,8 @@ class Limits:
     max_ratio: int = 200
     max_rows: int = 5000
     max_cols: int = 64
+    columns: frozenset[int] | None = None
+    """Read only these columns (0-based, A to Z); None reads every column up to `max_cols`."""
 
 
 class UnreadableFile(SchedeError):
@@ -328,6 +331,14 @@ def _read_xlsx(archive: _Zip, name: str, limits: Limits) -> RawWorkbook:
 
 SMALL_SHEET = 4 * 2**20  # bytes of XML parsed whole; larger sheets are streamed row by row
 _VALUED_CELLS = etree.XPath("m:sheetData/m:row/m:c[*]", namespaces={"m": NS_MAIN})
+
+
+@lru_cache(maxsize=16)
+def _valued_cells_in(columns: frozenset[int]):
+    """XPath for the cells with content in some single-letter columns: the filtering happens in libxml2."""
+    letters = "".join(chr(65 + c) for c in sorted(columns) if c < 26)
+    return etree.XPath(f"m:sheetData/m:row/m:c[*][contains('{letters}', substring(@r, 1, 1)) "
+                       "and substring(@r, 2, 1) >= 0]", namespaces={"m": NS_MAIN})
 _V, _F, _IS, _T, _IS_T = f"{M}v", f"{M}f", f"{M}is", f"{M}t", f"{M}is/{M}t"
 
 
@@ -342,7 +353,7 @@ def _read_cell(c, row: int | None, sheet: RawSheet, strings, dates, percents, li
         if row >= limits.max_rows:
             sheet.rows_cut = True
             return
-    if col >= limits.max_cols:
+    if col >= limits.max_cols or (limits.columns is not None and col not in limits.columns):
         return
     kind = c.get("t", "n")
     v = c.find(_V)
@@ -375,7 +386,8 @@ def _read_xlsx_sheet(archive, part, sheet, strings, dates, percents, limits) -> 
     data = archive.read(part)
     if len(data) <= SMALL_SHEET:
         root = archive.xml(part, data)
-        for c in _VALUED_CELLS(root):
+        valued = _VALUED_CELLS if limits.columns is None else _valued_cells_in(limits.columns)
+        for c in valued(root):
             _read_cell(c, None, sheet, strings, dates, percents, limits)
         return
     if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:4096]:
@@ -553,7 +565,8 @@ def _ods_row(row_el, row: int, sheet: RawSheet, limits: Limits) -> int:
                 value = None
         if value is not None or formula is not None:
             for k in range(min(repeat, limits.max_cols - col)):
-                row_cells.append((col + k, RawCell(value, is_date, is_percent, formula)))
+                if limits.columns is None or col + k in limits.columns:
+                    row_cells.append((col + k, RawCell(value, is_date, is_percent, formula)))
         col += repeat
     if row_cells and row + repeat_rows > limits.max_rows:
         sheet.rows_cut = True
