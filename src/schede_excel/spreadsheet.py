@@ -356,28 +356,26 @@ def _read_cell(c, row: int | None, sheet: RawSheet, strings, dates, percents, li
     if col >= limits.max_cols or (limits.columns is not None and col not in limits.columns):
         return
     kind = c.get("t", "n")
-    v = c.find(_V)
-    f = c.find(_F)
-    text = v.text if v is not None else None
-    if kind == "s":
-        value = strings[int(text)] if text is not None and text.isdigit() and int(text) < len(strings) else None
-    elif kind == "inlineStr":
-        plain = c.find(_IS_T)
-        if plain is not None:
-            value = plain.text or ""
-        else:  # rich text: runs of <r><t>
+    formula = c.findtext(_F)  # findtext: no element objects made for the children (this runs for every cell)
+    if kind == "inlineStr":
+        value = c.findtext(_IS_T)
+        if value is None:  # rich text: runs of <r><t>
             inline = c.find(_IS)
             value = "".join(t.text or "" for t in inline.iter(_T)) if inline is not None else None
-    elif kind in ("str", "e"):
-        value = text
-    elif kind == "b":
-        value = text == "1"
     else:
-        value = None if text is None else _number(text)
-    if value is not None or f is not None:
+        text = c.findtext(_V)
+        if kind == "s":
+            value = strings[int(text)] if text is not None and text.isdigit() and int(text) < len(strings) else None
+        elif kind in ("str", "e"):
+            value = text
+        elif kind == "b":
+            value = text == "1"
+        else:
+            value = None if text is None else _number(text)
+    if value is not None or formula is not None:
         style = int(c.get("s", "0"))
         sheet.cells[(row, col)] = RawCell(value, style < len(dates) and dates[style],
-                                          style < len(percents) and percents[style], f.text if f is not None else None)
+                                          style < len(percents) and percents[style], formula)
 
 
 def _read_xlsx_sheet(archive, part, sheet, strings, dates, percents, limits) -> None:
