@@ -95,7 +95,8 @@ def main() -> None:
         if any(o.indicators for o in book.objectives):
             fill(out / book.filename, plan, book, rng, returns / book.filename.replace("intermedia", "compilata"))
     print("3. Il Nucleo di valutazione valuta direttamente le schede del Segretario")
-    assessments = [Override(o.sector, o.key, rng.choice([90.0, 95.0, 100.0]), note="valutazione del Nucleo")
+    assessments = [Override(sector=o.sector, objective=o.key, score=rng.choice([90.0, 95.0, 100.0]),
+                            note="valutazione del Nucleo")
                    for o in plan.objectives if not o.cross_cutting and plan.sector(o.sector).direct_assessment]
     print("4. Importo, valuto e consolido")
     done = consolidate(plan, [returns], out / "riepilogo.xlsx", overrides=assessments,

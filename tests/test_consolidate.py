@@ -53,7 +53,7 @@ def returned(small_plan, tmp_path):
 
 def test_summary_workbook(small_plan, returned, tmp_path):
     out = tmp_path / "riepilogo.xlsx"
-    done = consolidate(small_plan, [returned], out, overrides=[Override("SEG", "SEG/1", 90.0)],
+    done = consolidate(small_plan, [returned], out, overrides=[Override(sector="SEG", objective="SEG/1", score=90.0)],
                        exports_dir=tmp_path / "esportazioni", annex_file=tmp_path / "risultati.xlsx")
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == SHEETS
@@ -163,7 +163,7 @@ def test_a_caluso_round_filled_through_libreoffice(libreoffice, caluso_plan, tmp
                     doc.get(name, a1(block.value_score.row, block.value_score.col)),
                     doc.get(name, a1(block.time_score.row, block.time_score.col)))
             doc.save_as(folder / book.filename.replace(".xlsx", ".ods" if k % 2 else ".xlsx"))
-    assessments = [Override("SEG", o.key, 95.0) for o in plan.objectives if o.sector == "SEG"]
+    assessments = [Override(sector="SEG", objective=o.key, score=95.0) for o in plan.objectives if o.sector == "SEG"]
     done = consolidate(plan, [folder], tmp_path / "riepilogo.xlsx", overrides=assessments)
     ev = done.evaluation
     assert all(f.used for f in done.result.files) and len(done.result.files) == 6

@@ -39,7 +39,8 @@ def by_objective(evaluation, sector, key):
 
 
 def test_interim_scores_by_hand(small_plan):
-    ev = evaluate(small_plan, returns(), "interim", [Override("SEG", "SEG/1", 95.0, note="valutazione del Nucleo")])
+    nucleo = Override(sector="SEG", objective="SEG/1", score=95.0, note="valutazione del Nucleo")
+    ev = evaluate(small_plan, returns(), "interim", [nucleo])
     ind = {(i.sector, i.objective, i.kind, i.index): i for i in ev.indicators}
     # FIN/1: monthly reports 3 of 6 due at 30/06 = 50; "nessuna" with 0 = 100; 30gg done in 45 = 100-15*100/90;
     # by the 5th of each month 6 of 6 = 100; cost 1.000 spent 1.250 = 80; Sì = 100.
@@ -93,8 +94,9 @@ def test_final_review_counts_blanks_and_missing_objectives_as_zero(small_plan):
 
 
 def test_overrides_replace_and_are_marked(small_plan):
-    overrides = [Override("FIN", "FIN/1", 40.0, kind=C, index=1, note="spesa giustificata"),
-                 Override("FIN", "FIN/2", 70.0), Override("FIN", "FIN/9", 10.0)]
+    overrides = [Override(sector="FIN", objective="FIN/1", score=40.0, kind=C, index=1, note="spesa giustificata"),
+                 Override(sector="FIN", objective="FIN/2", score=70.0),
+                 Override(sector="FIN", objective="FIN/9", score=10.0)]
     ev = evaluate(small_plan, returns(), "interim", overrides)
     cost = next(i for i in ev.indicators if i.objective == "FIN/1" and i.kind is C)
     assert cost.achievement == 40 and cost.status == OVERRIDDEN and cost.overridden and cost.note == "spesa giustificata"
@@ -154,7 +156,7 @@ def test_read_overrides_from_a_workbook(small_plan, tmp_path):
     wb.active.append(["seg", 1, 92.5, "buono"])
     wb.save(tmp_path / "nucleo.xlsx")
     overrides, problems = read_overrides((tmp_path / "nucleo.xlsx").read_bytes(), "nucleo.xlsx", small_plan)
-    assert not problems and overrides == [Override("SEG", "SEG/1", 92.5, note="buono")]
+    assert not problems and overrides == [Override(sector="SEG", objective="SEG/1", score=92.5, note="buono")]
 
 
 def test_a_recurring_target_that_has_not_started_is_not_due():

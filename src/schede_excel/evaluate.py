@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
+
+from pydantic import BaseModel, ConfigDict, Field
 from statistics import mean
 
 from .findings import Finding, finding
 from .layout import ROUND_LABELS, TIME_KINDS, VALUE_KINDS
 from .model import IndicatorKind, Objective, Plan, ScoringPolicy
-from .returns import ObjectiveReturn
+from .returns import Achieved, ObjectiveReturn
 from .scoring import achievement, deviation
 from .targets import Target, TargetKind
 
@@ -34,48 +36,53 @@ def band(score: float | None, policy: ScoringPolicy) -> str:
     return "non raggiunto"
 
 
-@dataclass(frozen=True)
-class Override:
+class Score(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Override(Score):
     """An evaluator's assessment replacing a computed value: of an indicator (kind and index set) or of an objective."""
 
-    sector: str
-    objective: str
-    score: float
-    kind: IndicatorKind | None = None
-    index: int | None = None
-    note: str = ""
+    sector: str = Field(description="code of the sector the assessment is for")
+    objective: str = Field(description="objective key, e.g. FIN/1")
+    score: float = Field(ge=0, le=100, description="the assessed achievement, 0-100")
+    kind: IndicatorKind | None = Field(default=None, description="the indicator's block; None for the whole objective")
+    index: int | None = Field(default=None, description="the indicator's 1-based position in its block")
+    note: str = Field(default="", description="the evaluator's note, shown beside the value")
 
 
-@dataclass(frozen=True)
-class IndicatorScore:
-    sector: str
-    objective: str
+class IndicatorScore(Score):
+    """One indicator of one sector's sheet, scored."""
+
+    sector: str = Field(description="the reporting sector's code")
+    objective: str = Field(description="objective key")
     kind: IndicatorKind
-    index: int
+    index: int = Field(description="1-based position within its block")
     description: str
-    target: str
+    target: str = Field(description="ATTESO as written")
     target_kind: TargetKind
-    achieved: object
-    deviation: float | None
-    achievement: float | None
-    status: str
-    counted: bool
+    achieved: Achieved = Field(description="RAGGIUNTO as read (fraction, number, date, bool) or None")
+    deviation: float | None = Field(description="Scost.: raggiunto - atteso, days late, periods short")
+    achievement: float | None = Field(description="0-100, or None when not counted")
+    status: str = Field(description="raggiunto, parziale, in ritardo, mancante, non ancora dovuto, valutato")
+    counted: bool = Field(description="whether it enters the averages")
     overridden: bool = False
     note: str = ""
 
 
-@dataclass(frozen=True)
-class ObjectiveScore:
+class ObjectiveScore(Score):
+    """One objective of one sector, scored."""
+
     sector: str
     objective: str
     number: int
     title: str
     weight: int
     cross_cutting: bool
-    returned: bool
-    value_score: float | None
-    time_score: float | None
-    score: float | None
+    returned: bool = Field(description="whether the sector returned this sheet")
+    value_score: float | None = Field(description="MEDIA VALORE RAGGIUNTO %")
+    time_score: float | None = Field(description="MEDIA RISPETTO DEI TEMPI %")
+    score: float | None = Field(description="the objective's score, 0-100; None when it cannot be assessed")
     band: str
     overridden: bool = False
     note: str = ""
@@ -86,24 +93,26 @@ class ObjectiveScore:
         return None if self.score is None else self.weight * self.score / 100
 
 
-@dataclass(frozen=True)
-class SectorScore:
+class SectorScore(Score):
+    """A sector's score over its own and the cross-cutting objectives."""
+
     sector: str
     name: str
     head: str
-    expected: int
-    returned: int
+    expected: int = Field(description="sheets the sector reports on")
+    returned: int = Field(description="sheets it returned")
     score: float | None
     band: str
 
 
-@dataclass(frozen=True)
-class PersonScore:
+class PersonScore(Score):
+    """A person's score, weighted by participation over the objectives they worked on."""
+
     sector: str
     name: str
     category: str
-    shares: dict[str, float]
-    total: float
+    shares: dict[str, float] = Field(description="participation by objective key, as fractions")
+    total: float = Field(description="sum of the shares; 1.0 is 100%")
     score: float | None
 
 
@@ -176,9 +185,11 @@ def _score_indicator(plan, record_sector, objective: Objective, kind, index, ind
         status, counted = LATE, True
     else:
         status, counted = (MET if value >= 100 else PARTIAL), True
-    return IndicatorScore(record_sector, objective.key, kind, index, indicator.description, indicator.target,
-                          target.kind, achieved, deviation(target, achieved, review_date), value, status, counted,
-                          override is not None, override.note if override else "")
+    return IndicatorScore(sector=record_sector, objective=objective.key, kind=kind, index=index,
+                          description=indicator.description, target=indicator.target, target_kind=target.kind,
+                          achieved=achieved, deviation=deviation(target, achieved, review_date), achievement=value,
+                          status=status, counted=counted, overridden=override is not None,
+                          note=override.note if override else "")
 
 
 def _weighted(pairs) -> float | None:
@@ -224,10 +235,11 @@ def evaluate(plan: Plan, records: list[ObjectiveReturn], round_: str, overrides:
                 score = None
             elif record is None and final:
                 score = 0.0
-            objectives.append(ObjectiveScore(sector.code, objective.key, objective.number, objective.title,
-                                             objective.weight, objective.cross_cutting, record is not None,
-                                             value_score, time_score, score, band(score, policy),
-                                             override is not None, override.note if override else ""))
+            objectives.append(ObjectiveScore(
+                sector=sector.code, objective=objective.key, number=objective.number, title=objective.title,
+                weight=objective.weight, cross_cutting=objective.cross_cutting, returned=record is not None,
+                value_score=value_score, time_score=time_score, score=score, band=band(score, policy),
+                overridden=override is not None, note=override.note if override else ""))
             if sector.direct_assessment and override is None:
                 findings.append(finding("EVAL_002", sector=sector.code, objective=objective.key))
 
@@ -235,8 +247,8 @@ def evaluate(plan: Plan, records: list[ObjectiveReturn], round_: str, overrides:
     for sector in plan.sectors:
         own = [o for o in objectives if o.sector == sector.code]
         score = _weighted([(o.weight, o.score) for o in own])
-        sectors.append(SectorScore(sector.code, sector.name, sector.head, len(own), sum(o.returned for o in own),
-                                   score, band(score, policy)))
+        sectors.append(SectorScore(sector=sector.code, name=sector.name, head=sector.head, expected=len(own),
+                                   returned=sum(o.returned for o in own), score=score, band=band(score, policy)))
     weights = policy.sector_weights
     ente = _weighted([(weights.get(s.sector, 1.0), s.score) for s in sectors])
     people = _people(plan, records, round_, objectives, findings)
@@ -264,5 +276,6 @@ def _people(plan: Plan, records, round_, objectives: list[ObjectiveScore], findi
         score = _weighted([(share, scores.get((sector, key))) for key, share in shares.items()])
         if abs(total - 1) > 0.005:
             findings.append(finding("EVAL_003", sector=sector, name=entry["name"], total=f"{total * 100:g}%"))
-        out.append(PersonScore(sector, entry["name"], entry["category"], shares, total, score))
+        out.append(PersonScore(sector=sector, name=entry["name"], category=entry["category"], shares=shares,
+                               total=total, score=score))
     return out

@@ -96,7 +96,7 @@ def read_overrides(data: bytes, name: str, plan: Plan) -> tuple[list[Override], 
             problems.append(finding("EVAL_014", **at, other=seen[key]))
             continue
         seen[key] = number
-        out.append(Override(sector, objective, score, kind, index, values["nota"]))
+        out.append(Override(sector=sector, objective=objective, score=score, kind=kind, index=index, note=values["nota"]))
     return out, problems
 
 
