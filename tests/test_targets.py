@@ -115,3 +115,10 @@ def test_the_sheet_and_the_reader_accept_the_same_yes_words():
     from schede_excel.values import YES
 
     assert {w.casefold() for w in YES_WORDS} == YES
+
+
+def test_dotted_forms():
+    assert parse_target("15.04.2023", 2023).deadline == date(2023, 4, 15)
+    with pytest.raises(TargetError):
+        parse_target("1.5", 2023)  # neither 1 May nor one and a half: the Italian form is 1,5
+    assert parse_target("1,5", 2023).value == 1.5

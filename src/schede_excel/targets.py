@@ -76,7 +76,8 @@ _YES_NO = re.compile(
 )
 _PERCENT = re.compile(r"^(\d+(?:[.,]\d+)?)\s*%$")
 _NUMBER = re.compile(r"^(?:€\s*)?(\d{1,3}(?:\.\d{3})+|\d+)(?:,(\d+))?(?:\s*€)?$")
-_FULL_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2}|\d{4}))?$")
+# 15/04/2023, 15-04-2023, 15.04.2023, 15/04; not 1.5, which reads as a number written the English way
+_FULL_DATE = re.compile(r"^(\d{1,2})(?:[/-](\d{1,2})(?:[/-](\d{2}|\d{4}))?|\.(\d{1,2})\.(\d{2}|\d{4}))$")
 _DAY_MONTH = re.compile(r"^(\d{1,2})[\s-]+([a-z]+)\.?(?:[\s-]+(\d{4}))?$")
 _DAYS = re.compile(r"^(\d+)\s*(?:gg|giorni|gg\.)$")
 _DAY_OF_MONTH = re.compile(r"^entro il (?:giorno )?(\d{1,2}) (?:del|di ogni) mese$")
@@ -200,7 +201,7 @@ def parse_target(
     if m := _NUMBER.match(s):
         return make(TargetKind.NUMBER, value=_number(m.group(1), m.group(2)))
     if m := _FULL_DATE.match(s):
-        day, month, y = int(m.group(1)), int(m.group(2)), m.group(3)
+        day, month, y = int(m.group(1)), int(m.group(2) or m.group(4)), m.group(3) or m.group(5)
         y = year if y is None else int(y) + (2000 if len(y) == 2 else 0)
         if not 1 <= month <= 12:
             raise TargetError(f"il mese {month} non esiste")
