@@ -15,11 +15,12 @@ import io
 import json
 import os
 from dataclasses import dataclass
+from typing import NamedTuple
 from datetime import date, datetime
 
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell_fast
-from xlsxwriter.worksheet import CellBlankTuple, Worksheet
+from xlsxwriter.worksheet import Worksheet
 
 from . import __version__
 from .formulas import achievement_formula, average_formula, deviation_formula, serial
@@ -253,6 +254,13 @@ class _Grid:
         ws.merge.extend([m.row, m.col, m.last_row, m.last_col] for m in self.merges)
 
 
+class _BlankRun(NamedTuple):
+    """Consecutive formatted blank cells of one row, as the XML XlsxWriter would write for them."""
+
+    xml: str
+    format: None = None  # read by XlsxWriter's row writer like any cell's
+
+
 class _FormSheet(Worksheet):
     """A worksheet that stores and writes formatted blank cells faster.
 
@@ -264,21 +272,33 @@ class _FormSheet(Worksheet):
     """
 
     def put_blanks(self, cells) -> None:
-        """Store formatted blank cells, given in row order, as `write_blank` would in constant_memory mode."""
+        """Store formatted blank cells, given in row order, as `write_blank` would in constant_memory mode.
+
+        Each row's run of blanks becomes one piece of XML, stored at the run's first column; the
+        run's other columns stay out of the table, so XlsxWriter walks past them.
+        """
         self._check_dimensions(cells[0][0], min(c for _, c, _ in cells))
         self._check_dimensions(cells[-1][0], max(c for _, c, _ in cells))
-        for row, col, fmt in cells:
+        start = 0
+        while start < len(cells):
+            row = cells[start][0]
+            end = start
+            while end < len(cells) and cells[end][0] == row:
+                end += 1
             if row > self.previous_row:
                 self._write_single_row(row)
-            self.table[row][col] = CellBlankTuple(fmt)
+            run = cells[start:end]
+            self.table[row][run[0][1]] = _BlankRun("".join(
+                f'<c r="{xl_rowcol_to_cell_fast(row, col)}" s="{fmt._get_xf_index()}"/>' for _, col, fmt in run))
+            start = end
 
     def _prepare_formula(self, formula, expand_future_functions=False):
         # Our formulas use only functions of Excel 2007 (formulas.py): nothing to expand.
         return formula[1:] if formula.startswith("=") else formula
 
     def _write_cell(self, row, col, cell):
-        if cell.__class__ is CellBlankTuple and cell.format is not None:
-            self.fh.write(f'<c r="{xl_rowcol_to_cell_fast(row, col)}" s="{cell.format._get_xf_index()}"/>')
+        if cell.__class__ is _BlankRun:
+            self.fh.write(cell.xml)
         else:
             super()._write_cell(row, col, cell)
 
