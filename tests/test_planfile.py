@@ -119,3 +119,14 @@ def test_schema_uses_the_file_keys(key):
     schema = plan_schema()
     assert key in schema["properties"]
     json.dumps(schema)
+
+
+@pytest.mark.parametrize("text, words", [
+    ("ente: Prova\nanno: 2023\n\tsettori: []\n", "tabulazione"),
+    ("ente: Prova: bis\n", "virgolette"),
+    ("ente: [Prova\n", "non chiuso"),
+])
+def test_yaml_mistakes_are_explained_in_italian(text, words):
+    result = parse_plan(text, "piano.yaml")
+    assert [f.code for f in result.findings] == ["PLAN_002"]
+    assert words in result.findings[0].message and result.findings[0].line

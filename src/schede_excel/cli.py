@@ -39,8 +39,11 @@ _USAGE_ERRORS = [
     (r"Invalid value for '(.+?)': (.*)", r"valore non valido per \1: \2"),
     (r"Option '(.+)' requires an argument\.", r"l'opzione \1 vuole un valore"),
 ]
-_USAGE_WORDS = [("' / '", " / "), ("is not one of", "non è tra"), ("does not exist", "non esiste"), ("is a directory", "è una cartella"),
-                ("is not a valid integer", "non è un numero intero"), ("File", "Il file"), ("Directory", "La cartella")]
+_USAGE_WORDS = [("' / '", " / "), ("is not one of", "non è tra"), ("does not exist", "non esiste"),
+                ("is a directory", "è una cartella"), ("is a file", "è un file"), ("is not readable", "non è leggibile"),
+                ("is not writable", "non è scrivibile"), ("is not a valid integer", "non è un numero intero"),
+                ("is not a valid float", "non è un numero"), ("File", "Il file"), ("Directory", "La cartella"),
+                ("Path", "Il percorso")]
 
 
 def _italian_usage_error(message: str) -> str:

@@ -122,6 +122,30 @@ def _describe(error: dict) -> str:
     return message or error["msg"]
 
 
+# PyYAML explains in English; the usual mistakes, in Italian.
+_YAML_PROBLEMS = [
+    ("could not find expected ':'", "manca «:» dopo un nome di campo"),
+    ("mapping values are not allowed here", "«:» in un punto non previsto (un testo che contiene «: » va tra virgolette)"),
+    ("found character '\\t' that cannot start any token", "c'è una tabulazione: per i rientri usare solo spazi"),
+    ("found character", "carattere non ammesso in questo punto (il testo va tra virgolette)"),
+    ("expected <block end>, but found", "rientro non coerente con le righe sopra"),
+    ("expected the node content", "valore mancante o parentesi non chiusa"),
+    ("found unexpected end of stream", "il file finisce prima di una virgoletta o parentesi di chiusura"),
+    ("found undefined alias", "«*» all'inizio di un valore: scriverlo tra virgolette"),
+    ("found duplicate anchor", "«&» all'inizio di un valore: scriverlo tra virgolette"),
+    ("while scanning a quoted scalar", "virgolette aperte e non chiuse"),
+    ("expected ',' or ']'", "elenco tra [ ] non chiuso correttamente"),
+    ("expected ',' or '}'", "sezione tra { } non chiusa correttamente"),
+]
+
+
+def _yaml_problem(problem: str) -> str:
+    for english, italian in _YAML_PROBLEMS:
+        if problem.startswith(english):
+            return italian
+    return f"struttura non valida (dettaglio del lettore YAML: {problem})"
+
+
 def parse_plan(text: str, file: str | None = None) -> PlanResult:
     """Parse and check a plan written as YAML; no file I/O."""
     try:
@@ -129,7 +153,7 @@ def parse_plan(text: str, file: str | None = None) -> PlanResult:
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        detail = f"{error.problem or error.context}"
+        detail = _yaml_problem(f"{error.problem or error.context}")
         return PlanResult(None, [finding("PLAN_002", file=file, line=mark.line + 1 if mark else None, detail=detail)])
     except yaml.YAMLError as error:
         return PlanResult(None, [finding("PLAN_002", file=file, detail=str(error))])
