@@ -10,6 +10,8 @@ import re
 import json
 
 import openpyxl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 import pytest
 
 from schede_excel.generate import generate, planned_workbooks, review_for
@@ -232,3 +234,24 @@ def test_file_names_are_safe_whatever_the_names(small_plan):
     assert plan.plan_id == "sant-agata-di-citta-nuova-2023"
     for book in planned_workbooks(plan):
         assert re.fullmatch(r"[a-z0-9-]+-(intermedia|allegato)(-[A-Za-z0-9_-]+)?\.xlsx", book.filename), book.filename
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\u2028\u2029\x85")
+                    | st.sampled_from("\n\t&<>\"'"), min_size=1, max_size=60).map(str.strip).filter(bool))
+def test_any_text_written_into_a_sheet_reads_back_the_same(small_plan, text):
+    """Texts from returned files go into the annex of results: whatever they hold, they come back intact."""
+    from schede_excel.importer import read_return
+    from schede_excel.returns import ObjectiveReturn, ReviewReturn, StaffReturn
+    from schede_excel.writer import Page, build_pages
+
+    objective = small_plan.objectives[1]
+    sector = small_plan.sector("FIN")
+    values = ObjectiveReturn(sector="FIN", objective=objective.key, round="interim", file="f", sheet="s",
+                             reviews=(ReviewReturn(round="interim", causes=text),),
+                             staff=(StaffReturn(name=text, participation=0.5),))
+    data = build_pages(small_plan, [Page(objective, sector, values=values)], review=review_for(small_plan, "interim"),
+                       sector=sector, instructions=False)
+    record = read_return(small_plan, data, "r.xlsx").objectives[0]
+    assert record.review("interim").causes == text
+    assert record.staff[0].name == text

@@ -235,69 +235,73 @@ class _Grid:
     def flush(self, ws) -> None:
         for row, points in sorted(self.heights.items()):
             ws.set_row(row, points)
-        blanks: list[tuple[int, int, object]] = []
+        row_cells: list[tuple[int, object, object]] = []
+        current = None
         for (row, col), (value, fmt) in sorted(self.cells.items()):
-            if value is None:
-                blanks.append((row, col, fmt))
-                continue
-            if blanks:
-                ws.put_blanks(blanks)
-                blanks = []
-            if isinstance(value, str):
-                ws.write_string(row, col, value, fmt)
-            elif isinstance(value, _Formula):
-                ws.write_formula(row, col, value.text, fmt, value.cached)
-            else:
-                ws.write_number(row, col, value, fmt)
-        if blanks:
-            ws.put_blanks(blanks)
+            if row != current and row_cells:
+                ws.put_row(current, row_cells)
+                row_cells = []
+            current = row
+            row_cells.append((col, value, fmt))
+        if row_cells:
+            ws.put_row(current, row_cells)
         ws.merge.extend([m.row, m.col, m.last_row, m.last_col] for m in self.merges)
 
 
-class _BlankRun(NamedTuple):
-    """Consecutive formatted blank cells of one row, as the XML XlsxWriter would write for them."""
+class _RowXML(NamedTuple):
+    """All the cells of one row, as the XML XlsxWriter would write for them."""
 
     xml: str
     format: None = None  # read by XlsxWriter's row writer like any cell's
 
 
 class _FormSheet(Worksheet):
-    """A worksheet that stores and writes formatted blank cells faster.
+    """A worksheet that writes a form's rows faster.
 
     A form is mostly bordered blank cells (about 550 of a sheet's 670); XlsxWriter's generic
-    path checks, stores, builds and escapes each one separately. This does the same work in
-    bulk and writes the same XML directly; every other cell goes through XlsxWriter unchanged.
-    It relies on XlsxWriter 3's constant_memory internals (`table`, `previous_row`), which the
-    dependency range pins and the tests exercise through openpyxl and LibreOffice.
+    path checks, stores, builds and escapes each cell separately. This builds each row's XML in
+    one go, with XlsxWriter's own escaping. It relies on XlsxWriter 3's constant_memory
+    internals (`table`, `previous_row`), which the dependency range pins and the tests exercise
+    through openpyxl and LibreOffice.
     """
 
-    def put_blanks(self, cells) -> None:
-        """Store formatted blank cells, given in row order, as `write_blank` would in constant_memory mode.
+    def put_row(self, row: int, cells) -> None:
+        """Store a row's cells, given as (col, value, format) in column order, as one piece of XML.
 
-        Each row's run of blanks becomes one piece of XML, stored at the run's first column; the
-        run's other columns stay out of the table, so XlsxWriter walks past them.
+        The XML is what XlsxWriter's write_blank/write_string/write_number/write_formula produce
+        in constant_memory mode; the row's other columns stay out of the table, so XlsxWriter
+        walks past them. Values: None (a formatted blank), str, a number, or a `_Formula`.
         """
-        self._check_dimensions(cells[0][0], min(c for _, c, _ in cells))
-        self._check_dimensions(cells[-1][0], max(c for _, c, _ in cells))
-        start = 0
-        while start < len(cells):
-            row = cells[start][0]
-            end = start
-            while end < len(cells) and cells[end][0] == row:
-                end += 1
-            if row > self.previous_row:
-                self._write_single_row(row)
-            run = cells[start:end]
-            self.table[row][run[0][1]] = _BlankRun("".join(
-                f'<c r="{xl_rowcol_to_cell_fast(row, col)}" s="{fmt._get_xf_index()}"/>' for _, col, fmt in run))
-            start = end
+        self._check_dimensions(row, cells[0][0])
+        self._check_dimensions(row, cells[-1][0])
+        if row > self.previous_row:
+            self._write_single_row(row)
+        parts = []
+        for col, value, fmt in cells:
+            attrs = f'r="{xl_rowcol_to_cell_fast(row, col)}"'
+            if fmt is not None:
+                attrs += f' s="{fmt._get_xf_index()}"'
+            if value is None:
+                parts.append(f"<c {attrs}/>")
+            elif isinstance(value, str):
+                text = self._escape_data(self._escape_control_characters(value))
+                space = ' xml:space="preserve"' if value[:1].isspace() or value[-1:].isspace() else ""
+                parts.append(f'<c {attrs} t="inlineStr"><is><t{space}>{text}</t></is></c>')
+            elif isinstance(value, _Formula):
+                cached = value.cached
+                kind = ' t="str"' if isinstance(cached, str) and cached else ""
+                formula = self._escape_data(self._prepare_formula(value.text))
+                parts.append(f"<c {attrs}{kind}><f>{formula}</f><v>{self._escape_data(cached)}</v></c>")
+            else:
+                parts.append(f"<c {attrs}><v>{value:.16G}</v></c>")
+        self.table[row][cells[0][0]] = _RowXML("".join(parts))
 
     def _prepare_formula(self, formula, expand_future_functions=False):
         # Our formulas use only functions of Excel 2007 (formulas.py): nothing to expand.
         return formula[1:] if formula.startswith("=") else formula
 
     def _write_cell(self, row, col, cell):
-        if cell.__class__ is _BlankRun:
+        if cell.__class__ is _RowXML:
             self.fh.write(cell.xml)
         else:
             super()._write_cell(row, col, cell)
@@ -533,7 +537,7 @@ class _SheetWriter:
 
 
 def _instructions(wb, styles: _Styles, plan: Plan, sector: Sector | None, review: Review, password: str | None) -> None:
-    ws = wb.add_worksheet("Istruzioni")
+    ws = wb.add_worksheet("Istruzioni", worksheet_class=_FormSheet)
     g = _Grid()
     ws.set_column(0, 0, 110)
     round_label = ROUND_LABELS[review.round]
