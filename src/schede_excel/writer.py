@@ -14,12 +14,12 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 from dataclasses import dataclass
 from typing import NamedTuple
 from datetime import date, datetime
 
 import xlsxwriter
-from xlsxwriter.utility import xl_rowcol_to_cell_fast
 from xlsxwriter.worksheet import Worksheet
 
 from . import __version__
@@ -28,7 +28,8 @@ from .layout import (
     CARRIED_COLS, COL_ACHIEVEMENT, COL_META, COL_NUMBER, COLUMN_WIDTHS, HALF_WIDTHS,
     LAYOUT_VERSION, MONTH_COLS, MONTH_LETTERS, ROUND_LABELS, STAFF_CATEGORY_COL,
     STAFF_NAME_COLS, STAFF_PARTICIPATION_COL, TEXT_WIDTH, TIME_KINDS, VALUE_KINDS, Label,
-    INSTRUCTIONS_META, INSTRUCTIONS_METADATA, SheetLayout, Span, a1, sheet_layout, sheet_metadata, sheet_names, span,
+    INSTRUCTIONS_META, INSTRUCTIONS_METADATA, SheetLayout, Span, a1, col_letter, sheet_layout, sheet_metadata,
+    sheet_names, span,
 )
 from .model import CROSS_CUTTING, IndicatorKind, Objective, Plan, Sector
 from .returns import ObjectiveReturn
@@ -248,6 +249,10 @@ class _Grid:
         ws.merge.extend([m.row, m.col, m.last_row, m.last_col] for m in self.merges)
 
 
+_COLUMN_LETTERS = [col_letter(c) for c in range(26)]  # a form uses columns A to S
+_NEEDS_ESCAPING = re.compile(r"[&<>\x00-\x1f\ufffe\uffff]|_x[0-9A-Fa-f]{4}_")  # what XlsxWriter's escapes change
+
+
 class _RowXML(NamedTuple):
     """All the cells of one row, as the XML XlsxWriter would write for them."""
 
@@ -277,14 +282,15 @@ class _FormSheet(Worksheet):
         if row > self.previous_row:
             self._write_single_row(row)
         parts = []
+        number = row + 1
         for col, value, fmt in cells:
-            attrs = f'r="{xl_rowcol_to_cell_fast(row, col)}"'
-            if fmt is not None:
-                attrs += f' s="{fmt._get_xf_index()}"'
+            attrs = f'r="{_COLUMN_LETTERS[col]}{number}"' if fmt is None else (
+                f'r="{_COLUMN_LETTERS[col]}{number}" s="{fmt._get_xf_index()}"')
             if value is None:
                 parts.append(f"<c {attrs}/>")
             elif isinstance(value, str):
-                text = self._escape_data(self._escape_control_characters(value))
+                text = value if not _NEEDS_ESCAPING.search(value) else self._escape_data(
+                    self._escape_control_characters(value))
                 space = ' xml:space="preserve"' if value[:1].isspace() or value[-1:].isspace() else ""
                 parts.append(f'<c {attrs} t="inlineStr"><is><t{space}>{text}</t></is></c>')
             elif isinstance(value, _Formula):
