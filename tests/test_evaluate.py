@@ -154,9 +154,12 @@ def test_read_overrides_from_a_workbook(small_plan, tmp_path):
     wb = openpyxl.Workbook()
     wb.active.append(["Settore", "Obiettivo", "Valutazione", "Nota"])
     wb.active.append(["seg", 1, 92.5, "buono"])
+    wb.active.append(["FIN", 2, 0.9, "scritto come 90%"])
+    wb.active["C3"].number_format = "0%"
     wb.save(tmp_path / "nucleo.xlsx")
     overrides, problems = read_overrides((tmp_path / "nucleo.xlsx").read_bytes(), "nucleo.xlsx", small_plan)
-    assert not problems and overrides == [Override(sector="SEG", objective="SEG/1", score=92.5, note="buono")]
+    assert not problems and overrides == [Override(sector="SEG", objective="SEG/1", score=92.5, note="buono"),
+                                          Override(sector="FIN", objective="FIN/2", score=90.0, note="scritto come 90%")]
 
 
 def test_a_recurring_target_that_has_not_started_is_not_due():

@@ -304,7 +304,7 @@ def test_a_corrected_sheet_sent_later_replaces_only_that_sheet(small_plan, fin_b
     book, generated = fin_book
     names = sheet_names(list(book.objectives))
     name, objective, lay = list(slots_of(small_plan, book))[2]  # FIN/2
-    first = fill_cells(small_plan, book, generated, {name: {a1(*lay.indicators[0].achieved): 2}})
+    first = fill_cells(small_plan, book, generated, {name: {a1(*lay.indicators[0].achieved): "due"}})  # RET_011, later corrected
     (tmp_path / "a-fin.xlsx").write_bytes(first)
     wb = openpyxl.load_workbook(io.BytesIO(generated))
     for other in names[:2]:
@@ -318,4 +318,10 @@ def test_a_corrected_sheet_sent_later_replaces_only_that_sheet(small_plan, fin_b
     assert by_key["FIN/2"].indicators[0].achieved == 4 and by_key["FIN/2"].file.endswith("b-fin-correzione.xlsx")
     assert by_key["FIN/1"].file.endswith("a-fin.xlsx")
     assert [f.params["count"] for f in result.findings if f.code == "RET_006"] == [1]
-    assert not [f for f in result.findings if f.code == "RET_008"]
+    assert "1 scheda di questo file è sostituita" in next(f.message for f in result.findings if f.code == "RET_006")
+    assert not [f for f in result.findings if f.code in ("RET_008", "RET_011")]  # the corrected sheet's error is gone
+
+    from schede_excel.status import sector_status
+
+    fin = next(s for s in sector_status(small_plan, result, [], "interim") if s.sector == "FIN")
+    assert fin.objectives_returned == 3 and "a-fin.xlsx" in fin.returned_file and "b-fin" in fin.returned_file

@@ -513,3 +513,12 @@ def test_a_hidden_sheet_in_an_ods_is_hidden_and_identified(libreoffice, plan, co
                                                          ("Istruzioni", False)]
     read = read_return(plan, data, "rinominati.ods")
     assert {(r.objective, r.sheet) for r in read.objectives} == {("TUTTI/1", "Scheda mia 1"), ("S03/1", "Scheda mia 2")}
+
+
+def test_an_ods_run_of_spaces_cannot_fill_the_memory():
+    content = (hostile.parts(hostile.ods_bytes())["content.xml"].decode()
+               .replace("<table:table-row>", '<table:table-row><table:table-cell office:value-type="string">'
+                        '<text:p>a<text:s text:c="1500000000"/>b</text:p></table:table-cell>', 1))
+    book = read_workbook(hostile.rewrite_zip(hostile.ods_bytes(), {"content.xml": content.encode()}), "spazi.ods")
+    texts = [c.value for c in book.sheets[0].cells.values() if isinstance(c.value, str) and c.value.startswith("a ")]
+    assert texts and len(texts[0]) <= 32767

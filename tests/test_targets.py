@@ -122,3 +122,11 @@ def test_dotted_forms():
     with pytest.raises(TargetError):
         parse_target("1.5", 2023)  # neither 1 May nor one and a half: the Italian form is 1,5
     assert parse_target("1,5", 2023).value == 1.5
+
+
+def test_numbers_too_large_for_a_sheet_are_refused():
+    from schede_excel.values import parse_number
+
+    with pytest.raises(TargetError, match="troppo grande"):
+        parse_target("9" * 401, 2023)
+    assert parse_number("9" * 400) is None

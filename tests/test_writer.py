@@ -255,3 +255,25 @@ def test_any_text_written_into_a_sheet_reads_back_the_same(small_plan, text):
     record = read_return(small_plan, data, "r.xlsx").objectives[0]
     assert record.review("interim").causes == text
     assert record.staff[0].name == text
+
+
+@pytest.mark.parametrize("text", ["riga1\r\nriga2", "_x0041_ letterale", "tab\tcontrollo\x0bfine", "a & b < c > d"])
+def test_texts_excel_escapes_come_back_intact(small_plan, text):
+    from schede_excel.importer import read_return
+    from schede_excel.returns import ObjectiveReturn, ReviewReturn
+    from schede_excel.writer import Page, build_pages
+
+    objective, sector = small_plan.objectives[1], small_plan.sector("FIN")
+    values = ObjectiveReturn(sector="FIN", objective=objective.key, round="interim", file="f", sheet="s",
+                             reviews=(ReviewReturn(round="interim", causes=text),))
+    data = build_pages(small_plan, [Page(objective, sector, values=values)], review=review_for(small_plan, "interim"),
+                       sector=sector, instructions=False)
+    assert read_return(small_plan, data, "r.xlsx").objectives[0].review("interim").causes == text
+
+
+def test_a_text_longer_than_a_cell_holds_is_cut_to_excels_limit(small_plan):
+    long = small_plan.objectives[1].model_copy(update={"description": "parola " * 6000})
+    data = build_workbook(small_plan, [long], sector=small_plan.sector("FIN"), review=review_for(small_plan, "interim"))
+    ws = openpyxl.load_workbook(io.BytesIO(data)).worksheets[1]
+    lay = sheet_layout(long, staff_rows=small_plan.staff_rows)
+    assert len(ws.cell(lay.description.row + 1, lay.description.col + 1).value) == 32767

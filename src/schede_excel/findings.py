@@ -70,7 +70,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "RET_003": (Severity.WARNING, "Foglio ignorato: {reason}."),
     "RET_004": (Severity.ERROR, "Schede di un altro piano ({count}): trovato il piano {found}, atteso {expected}; ignorate."),
     "RET_005": (Severity.ERROR, "Foglio della verifica {found}, attesa la verifica {expected}; ignorato."),
-    "RET_006": (Severity.WARNING, "Settore {sector}, verifica {review}: {count} schede di questo file sono sostituite da quelle più recenti di {newer}."),
+    "RET_006": (Severity.WARNING, "Settore {sector}, verifica {review}: {count} {sheets} da quelle più recenti di {newer}."),
     "RET_007": (Severity.INFO, "Stesso identico file di {other}: ignorato."),
     "RET_008": (Severity.WARNING, "Settore {sector}: manca la scheda dell'obiettivo {objective} «{title}»."),
     "RET_009": (Severity.WARNING, "La scheda {objective} è stata generata da una versione diversa del piano: si usano i valori del piano attuale."),

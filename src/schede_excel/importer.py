@@ -214,7 +214,8 @@ def _newest_first(read: FileRead):
     def aware(moment):
         if moment is None:
             return datetime.min.replace(tzinfo=timezone.utc)
-        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        # LibreOffice saves the date of an .ods without a zone, in local time (Excel's is UTC).
+        return moment if moment.tzinfo else moment.astimezone()
 
     return aware(read.file.modified), aware(read.saved)
 
@@ -240,21 +241,29 @@ def _consolidate_reads(plan: Plan, reads: list[FileRead], findings: list[Finding
             candidates.setdefault((record.sector, record.round, record.objective), []).append((read, record))
     objectives: list[ObjectiveReturn] = []
     replaced: Counter = Counter()
-    newest_file: dict[tuple[str, str], str] = {}
+    newest_file: dict[tuple[str, str], FileRead] = {}
     for (sector, round_, _), found in candidates.items():
         found.sort(key=lambda pair: _newest_first(pair[0]), reverse=True)
         winner = found[0]
         objectives.append(winner[1])
-        newest_file.setdefault((sector, round_), winner[0].file.path)
+        best = newest_file.get((sector, round_))
+        if best is None or _newest_first(winner[0]) > _newest_first(best):
+            newest_file[(sector, round_)] = winner[0]
         for older, _ in found[1:]:
             replaced[(older.file.path, sector, round_, winner[0].file.path)] += 1
     for (path, sector, round_, newer), count in replaced.items():
         findings.append(finding("RET_006", file=path, sector=sector, review=ROUND_LABELS[round_], newer=newer,
-                                count=count))
+                                count=count, sheets="scheda di questo file è sostituita" if count == 1 else
+                                "schede di questo file sono sostituite"))
+    # What was found on a sheet that a newer return replaced no longer applies.
+    kept_sheets = {(r.file, r.sheet) for r in objectives}
+    replaced_sheets = {(read.file.path, r.sheet) for read in kept for r in read.objectives} - kept_sheets
+    findings[:] = [f for f in findings if (f.file, f.sheet) not in replaced_sheets]
     used = {id(r) for r in objectives}
     for read in kept:
         files.append(read.file.model_copy(update={"used": read.file.readable and any(id(r) in used for r in read.objectives)}))
-    for (sector_code, round_), path in newest_file.items():
+    for (sector_code, round_), newest in newest_file.items():
+        path = newest.file.path
         found = {r.objective for r in objectives if r.sector == sector_code and r.round == round_}
         for objective in plan.objectives_of(plan.sector(sector_code)):
             if objective.key not in found:

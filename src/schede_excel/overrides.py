@@ -32,12 +32,20 @@ def _rows_from_csv(data: bytes) -> list[list[str]]:
 
 
 def _rows_from_workbook(data: bytes, name: str) -> list[list[str]]:
-    sheet = read_workbook(data, name).sheets[0]
-    if not sheet.cells:
+    sheets = read_workbook(data, name).sheets
+    if not sheets or not sheets[0].cells:
         return []
+    sheet = sheets[0]
     rows = max(r for r, _ in sheet.cells) + 1
     cols = max(c for _, c in sheet.cells) + 1
-    return [[sheet.text(r, c) for c in range(cols)] for r in range(rows)]
+
+    def text(r, c):
+        cell = sheet.cells.get((r, c))
+        if cell is not None and cell.is_percent and isinstance(cell.value, float):
+            return f"{cell.value * 100:g}"  # 90% typed in a cell is stored as 0.9
+        return sheet.text(r, c)
+
+    return [[text(r, c) for c in range(cols)] for r in range(rows)]
 
 
 def read_overrides(data: bytes, name: str, plan: Plan) -> tuple[list[Override], list[Finding]]:

@@ -342,6 +342,14 @@ def _valued_cells_in(columns: frozenset[int]):
 _V, _F, _IS, _T, _IS_T = f"{M}v", f"{M}f", f"{M}is", f"{M}t", f"{M}is/{M}t"
 
 
+_EXCEL_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _unescape(text: str) -> str:
+    """Excel writes control characters as _xHHHH_ (and a literal "_x" of that shape as _x005F_x…)."""
+    return _EXCEL_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+
 def _read_cell(c, row: int | None, sheet: RawSheet, strings, dates, percents, limits) -> None:
     """Store one <c> that has content (a value, a formula or inline text)."""
     m = _CELL_REF.match(c.get("r") or "")
@@ -357,6 +365,7 @@ def _read_cell(c, row: int | None, sheet: RawSheet, strings, dates, percents, li
         return
     kind = c.get("t", "n")
     formula = c.findtext(_F)  # findtext: no element objects made for the children (this runs for every cell)
+    # (text values are decoded from Excel's _xHHHH_ escapes below)
     if kind == "inlineStr":
         value = c.findtext(_IS_T)
         if value is None:  # rich text: runs of <r><t>
@@ -372,6 +381,8 @@ def _read_cell(c, row: int | None, sheet: RawSheet, strings, dates, percents, li
             value = text == "1"
         else:
             value = None if text is None else _number(text)
+    if isinstance(value, str) and "_x" in value:
+        value = _unescape(value)
     if value is not None or formula is not None:
         style = int(c.get("s", "0"))
         sheet.cells[(row, col)] = RawCell(value, style < len(dates) and dates[style],
@@ -422,12 +433,17 @@ O = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 X = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 
 
+MAX_SPACES = 1000  # a run of spaces in an ODS cell is a count: a crafted one must not fill the memory
+MAX_CELL_TEXT = 32767  # what a spreadsheet cell can hold
+
+
 def _ods_inline(element) -> str:
     """The text of an ODF paragraph, with its encoded runs of spaces, tabs and line breaks."""
     out = [element.text or ""]
     for child in element:
         if child.tag == f"{X}s":
-            out.append(" " * int(child.get(f"{X}c", "1") if child.get(f"{X}c", "1").isdigit() else 1))
+            count = child.get(f"{X}c", "1")
+            out.append(" " * min(int(count) if count.isdigit() else 1, MAX_SPACES))
         elif child.tag == f"{X}tab":
             out.append("\t")
         elif child.tag == f"{X}line-break":
@@ -439,7 +455,7 @@ def _ods_inline(element) -> str:
 
 
 def _ods_text(cell) -> str:
-    return "\n".join(_ods_inline(p) for p in cell.iterfind(f"{X}p"))
+    return "\n".join(_ods_inline(p) for p in cell.iterfind(f"{X}p"))[:MAX_CELL_TEXT]
 
 
 def _ods_range(address: str):

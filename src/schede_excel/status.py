@@ -47,15 +47,20 @@ def sector_status(plan: Plan, result: ImportResult, sent: list[SentRecord], roun
     out = []
     for sector in plan.sectors:
         record = last_sent(sent, plan.plan_id, sector.code, round_)
-        file = next((f for f in result.files if f.used and f.sector == sector.code and f.round == round_), None)
-        found = [f for f in result.findings if file is not None and f.file == file.path]
+        # A sector may have sent a correction after its first return: every file in use counts.
+        records = [r for r in result.objectives if r.sector == sector.code and r.round == round_]
+        paths = {r.file for r in records}
+        files = [f for f in result.files if f.path in paths]
+        newest = max(files, key=lambda f: (f.modified is not None, f.modified and f.modified.timestamp() or 0),
+                     default=None)
+        found = [f for f in result.findings if f.file in paths]
         out.append(SectorStatus(
             sector=sector.code, name=sector.name,
             sent_at=datetime.fromisoformat(record.sent_at) if record else None,
             sent_to=record.to if record else (),
-            returned_file=file.path if file else None,
-            returned_at=file.modified if file else None,
-            objectives_returned=len(file.objectives) if file else 0,
+            returned_file=", ".join(sorted(paths)) if paths else None,
+            returned_at=newest.modified if newest else None,
+            objectives_returned=len(records),
             objectives_expected=len(plan.objectives_of(sector)),
             errors=sum(f.severity is Severity.ERROR for f in found),
             warnings=sum(f.severity is Severity.WARNING for f in found),

@@ -9,6 +9,7 @@ entered as, and keeps the text exactly as written, which is what the sheet shows
 from __future__ import annotations
 
 import calendar
+import math
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -146,7 +147,10 @@ class Target:
 
 
 def _number(integer: str, decimals: str | None) -> float:
-    return float(integer.replace(".", "") + ("." + decimals if decimals else ""))
+    value = float(integer.replace(".", "") + ("." + decimals if decimals else ""))
+    if not math.isfinite(value) or abs(value) > 1e15:
+        raise TargetError("numero troppo grande")
+    return value
 
 
 def _date(year: int, month: int, day: int) -> date:

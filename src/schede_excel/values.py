@@ -7,6 +7,7 @@ People type `95%`, `95`, `0,95`, `95,5 %`, `31/12`, `31-dic`, `sì`, `SI`, `x`, 
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -53,10 +54,12 @@ def parse_number(text: str) -> float | None:
         return None
     integer, decimals = m.group(1), m.group(2)
     if "," in s:
-        return float(integer.replace(".", "") + "." + decimals)
-    if re.fullmatch(r"\d{1,3}(\.\d{3})+", s.lstrip("+-")):
-        return float(s.replace(".", ""))  # 1.000 is a thousand in Italian
-    return float(s)
+        value = float(integer.replace(".", "") + "." + decimals)
+    elif re.fullmatch(r"\d{1,3}(\.\d{3})+", s.lstrip("+-")):
+        value = float(s.replace(".", ""))  # 1.000 is a thousand in Italian
+    else:
+        value = float(s)
+    return value if math.isfinite(value) else None  # 400 nines are not a number a sheet can hold
 
 
 def parse_date_text(text: str, year: int) -> date | None:

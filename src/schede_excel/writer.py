@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -250,6 +251,7 @@ class _Grid:
 
 
 _COLUMN_LETTERS = [col_letter(c) for c in range(26)]  # a form uses columns A to S
+MAX_TEXT = 32767
 _NEEDS_ESCAPING = re.compile(r"[&<>\x00-\x1f\ufffe\uffff]|_x[0-9A-Fa-f]{4}_")  # what XlsxWriter's escapes change
 
 
@@ -289,6 +291,7 @@ class _FormSheet(Worksheet):
             if value is None:
                 parts.append(f"<c {attrs}/>")
             elif isinstance(value, str):
+                value = value[:MAX_TEXT]  # Excel's limit for a cell, as XlsxWriter's write_string enforces
                 text = value if not _NEEDS_ESCAPING.search(value) else self._escape_data(
                     self._escape_control_characters(value))
                 space = ' xml:space="preserve"' if value[:1].isspace() or value[-1:].isspace() else ""
@@ -298,8 +301,10 @@ class _FormSheet(Worksheet):
                 kind = ' t="str"' if isinstance(cached, str) and cached else ""
                 formula = self._escape_data(self._prepare_formula(value.text))
                 parts.append(f"<c {attrs}{kind}><f>{formula}</f><v>{self._escape_data(cached)}</v></c>")
-            else:
+            elif math.isfinite(value):
                 parts.append(f"<c {attrs}><v>{value:.16G}</v></c>")
+            else:  # a spreadsheet cannot store infinity: as blank, like XlsxWriter refusing it
+                parts.append(f"<c {attrs}/>")
         self.table[row][cells[0][0]] = _RowXML("".join(parts))
 
     def _prepare_formula(self, formula, expand_future_functions=False):
