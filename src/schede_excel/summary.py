@@ -96,7 +96,7 @@ WIDE_COLUMNS = {"Fascia": 23, "Stato": 16, "Titolo": 50, "Indicatore": 50, "Mess
                 "File": 45, "Responsabile": 30, "Cognome e Nome": 28, "Nota": 30}
 
 
-def _cell(ws, row, col, value, fmt, column: str, f: _Formats):
+def _cell(ws, row, col, value, fmt, f: _Formats):
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         ws.write_blank(row, col, None, fmt)
     elif isinstance(value, str):
@@ -133,7 +133,7 @@ def _table(wb, ws, frame: pd.DataFrame, f: _Formats, *, first_row: int = 0, name
     for r, values in enumerate(frame.itertuples(index=False), start=first_row + 1):
         for c, value in enumerate(values):
             if value is not None and value == value:  # blanks (None, NaN) need no cell: the table styles them
-                _cell(ws, r, c, value, formats[c], columns[c], f)
+                _cell(ws, r, c, value, formats[c], f)
     for c, column in enumerate(columns):
         ws.set_column(c, c, WIDE_COLUMNS.get(str(column), max(10, min(22, len(str(column)) + 2))))
     ws.freeze_panes(first_row + 1, 0)
