@@ -26,7 +26,7 @@ returns_bench = importlib.import_module("import")  # bench/import.py builds the 
 
 
 def measure(folder: Path, annex: bool) -> dict:
-    from schede_excel.consolidate import consolidate
+    from schede_excel.report.consolidate import consolidate
 
     plan = returns_bench.bench_plan()
     out = Path(tempfile.mkdtemp(prefix="consolida-"))

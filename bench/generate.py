@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def synthetic_plan(n: int):
-    from schede_excel.model import Indicator, Indicators, Objective, Phase, Plan, Sector
+    from schede_excel.plan.model import Indicator, Indicators, Objective, Phase, Plan, Sector
 
     sectors = [Sector(code=f"S{i:02d}", name=f"SETTORE DI PROVA {i}", head=f"DR. PERSONA {i}",
                       email=f"s{i}@example.org") for i in range(10)]
@@ -54,8 +54,8 @@ def floor_workbook(plan, objectives) -> bytes:
     """The same cells with XlsxWriter and nothing else: the cost of the cells themselves."""
     import xlsxwriter
 
-    from schede_excel.formulas import achievement_formula, deviation_formula
-    from schede_excel.layout import a1, sheet_layout, sheet_names
+    from schede_excel.sheet.formulas import achievement_formula, deviation_formula
+    from schede_excel.sheet.layout import a1, sheet_layout, sheet_names
 
     buffer = io.BytesIO()
     wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
@@ -88,9 +88,9 @@ def floor_workbook(plan, objectives) -> bytes:
 
 def measure(kind: str, objectives: int) -> dict:
     sys.path.insert(0, str(ROOT / "src"))
-    from schede_excel.generate import planned_workbooks, review_for
-    from schede_excel.planfile import load_plan
-    from schede_excel.writer import build_workbook
+    from schede_excel.sheet.generate import planned_workbooks, review_for
+    from schede_excel.plan.load import load_plan
+    from schede_excel.sheet.writer import build_workbook
 
     if kind.startswith("caluso"):
         plan = load_plan(ROOT / "schede" / "caluso-2023.yaml").plan

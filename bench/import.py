@@ -45,7 +45,7 @@ def bench_plan():
     """`synthetic_plan`'s 1,000 objectives spread over 100 sectors of 10."""
     from generate import synthetic_plan
 
-    from schede_excel.model import Plan, Sector
+    from schede_excel.plan.model import Plan, Sector
 
     base = synthetic_plan(SECTORS * PER_SECTOR)
     sectors = [Sector(code=f"S{i:03d}", name=f"SETTORE DI PROVA {i}", head=f"DR. PERSONA {i}",
@@ -58,7 +58,7 @@ def bench_plan():
 
 def _typed(entry) -> str:
     """The <c> content a sector head's entry leaves for an indicator of this kind."""
-    from schede_excel.targets import Entry
+    from schede_excel.plan.targets import Entry
 
     if entry is Entry.PERCENT:
         return "<v>0.87</v>"
@@ -80,9 +80,9 @@ def _set(xml: bytes, ref: str, inner: str) -> bytes:
 
 def build_returns(plan, folder: Path) -> list[Path]:
     """The 100 sector workbooks, generated and then filled in."""
-    from schede_excel.generate import generate, planned_workbooks
-    from schede_excel.layout import COL_NUMBER, STAFF_PARTICIPATION_COL, a1, sheet_layout
-    from schede_excel.model import IndicatorKind
+    from schede_excel.sheet.generate import generate, planned_workbooks
+    from schede_excel.sheet.layout import COL_NUMBER, STAFF_PARTICIPATION_COL, a1, sheet_layout
+    from schede_excel.plan.model import IndicatorKind
 
     generate(plan, folder, annex=False, overwrite=True)
     paths = []
@@ -112,7 +112,7 @@ def build_returns(plan, folder: Path) -> list[Path]:
 # ---------------------------------------------------------------- the measures (one per process)
 
 def measure_import(paths: list[Path]) -> dict:
-    from schede_excel.importer import import_returns
+    from schede_excel.returns.importer import import_returns
 
     plan = bench_plan()
     start = time.perf_counter()
@@ -163,7 +163,7 @@ MEASURES = {"import": measure_import, "floor": measure_floor, "openpyxl": measur
 
 def measure(kind: str, folder: Path, files: int, repeat: int) -> dict:
     paths = sorted(folder.glob("*.xlsx"))[:files]
-    import_modules = {"import": "schede_excel.importer", "floor": "lxml.etree", "openpyxl": "openpyxl"}
+    import_modules = {"import": "schede_excel.returns.importer", "floor": "lxml.etree", "openpyxl": "openpyxl"}
     __import__(import_modules[kind])  # imports are not what is measured
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     result = min((MEASURES[kind](paths) for _ in range(repeat)), key=lambda r: r["seconds"])
@@ -181,7 +181,7 @@ def profile(folder: Path, files: int) -> None:
     import cProfile
     import pstats
 
-    from schede_excel.importer import import_returns
+    from schede_excel.returns.importer import import_returns
 
     plan = bench_plan()
     paths = sorted(folder.glob("*.xlsx"))[:files]

@@ -17,13 +17,13 @@ from pathlib import Path
 
 import openpyxl
 
-from schede_excel.consolidate import consolidate
-from schede_excel.evaluate import Override
-from schede_excel.generate import generate, planned_workbooks
-from schede_excel.layout import a1, sheet_layout, sheet_names
-from schede_excel.model import IndicatorKind
-from schede_excel.planfile import load_plan
-from schede_excel.targets import Entry, TargetKind
+from schede_excel.report.consolidate import consolidate
+from schede_excel.scoring.evaluate import Override
+from schede_excel.sheet.generate import generate, planned_workbooks
+from schede_excel.sheet.layout import a1, sheet_layout, sheet_names
+from schede_excel.plan.model import IndicatorKind
+from schede_excel.plan.load import load_plan
+from schede_excel.plan.targets import Entry, TargetKind
 
 ROOT = Path(__file__).resolve().parent.parent
 PEOPLE = ["Rossi Maria", "Bianchi Luca", "Ferrero Anna", "Gallo Paolo", "Conti Sara", "Marino Giorgio",

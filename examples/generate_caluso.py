@@ -11,9 +11,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from schede_excel.generate import planned_workbooks, review_for
-from schede_excel.planfile import load_plan
-from schede_excel.writer import build_workbook
+from schede_excel.sheet.generate import planned_workbooks, review_for
+from schede_excel.plan.load import load_plan
+from schede_excel.sheet.writer import build_workbook
 
 plan = load_plan(Path(__file__).parent.parent / "schede" / "caluso-2023.yaml").plan
 out = Path(sys.argv[1] if len(sys.argv) > 1 else tempfile.mkdtemp(prefix="caluso-"))

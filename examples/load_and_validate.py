@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from schede_excel.findings import Severity
-from schede_excel.planfile import load_plan
+from schede_excel.plan.load import load_plan
 
 path = sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent.parent / "schede" / "caluso-2023.yaml"
 result = load_plan(path)

@@ -11,9 +11,9 @@ import sys
 import tempfile
 from datetime import date
 
-from schede_excel.checks import check_plan
-from schede_excel.generate import generate
-from schede_excel.model import Indicator, Indicators, Objective, Phase, Plan, Sector
+from schede_excel.plan.checks import check_plan
+from schede_excel.sheet.generate import generate
+from schede_excel.plan.model import Indicator, Indicators, Objective, Phase, Plan, Sector
 
 plan = Plan(
     entity="Borgo Esempio",

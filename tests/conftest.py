@@ -51,7 +51,7 @@ def libreoffice():
 @pytest.fixture(scope="session")
 def small_plan():
     """The small inline plan of tests/plans.py: three sectors, every target kind."""
-    from schede_excel.planfile import parse_plan
+    from schede_excel.plan.parse import parse_plan
     from tests.plans import as_yaml, small_plan_data
 
     result = parse_plan(as_yaml(small_plan_data()))
@@ -62,7 +62,7 @@ def small_plan():
 @pytest.fixture(scope="session")
 def caluso_plan():
     """The bundled Caluso 2023 plan."""
-    from schede_excel.planfile import load_plan
+    from schede_excel.plan.load import load_plan
 
     result = load_plan(Path(_ROOT) / "schede" / "caluso-2023.yaml")
     assert result.ok, [str(f) for f in result.findings]

@@ -28,12 +28,12 @@ from pathlib import Path
 
 from lxml import etree
 
-from schede_excel.generate import generate, planned_workbooks
-from schede_excel.layout import ROUND_LABELS, a1, sheet_layout, sheet_names
-from schede_excel.model import IndicatorKind, Plan
-from schede_excel.planfile import parse_plan
-from schede_excel.spreadsheet import NS_MAIN, NS_REL
-from schede_excel.targets import Entry
+from schede_excel.sheet.generate import generate, planned_workbooks
+from schede_excel.sheet.layout import ROUND_LABELS, a1, sheet_layout, sheet_names
+from schede_excel.plan.model import IndicatorKind, Plan
+from schede_excel.plan.parse import parse_plan
+from schede_excel.spreadsheet.reader import NS_MAIN, NS_REL
+from schede_excel.plan.targets import Entry
 from tests.plans import as_yaml, small_plan_data
 
 M = "{%s}" % NS_MAIN

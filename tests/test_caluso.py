@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from schede_excel.findings import Severity
-from schede_excel.planfile import load_plan
-from schede_excel.targets import TargetKind
+from schede_excel.plan.load import load_plan
+from schede_excel.plan.targets import TargetKind
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from schede_excel.cli import cli
-from schede_excel.planfile import load_plan
+from schede_excel.cli.main import cli
+from schede_excel.plan.load import load_plan
 from tests.plans import as_yaml, small_plan_data
 
 ROOT = Path(__file__).parent.parent

@@ -13,12 +13,12 @@ import openpyxl
 import pytest
 
 from schede_excel import files
-from schede_excel.consolidate import consolidate, results_annex
-from schede_excel.evaluate import Override
-from schede_excel.generate import generate, planned_workbooks
-from schede_excel.layout import a1, sheet_layout, sheet_names
-from schede_excel.model import IndicatorKind
-from schede_excel.targets import Entry
+from schede_excel.report.consolidate import consolidate, results_annex
+from schede_excel.scoring.evaluate import Override
+from schede_excel.sheet.generate import generate, planned_workbooks
+from schede_excel.sheet.layout import a1, sheet_layout, sheet_names
+from schede_excel.plan.model import IndicatorKind
+from schede_excel.plan.targets import Entry
 
 SHEETS = ["Riepilogo", "Obiettivi", "Indicatori", "Personale", "Consegne", "Anomalie", "Regole"]
 HOSTILE = "=HYPERLINK(\"http://example.org\",\"clic\")"

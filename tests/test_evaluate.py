@@ -6,11 +6,11 @@ from datetime import date
 
 import pytest
 
-from schede_excel.evaluate import LATE, MET, MISSING, NOT_DUE, OVERRIDDEN, Override, evaluate
-from schede_excel.overrides import read_overrides
-from schede_excel.model import IndicatorKind
-from schede_excel.planfile import parse_plan
-from schede_excel.returns import IndicatorReturn, ObjectiveReturn, StaffReturn
+from schede_excel.scoring.evaluate import LATE, MET, MISSING, NOT_DUE, OVERRIDDEN, Override, evaluate
+from schede_excel.scoring.overrides import read_overrides
+from schede_excel.plan.model import IndicatorKind
+from schede_excel.plan.parse import parse_plan
+from schede_excel.returns.model import IndicatorReturn, ObjectiveReturn, StaffReturn
 from tests.plans import as_yaml, small_plan_data
 
 Q, T, C, L = IndicatorKind.QUANTITY, IndicatorKind.TIME, IndicatorKind.COST, IndicatorKind.QUALITY
@@ -163,7 +163,7 @@ def test_read_overrides_from_a_workbook(small_plan, tmp_path):
 
 
 def test_a_recurring_target_that_has_not_started_is_not_due():
-    from schede_excel.planfile import parse_plan
+    from schede_excel.plan.parse import parse_plan
     from tests.plans import as_yaml, small_plan_data
 
     data = small_plan_data()

@@ -11,14 +11,14 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from schede_excel.cli import cli
-from schede_excel.generate import generate, planned_workbooks
-from schede_excel.importer import import_returns, read_return
-from schede_excel.layout import CARRIED_COLS, VALUE_KINDS, Label, a1, sheet_layout, sheet_names
-from schede_excel.mail import MailSettings, SentRecord, append_log, read_log
-from schede_excel.model import IndicatorKind
-from schede_excel.scoring import sheet_average
-from schede_excel.status import reminders, sector_status
+from schede_excel.cli.main import cli
+from schede_excel.sheet.generate import generate, planned_workbooks
+from schede_excel.returns.importer import import_returns, read_return
+from schede_excel.sheet.layout import CARRIED_COLS, VALUE_KINDS, Label, a1, sheet_layout, sheet_names
+from schede_excel.mail.sending import MailSettings, SentRecord, append_log, read_log
+from schede_excel.plan.model import IndicatorKind
+from schede_excel.plan.rules import sheet_average
+from schede_excel.mail.status import reminders, sector_status
 from tests.plans import as_yaml, small_plan_data
 
 

@@ -16,12 +16,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from schede_excel.generate import planned_workbooks, review_for
-from schede_excel.importer import import_returns, read_return
-from schede_excel.layout import COL_TARGET, a1, sheet_layout, sheet_names
-from schede_excel.model import IndicatorKind
-from schede_excel.targets import Entry
-from schede_excel.writer import build_workbook
+from schede_excel.sheet.generate import planned_workbooks, review_for
+from schede_excel.returns.importer import import_returns, read_return
+from schede_excel.sheet.layout import COL_TARGET, a1, sheet_layout, sheet_names
+from schede_excel.plan.model import IndicatorKind
+from schede_excel.plan.targets import Entry
+from schede_excel.sheet.writer import build_workbook
 
 CATEGORIES = ["Istruttori", "Funzionari e EQ", "C", "D3"]
 TEXT = st.text(alphabet=st.sampled_from("abcdefghilmnopqrstuvzàèéìòù ABCDEFGHILMNOPQRSTUVZ0123456789.,;:'%()-\n"),
@@ -321,7 +321,7 @@ def test_a_corrected_sheet_sent_later_replaces_only_that_sheet(small_plan, fin_b
     assert "1 scheda di questo file è sostituita" in next(f.message for f in result.findings if f.code == "RET_006")
     assert not [f for f in result.findings if f.code in ("RET_008", "RET_011")]  # the corrected sheet's error is gone
 
-    from schede_excel.status import sector_status
+    from schede_excel.mail.status import sector_status
 
     fin = next(s for s in sector_status(small_plan, result, [], "interim") if s.sector == "FIN")
     assert fin.objectives_returned == 3 and "a-fin.xlsx" in fin.returned_file and "b-fin" in fin.returned_file

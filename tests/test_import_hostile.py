@@ -26,9 +26,9 @@ import zlib
 import pytest
 
 from schede_excel.findings import Severity
-from schede_excel.importer import import_returns, read_return
-from schede_excel.layout import sheet_names
-from schede_excel.spreadsheet import Limits, UnreadableFile, read_workbook
+from schede_excel.returns.importer import import_returns, read_return
+from schede_excel.sheet.layout import sheet_names
+from schede_excel.spreadsheet.reader import Limits, UnreadableFile, read_workbook
 from tests import hostile
 from tests.hostile import CASE_FILES, achieved, corpus_plan, fill, parts, set_cells, sheet_parts
 
@@ -209,7 +209,7 @@ def test_a_million_rows_in_an_ods_stay_in_bounded_memory(tmp_path):
     path.write_bytes(_ods_with_rows(1_000_000))
     script = textwrap.dedent(f"""
         import json, resource
-        from schede_excel.spreadsheet import read_workbook
+        from schede_excel.spreadsheet.reader import read_workbook
         data = open({str(path)!r}, "rb").read()
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         sheet = read_workbook(data, "righe.ods").sheets[0]

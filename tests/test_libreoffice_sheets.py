@@ -15,11 +15,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from schede_excel.generate import generate, planned_workbooks, review_for
-from schede_excel.layout import TIME_KINDS, VALUE_KINDS, a1, sheet_layout, sheet_names
-from schede_excel.model import IndicatorKind
-from schede_excel.scoring import deviation, sheet_achievement, sheet_average
-from schede_excel.targets import Entry
+from schede_excel.sheet.generate import generate, planned_workbooks, review_for
+from schede_excel.sheet.layout import TIME_KINDS, VALUE_KINDS, a1, sheet_layout, sheet_names
+from schede_excel.plan.model import IndicatorKind
+from schede_excel.plan.rules import deviation, sheet_achievement, sheet_average
+from schede_excel.plan.targets import Entry
 from tests.libreoffice import ProtectedCellError
 
 # Two sets of RAGGIUNTO values per entry kind: on time / met, and late / short.

@@ -21,11 +21,11 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from click.testing import CliRunner
 
-from schede_excel.cli import cli
-from schede_excel.generate import generate
-from schede_excel.mail import (MailSettings, MessageTemplate, SentRecord, load_settings, prepare, read_log,
+from schede_excel.cli.main import cli
+from schede_excel.sheet.generate import generate
+from schede_excel.mail.sending import (MailSettings, MessageTemplate, SentRecord, load_settings, prepare, read_log,
                                send)
-from schede_excel.planfile import load_plan
+from schede_excel.plan.load import load_plan
 from tests.plans import as_yaml, small_plan_data
 
 USER = "personale@comune.borgoprova.it"

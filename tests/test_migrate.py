@@ -18,11 +18,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl.styles import PatternFill
 
-from schede_excel.cli import cli
-from schede_excel.generate import generate
-from schede_excel.migrate import migrate_workbook, sector_code
-from schede_excel.planfile import load_plan, parse_plan
-from schede_excel.planyaml import plan_data, plan_to_yaml, scalar
+from schede_excel.cli.main import cli
+from schede_excel.sheet.generate import generate
+from schede_excel.sheet.migrate import migrate_workbook, sector_code
+from schede_excel.plan.load import load_plan
+from schede_excel.plan.parse import parse_plan
+from schede_excel.plan.yamlwriter import plan_data, plan_to_yaml, scalar
 
 ROOT = Path(__file__).parent.parent
 BLUE = PatternFill("solid", fgColor="8EA9DB")

@@ -15,13 +15,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from schede_excel.findings import Severity
-from schede_excel.model import (CROSS_CUTTING, Direction, Indicator, Indicators, Objective, Phase, Plan,
+from schede_excel.plan.model import (CROSS_CUTTING, Direction, Indicator, Indicators, Objective, Phase, Plan,
                                 ScoringPolicy, Sector)
-from schede_excel.planbook import (ENTITY_ROWS, INDICATORS_SHEET, OBJECTIVES_SHEET, PHASES_SHEET,
+from schede_excel.plan.workbook import (ENTITY_ROWS, INDICATORS_SHEET, OBJECTIVES_SHEET, PHASES_SHEET,
                                    SECTORS_SHEET, TABLES, build_plan_workbook, read_plan_workbook)
-from schede_excel.planfile import load_plan, parse_plan
-from schede_excel.planyaml import plan_data, plan_to_yaml
-from schede_excel.targets import TargetKind
+from schede_excel.plan.load import load_plan
+from schede_excel.plan.parse import parse_plan
+from schede_excel.plan.yamlwriter import plan_data, plan_to_yaml
+from schede_excel.plan.targets import TargetKind
 from tests.plans import as_yaml, small_plan_data
 
 CALUSO = Path(__file__).parent.parent / "schede" / "caluso-2023.yaml"

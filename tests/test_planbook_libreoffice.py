@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from schede_excel.generate import generate
-from schede_excel.planbook import build_plan_workbook
-from schede_excel.planfile import load_plan
+from schede_excel.sheet.generate import generate
+from schede_excel.plan.workbook import build_plan_workbook
+from schede_excel.plan.load import load_plan
 
 ENTE = [("B2", "Borgo Prova"), ("B3", 2024), ("B4", "2024-2026"), ("B6", date(2024, 6, 30)), ("B7", date(2024, 12, 31))]
 SETTORI = [
@@ -99,7 +99,7 @@ def test_caluso_plan_workbook_resaved_by_libreoffice(libreoffice, tmp_path, suff
 
 
 def test_hand_made_schede_resaved_by_libreoffice_migrate_alike(libreoffice, tmp_path):
-    from schede_excel.migrate import migrate_workbook
+    from schede_excel.sheet.migrate import migrate_workbook
     from tests.test_migrate import FIN, SEG, TUTTI, build
 
     original = tmp_path / "allegato-2023.xlsx"

@@ -5,7 +5,8 @@ import json
 import pytest
 
 from schede_excel.findings import Severity
-from schede_excel.planfile import load_plan, parse_plan, plan_schema
+from schede_excel.plan.load import load_plan, plan_schema
+from schede_excel.plan.parse import parse_plan
 from tests.plans import as_yaml, small_plan_data
 
 
@@ -108,7 +109,7 @@ def test_load_plan_file_problems(tmp_path):
 
 
 def test_english_names_work_in_code():
-    from schede_excel.model import Objective
+    from schede_excel.plan.model import Objective
 
     objective = Objective(sector="FIN", number=1, weight=25, title="SPORTELLO")
     assert objective.key == "FIN/1"

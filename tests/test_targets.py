@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from schede_excel.targets import Entry, TargetError, TargetKind, parse_target
+from schede_excel.plan.targets import Entry, TargetError, TargetKind, parse_target
 
 
 @pytest.mark.parametrize(
@@ -111,8 +111,8 @@ def test_forms_not_understood(text, reason):
 
 
 def test_the_sheet_and_the_reader_accept_the_same_yes_words():
-    from schede_excel.formulas import YES_WORDS
-    from schede_excel.values import YES
+    from schede_excel.sheet.formulas import YES_WORDS
+    from schede_excel.returns.values import YES
 
     assert {w.casefold() for w in YES_WORDS} == YES
 
@@ -125,7 +125,7 @@ def test_dotted_forms():
 
 
 def test_numbers_too_large_for_a_sheet_are_refused():
-    from schede_excel.values import parse_number
+    from schede_excel.returns.values import parse_number
 
     with pytest.raises(TargetError, match="troppo grande"):
         parse_target("9" * 401, 2023)

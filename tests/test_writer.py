@@ -14,14 +14,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 import pytest
 
-from schede_excel.generate import generate, planned_workbooks, review_for
-from schede_excel.layout import (
+from schede_excel.sheet.generate import generate, planned_workbooks, review_for
+from schede_excel.sheet.layout import (
     COL_ACHIEVEMENT, COL_META, LAST_COL, MONTH_COLS, STAFF_CATEGORY_COL, STAFF_NAME_COLS,
     STAFF_PARTICIPATION_COL, Label, a1, col_letter, sheet_layout, sheet_names,
 )
-from schede_excel.model import IndicatorKind
-from schede_excel.layout import objective_fingerprint
-from schede_excel.writer import build_workbook, estimate_lines
+from schede_excel.plan.model import IndicatorKind
+from schede_excel.sheet.layout import objective_fingerprint
+from schede_excel.sheet.writer import build_workbook, estimate_lines
 
 
 def workbook_for(plan, book, round_="interim"):
@@ -241,9 +241,9 @@ def test_file_names_are_safe_whatever_the_names(small_plan):
                     | st.sampled_from("\n\t&<>\"'"), min_size=1, max_size=60).map(str.strip).filter(bool))
 def test_any_text_written_into_a_sheet_reads_back_the_same(small_plan, text):
     """Texts from returned files go into the annex of results: whatever they hold, they come back intact."""
-    from schede_excel.importer import read_return
-    from schede_excel.returns import ObjectiveReturn, ReviewReturn, StaffReturn
-    from schede_excel.writer import Page, build_pages
+    from schede_excel.returns.importer import read_return
+    from schede_excel.returns.model import ObjectiveReturn, ReviewReturn, StaffReturn
+    from schede_excel.sheet.writer import Page, build_pages
 
     objective = small_plan.objectives[1]
     sector = small_plan.sector("FIN")
@@ -259,9 +259,9 @@ def test_any_text_written_into_a_sheet_reads_back_the_same(small_plan, text):
 
 @pytest.mark.parametrize("text", ["riga1\r\nriga2", "_x0041_ letterale", "tab\tcontrollo\x0bfine", "a & b < c > d"])
 def test_texts_excel_escapes_come_back_intact(small_plan, text):
-    from schede_excel.importer import read_return
-    from schede_excel.returns import ObjectiveReturn, ReviewReturn
-    from schede_excel.writer import Page, build_pages
+    from schede_excel.returns.importer import read_return
+    from schede_excel.returns.model import ObjectiveReturn, ReviewReturn
+    from schede_excel.sheet.writer import Page, build_pages
 
     objective, sector = small_plan.objectives[1], small_plan.sector("FIN")
     values = ObjectiveReturn(sector="FIN", objective=objective.key, round="interim", file="f", sheet="s",

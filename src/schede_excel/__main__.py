@@ -1,5 +1,5 @@
 """`python -m schede_excel` runs the `schede` command."""
 
-from .cli import main
+from .cli.main import main
 
 main()

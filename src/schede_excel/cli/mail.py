@@ -1,0 +1,188 @@
+"""The `schede send` command: e-mail each sector head the sector's workbook (a thin layer over `mail`).
+
+Exit codes: 0 sent (or nothing left to send); 1 some messages could not be sent (the send log
+says which went; running again sends the rest); 2 bad input or failed preflight: nothing sent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import click
+
+from .common import BAD_INPUT, CONTEXT, ItalianCommand, fail, load_or_exit, plural, print_findings, round_option
+from ..files import describe_os_error
+from ..findings import finding, has_errors
+from ..returns.importer import import_returns
+from ..mail.sending import (CONFIG_FILE, DRAFTS_DIR, LOG_FILE, PASSWORD_ENV, load_settings, parse_date, prepare, read_log,
+                   send as send_batch, write_drafts)
+from ..mail.status import reminders, sector_status
+
+SOME_FAILED = 1
+
+
+def _date(ctx, param, value):
+    try:
+        return parse_date(value) if value else None
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+@click.command(cls=ItalianCommand, context_settings=CONTEXT)
+@click.argument("piano", type=click.Path(dir_okay=False))
+@click.argument("cartella", type=click.Path(exists=True, file_okay=False))
+@round_option(default="interim", help_text="Verifica delle cartelle da inviare (predefinita: interim, la verifica intermedia).")
+@click.option("--scadenza", "deadline", metavar="GG/MM/AAAA", callback=_date,
+              help="Data entro cui restituire le cartelle compilate, scritta nel messaggio.")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
+              help=f"File di configurazione della posta (predefinito: {CONFIG_FILE} nella cartella corrente, se c'è).")
+@click.option("--cc", multiple=True, metavar="INDIRIZZO", help="In copia a ogni messaggio, es. il Segretario (ripetibile).")
+@click.option("--rispondi-a", "--reply-to", "reply_to", multiple=True, metavar="INDIRIZZO",
+              help="Indirizzo a cui vanno le risposte (Reply-To; ripetibile).")
+@click.option("--modello", "template", type=click.Path(exists=True, dir_okay=False),
+              help="Modello del messaggio (predefinito: quello del programma).")
+@click.option("--registro", "log_file", type=click.Path(dir_okay=False),
+              help=f"Registro degli invii (predefinito: CARTELLA/{LOG_FILE}).")
+@click.option("--dry-run", "--prova", "dry_run", is_flag=True,
+              help=f"Non invia nulla: scrive i messaggi come file .eml in CARTELLA/{DRAFTS_DIR} (o in --outbox); "
+                   "il registro non cambia.")
+@click.option("--outbox", "--bozze", "outbox", type=click.Path(file_okay=False), metavar="CARTELLA",
+              help="Scrive i messaggi .eml in questa cartella invece di inviarli (come --dry-run).")
+@click.option("--resend", "--reinvia", "resend", multiple=True, metavar="SETTORE",
+              help="Invia di nuovo al settore anche se già inviato (ripetibile).")
+def send(piano, cartella, round_, deadline, config_file, cc, reply_to, template, log_file, dry_run, outbox, resend):
+    """Invia a ogni responsabile di settore la sua cartella per e-mail.
+
+    Un messaggio per settore, al responsabile indicato nel piano, con la cartella in allegato e
+    il testo del modello (settore, verifica, scadenza, istruzioni). Prima di inviare controlla
+    che ci siano tutte le cartelle e tutti gli indirizzi: se manca qualcosa non parte nulla.
+    Ogni invio è scritto nel registro: rilanciando si inviano solo i messaggi mancanti.
+
+    Server, porta, sicurezza, utente e mittente si leggono dal file di configurazione
+    (schede-mail.toml) o dalle variabili SCHEDE_SMTP_*; la password solo dalla variabile
+    SCHEDE_SMTP_PASSWORD o dalla richiesta a video.
+
+    \b
+    Esempio:
+      schede send schede/caluso-2023.yaml out/ --scadenza 15/07/2023 --dry-run
+      schede send schede/caluso-2023.yaml out/ --scadenza 15/07/2023 --cc segretario@comune.it
+    """
+    plan = load_or_exit(piano, quiet=True).plan
+    if config_file is None and Path(CONFIG_FILE).is_file():
+        config_file = CONFIG_FILE
+    settings, findings = load_settings(config_file)
+    overrides = {"deadline": deadline, "cc": cc, "reply_to": reply_to, "template": template and Path(template)}
+    settings = dataclasses.replace(settings, **{k: v for k, v in overrides.items() if v})
+    folder = Path(cartella)
+    log_path = Path(log_file) if log_file else folder / LOG_FILE
+    records, log_findings = read_log(log_path)
+    drafts = dry_run or outbox is not None
+    batch = prepare(plan, folder, settings, round_=round_, sent=records, resend=resend, drafts=drafts)
+    findings += log_findings + batch.findings
+    print_findings(findings)
+    if has_errors(findings):
+        raise click.exceptions.Exit(fail("Nessun messaggio è stato inviato: correggere e riprovare."))
+
+    for skipped in batch.skipped:
+        state = "modificato" if skipped.changed else "già inviato"
+        click.echo(f"{state:>12}  {skipped.sector.code:<6} il {skipped.record.sent_at} a {', '.join(skipped.record.to)}")
+    if not batch.outgoing:
+        click.echo("Nessun messaggio da inviare.")
+        return
+
+    if drafts:
+        target = Path(outbox) if outbox else folder / DRAFTS_DIR
+        try:
+            paths = write_drafts(batch, target)
+        except OSError as error:
+            print_findings([finding("MAIL_029", folder=str(target), detail=describe_os_error(error))])
+            raise click.exceptions.Exit(BAD_INPUT) from None
+        for path in paths:
+            click.echo(f"{'bozza':>12}  {path}")
+        click.echo(f"{plural(len(paths), 'messaggio scritto', 'messaggi scritti')} in {target}; nulla è stato inviato.")
+        return
+
+    password = os.environ.get(PASSWORD_ENV)
+    if settings.user and not password:
+        try:
+            password = click.prompt(f"Password di {settings.user} sul server {settings.host}", hide_input=True, err=True)
+        except click.Abort:
+            print_findings([finding("MAIL_016", user=settings.user)])
+            raise click.exceptions.Exit(fail("Nessun messaggio è stato inviato.")) from None
+
+    click.echo(f"Invio di {plural(len(batch.outgoing), 'messaggio', 'messaggi')} tramite {settings.server}.", err=True)
+
+    def progress(item, sent):
+        to = ", ".join(item.message.get_all("To", []))
+        click.echo(f"{'inviato' if sent else 'NON inviato':>12}  {item.sector.code:<6} {to}  {item.path.name}")
+
+    report = send_batch(batch, settings, password, log_path=log_path, progress=progress)
+    print_findings(report.findings)
+    summary = f"{plural(len(report.sent), 'messaggio inviato', 'messaggi inviati')}; registro: {log_path}."
+    if report.ok:
+        click.echo(summary)
+        return
+    click.echo(summary)
+    click.secho(f"{plural(len(report.unsent), 'messaggio non inviato', 'messaggi non inviati')}: rilanciare il "
+                "comando per inviarli (quelli già inviati non partono di nuovo).", fg="red", err=True)
+    raise click.exceptions.Exit(SOME_FAILED)
+
+
+@click.command(cls=ItalianCommand, context_settings=CONTEXT)
+@click.argument("piano", type=click.Path(dir_okay=False))
+@click.argument("ritorni", nargs=-1, type=click.Path())
+@click.option("--cartella", "folder", default="out", type=click.Path(file_okay=False),
+              help=f"Cartella delle cartelle generate e inviate, con il registro {LOG_FILE} (predefinita: out).")
+@round_option(default="interim", help_text="Verifica da controllare (predefinita: interim, la verifica intermedia).")
+@click.option("--scadenza", "deadline", metavar="GG/MM/AAAA", callback=_date,
+              help="Data entro cui restituire le cartelle: mostra i giorni che mancano.")
+@click.option("--solleciti", "reminders_dir", type=click.Path(file_okay=False), metavar="CARTELLA",
+              help="Scrive in questa cartella un sollecito .eml (con la cartella di nuovo in allegato) per ogni "
+                   "settore che non ha ancora restituito; si apre come bozza nel programma di posta.")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
+              help=f"File di configurazione della posta, per il mittente dei solleciti (predefinito: {CONFIG_FILE}).")
+def status(piano, ritorni, folder, round_, deadline, reminders_dir, config_file):
+    """Mostra a che punto è ogni settore: inviato, restituito, problemi, giorni alla scadenza.
+
+    RITORNI sono le cartelle restituite (file o cartelle). L'invio si legge dal registro
+    scritto da «schede send» nella cartella delle cartelle generate.
+
+    \b
+    Esempio:
+      schede status schede/caluso-2023.yaml ritorni/ --scadenza 15/07/2023
+      schede status schede/caluso-2023.yaml ritorni/ --scadenza 15/07/2023 --solleciti solleciti/
+    """
+    plan = load_or_exit(piano, quiet=True).plan
+    records, log_findings = read_log(Path(folder) / LOG_FILE)
+    print_findings(log_findings)
+    result = import_returns(plan, ritorni, round_=round_)
+    statuses = sector_status(plan, result, records, round_, deadline)
+    click.echo(f"{'settore':<7} {'inviato il':<17} {'restituito il':<17} {'schede':>7} {'errori':>7} {'avvisi':>7}")
+    for s in statuses:
+        sent = f"{s.sent_at:%d/%m/%Y %H:%M}" if s.sent_at else "non inviato"
+        back = (f"{s.returned_at:%d/%m/%Y %H:%M}" if s.returned_at else "sì") if s.returned else (
+            "NO" if s.expected else "non previsto")
+        click.echo(f"{s.sector:<7} {sent:<17} {back:<17} {s.objectives_returned:>3}/{s.objectives_expected:<3} "
+                   f"{s.errors:>7} {s.warnings:>7}")
+    missing = [s for s in statuses if s.expected and not s.returned]
+    if deadline:
+        days = statuses[0].days_left
+        when = f"mancano {plural(days, 'giorno', 'giorni')}" if days >= 0 else f"scaduta da {plural(-days, 'giorno', 'giorni')}"
+        click.echo(f"Scadenza {deadline:%d/%m/%Y}: {when}.")
+    returned = sum(s.returned for s in statuses)
+    click.echo(f"{plural(returned, 'settore ha', 'settori hanno')} restituito, "
+               f"{plural(len(missing), 'manca', 'mancano')}" + (f": {', '.join(s.sector for s in missing)}." if missing else "."))
+    if reminders_dir and missing:
+        if config_file is None and Path(CONFIG_FILE).is_file():
+            config_file = CONFIG_FILE
+        settings, findings = load_settings(config_file)
+        if deadline:
+            settings = dataclasses.replace(settings, deadline=deadline)
+        batch = reminders(plan, folder, settings, statuses, round_=round_)
+        print_findings(findings + batch.findings)
+        if has_errors(findings + batch.findings):
+            raise click.exceptions.Exit(fail("Nessun sollecito è stato scritto."))
+        for path in write_drafts(batch, reminders_dir):
+            click.echo(f"{'sollecito':>12}  {path}")

@@ -1,0 +1,186 @@
+"""Plan files: YAML text in, a validated `Plan` out, every problem as a finding with its line.
+
+`parse_plan(text, file)` does no I/O (`load.load_plan` reads a file and calls it). It returns a
+`PlanResult` with the plan (None if it could not be built) and all the findings, so a user sees
+every problem of a file at once.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import yaml
+from pydantic import ValidationError
+
+from .checks import check_plan
+from ..findings import Finding, finding, has_errors
+from .model import Plan
+
+# Italian for the pydantic error types a plan file can hit.
+_PYDANTIC_MESSAGES = {
+    "missing": "campo obbligatorio mancante",
+    "extra_forbidden": "campo non previsto (controllare il nome)",
+    "int_parsing": "atteso un numero intero",
+    "int_type": "atteso un numero intero",
+    "int_from_float": "atteso un numero intero, senza decimali",
+    "float_parsing": "atteso un numero",
+    "float_type": "atteso un numero",
+    "string_type": "atteso un testo",
+    "bool_parsing": "atteso sì/no (true/false)",
+    "bool_type": "atteso sì/no (true/false)",
+    "date_from_datetime_parsing": "attesa una data (2023-06-30 oppure 30/06/2023)",
+    "date_parsing": "attesa una data (2023-06-30 oppure 30/06/2023)",
+    "date_type": "attesa una data (2023-06-30 oppure 30/06/2023)",
+    "list_type": "atteso un elenco (righe che iniziano con «- »)",
+    "tuple_type": "atteso un elenco (righe che iniziano con «- »)",
+    "model_type": "attesa una sezione con campi (chiave: valore)",
+    "dict_type": "attesa una sezione con campi (chiave: valore)",
+    "enum": "valore non ammesso",
+    "string_too_short": "non può essere vuoto",
+    "too_short": "l'elenco non può essere vuoto",
+    "string_pattern_mismatch": "solo lettere, cifre, - e _ (al massimo 12)",
+    "greater_than_equal": "valore troppo piccolo",
+    "less_than_equal": "valore troppo grande",
+}
+
+
+@dataclass
+class PlanResult:
+    """A plan file read: the plan (None when it could not be built) and every finding."""
+
+    plan: Plan | None
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when the plan was built and no finding is an error."""
+        return self.plan is not None and not has_errors(self.findings)
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML's safe loader, except that an impossible date (2023-02-31) stays text for the checks to report."""
+
+
+def _timestamp(loader, node):
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
+def _line_map(node, path=(), lines=None) -> dict[tuple, int]:
+    """Map every key path of a composed YAML document to its 1-based line."""
+    lines = {} if lines is None else lines
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            child = path + (key.value,)
+            lines[child] = key.start_mark.line + 1
+            _line_map(value, child, lines)
+            lines[child] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _line_map(item, path + (index,), lines)
+    return lines
+
+
+def line_of(lines: dict[tuple, int], path) -> int | None:
+    """The line of `path`, or of its nearest ancestor present in the file."""
+    path = tuple(path)
+    while path not in lines and path:
+        path = path[:-1]
+    return lines.get(path)
+
+
+def dotted(path) -> str:
+    """A key path as a user reads it: `obiettivi[3].indicatori.quantita[0].atteso`."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _describe(error: dict) -> str:
+    if error["type"] == "value_error":  # raised by our own validators, already in Italian
+        return str(error.get("ctx", {}).get("error", error["msg"]))
+    message = _PYDANTIC_MESSAGES.get(error["type"])
+    if error["type"] == "enum":
+        expected = error.get("ctx", {}).get("expected", "")
+        return f"valore «{error.get('input')}» non ammesso; ammessi: {expected}"
+    if error["type"] in ("greater_than_equal", "less_than_equal"):
+        bound = error.get("ctx", {}).get("ge", error.get("ctx", {}).get("le"))
+        word = "almeno" if error["type"] == "greater_than_equal" else "al massimo"
+        return f"trovato {error.get('input')!r}, atteso {word} {bound}"
+    if message and error["type"] not in ("missing", "extra_forbidden"):
+        return f"{message}, trovato {json.dumps(error.get('input'), default=str, ensure_ascii=False)}"
+    return message or error["msg"]
+
+
+# PyYAML explains in English; the usual mistakes, in Italian.
+_YAML_PROBLEMS = [
+    ("could not find expected ':'", "manca «:» dopo un nome di campo"),
+    ("mapping values are not allowed here", "«:» in un punto non previsto (un testo che contiene «: » va tra virgolette)"),
+    ("found character '\\t' that cannot start any token", "c'è una tabulazione: per i rientri usare solo spazi"),
+    ("found character", "carattere non ammesso in questo punto (il testo va tra virgolette)"),
+    ("expected <block end>, but found", "rientro non coerente con le righe sopra"),
+    ("expected the node content", "valore mancante o parentesi non chiusa"),
+    ("found unexpected end of stream", "il file finisce prima di una virgoletta o parentesi di chiusura"),
+    ("found undefined alias", "«*» all'inizio di un valore: scriverlo tra virgolette"),
+    ("found duplicate anchor", "«&» all'inizio di un valore: scriverlo tra virgolette"),
+    ("while scanning a quoted scalar", "virgolette aperte e non chiuse"),
+    ("expected ',' or ']'", "elenco tra [ ] non chiuso correttamente"),
+    ("expected ',' or '}'", "sezione tra { } non chiusa correttamente"),
+]
+
+
+def _yaml_problem(problem: str) -> str:
+    for english, italian in _YAML_PROBLEMS:
+        if problem.startswith(english):
+            return italian
+    return f"struttura non valida (dettaglio del lettore YAML: {problem})"
+
+
+def parse_plan(text: str, file: str | None = None) -> PlanResult:
+    """Parse and check a plan written as YAML; no file I/O."""
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        detail = _yaml_problem(f"{error.problem or error.context}")
+        return PlanResult(None, [finding("PLAN_002", file=file, line=mark.line + 1 if mark else None, detail=detail)])
+    except yaml.YAMLError as error:
+        return PlanResult(None, [finding("PLAN_002", file=file, detail=str(error))])
+    if not isinstance(data, dict):
+        return PlanResult(None, [finding("PLAN_001", file=file, detail="atteso un documento YAML con le sezioni ente, anno, settori, obiettivi")])
+    lines = _line_map(node) if node is not None else {}
+    return plan_from_data(data, file=file, locate=lambda path: line_of(lines, path))
+
+
+def plan_from_data(data: dict, *, file: str | None = None, locate=lambda path: None) -> PlanResult:
+    """Validate already-parsed plan data (YAML or a plan workbook) into a `Plan` and check it.
+
+    `locate(path)` says where a key path is, for the findings: a line number (a YAML file), or
+    a dict of location fields (a plan workbook: `sheet`, `cell`, and `path`, the column name a
+    user sees, which then replaces the dotted key path).
+    """
+
+    def place(path):
+        found = locate(path)
+        where = {"file": file, "path": dotted(path)}
+        where.update(found if isinstance(found, dict) else {"line": found})
+        return where
+
+    try:
+        plan = Plan.model_validate(data)
+    except ValidationError as errors:
+        findings = []
+        for error in errors.errors():
+            where = place(tuple(error["loc"]))
+            findings.append(finding("PLAN_003", **where, field=where["path"] or "piano", detail=_describe(error)))
+        return PlanResult(None, findings)
+    return PlanResult(plan, check_plan(plan, place))

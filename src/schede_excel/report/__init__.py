@@ -1,0 +1,1 @@
+"""Step 6, the report: the municipality-wide summary workbook, the exports and the annex of results (`consolidate`)."""

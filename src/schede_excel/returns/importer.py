@@ -1,0 +1,276 @@
+"""Import returned workbooks: read every file, identify every sheet, check it all against the plan.
+
+`read_return(plan, data, name)` reads one file's bytes (no I/O); `import_returns(plan, paths)`
+reads files and folders, and across them keeps the newest return of each sector, skips exact
+duplicates and reports objectives missing from a return. One bad file never stops the others.
+The result holds plain records, findings, and pandas DataFrames per level.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable
+
+import pandas as pd
+
+from ..files import describe_os_error
+from ..findings import Finding, Severity, finding
+from ..sheet.layout import INSTRUCTIONS_META, READ_COLUMNS, ROUND_LABELS, ROUNDS
+from ..plan.model import Plan
+from .model import ObjectiveReturn, ReturnedFile
+from .sheetreader import identify, read_sheet
+from ..spreadsheet.reader import Limits, UnreadableFile, read_workbook
+
+SUFFIXES = (".xlsx", ".xlsm", ".ods")
+OLD_SUFFIXES = (".xls", ".xlsb", ".numbers")  # returns a user may save by mistake: read, and refused with the reason
+
+
+@dataclass
+class FileRead:
+    """One file: its record, the objective sheets read from it and the findings."""
+
+    file: ReturnedFile
+    objectives: list[ObjectiveReturn] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    saved: datetime | None = None
+    """When the file was written to disk: breaks ties between dates written inside the files."""
+
+
+@dataclass
+class ImportResult:
+    """All returns read: files, the objective records that count, every finding."""
+
+    plan: Plan
+    files: list[ReturnedFile]
+    objectives: list[ObjectiveReturn]
+    findings: list[Finding]
+
+    @property
+    def unreadable(self) -> list[ReturnedFile]:
+        return [f for f in self.files if not f.readable]
+
+    def findings_for(self, path: str) -> list[Finding]:
+        return [f for f in self.findings if f.file == path]
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """One table per level, with Italian column names: obiettivi, indicatori, verifiche, personale, segnalazioni."""
+        plan_objectives = {o.key: o for o in self.plan.objectives}
+        objectives, indicators, reviews, staff = [], [], [], []
+        for record in self.objectives:
+            objective = plan_objectives[record.objective]
+            base = {"settore": record.sector, "obiettivo": record.objective, "turno": record.round}
+            objectives.append({**base, "titolo": objective.title, "peso": objective.weight,
+                               "indicatori": len(record.indicators),
+                               "compilati": sum(i.achieved is not None for i in record.indicators),
+                               "persone": len(record.staff), "file": record.file, "foglio": record.sheet})
+            for i in record.indicators:
+                indicators.append({**base, "blocco": i.kind.value, "numero": i.index, "descrizione": i.description,
+                                   "atteso": i.target, "raggiunto": i.achieved, "cella": i.cell,
+                                   "file": record.file, "foglio": record.sheet})
+            for r in record.reviews:
+                reviews.append({**base, "verifica": r.round, "cause": r.causes, "effetti": r.effects,
+                                "intrapresi": r.actions_taken, "da_attivare": r.actions_planned})
+            for s in record.staff:
+                staff.append({**base, "nome": s.name, "categoria": s.category, "partecipazione": s.participation,
+                              "cella": s.cell, "file": record.file, "foglio": record.sheet})
+        columns = {
+            "obiettivi": ["settore", "obiettivo", "turno", "titolo", "peso", "indicatori", "compilati", "persone", "file", "foglio"],
+            "indicatori": ["settore", "obiettivo", "turno", "blocco", "numero", "descrizione", "atteso", "raggiunto", "cella", "file", "foglio"],
+            "verifiche": ["settore", "obiettivo", "turno", "verifica", "cause", "effetti", "intrapresi", "da_attivare"],
+            "personale": ["settore", "obiettivo", "turno", "nome", "categoria", "partecipazione", "cella", "file", "foglio"],
+        }
+        tables = {name: pd.DataFrame(rows, columns=columns[name])
+                  for name, rows in (("obiettivi", objectives), ("indicatori", indicators),
+                                     ("verifiche", reviews), ("personale", staff))}
+        tables["segnalazioni"] = pd.DataFrame([f.as_row() for f in self.findings],
+                                              columns=list(Finding("", "", Severity.INFO).as_row()))
+        return tables
+
+    def to_json(self) -> str:
+        """The whole import as JSON, with Italian keys."""
+        return json.dumps({
+            "piano": self.plan.plan_id, "anno": self.plan.year,
+            "file": [f.model_dump(mode="json", by_alias=True) for f in self.files],
+            "obiettivi": [o.model_dump(mode="json", by_alias=True) for o in self.objectives],
+            "segnalazioni": [f.as_row() for f in self.findings],
+        }, ensure_ascii=False, indent=2)
+
+
+def read_return(plan: Plan, data: bytes, name: str, *, round_: str | None = None,
+                limits: Limits = Limits(), modified: datetime | None = None) -> FileRead:
+    """Read one returned file from its bytes: every objective sheet of this plan in it, and the findings."""
+    sha = hashlib.sha256(data).hexdigest()
+    if limits.columns is None:
+        limits = replace(limits, columns=READ_COLUMNS | {INSTRUCTIONS_META[1]})
+    try:
+        book = read_workbook(data, name, limits)
+    except UnreadableFile as error:
+        return FileRead(ReturnedFile(path=name, sha256=sha, readable=False, used=False), findings=error.findings)
+    out: list[Finding] = list(book.findings)
+    where = {"file": name}
+    if book.has_macros:
+        out.append(finding("RET_001", **where))
+    if book.external_links:
+        out.append(finding("RET_002", **where, count=book.external_links))
+    identities = [(sheet, identify(sheet, plan)) for sheet in book.sheets]
+    rounds = Counter(i.round for _, i in identities if i.round)
+    file_round = round_ or (rounds.most_common(1)[0][0] if rounds else "interim")
+    objectives = {o.key: o for o in plan.objectives}
+    sectors = {s.code: s for s in plan.sectors}
+    records, seen, other_plans = [], set(), Counter()
+    for sheet, identity in identities:
+        at = {**where, "sheet": sheet.name}
+        if identity.instructions:
+            continue
+        if identity.objective is None:
+            out.append(finding("RET_003", **at, reason=identity.reason or "non è una scheda obiettivo"))
+            continue
+        if identity.plan_id != plan.plan_id or identity.year not in (None, plan.year):
+            other_plans[f"{identity.plan_id} ({identity.year})"] += 1
+            continue
+        sheet_round = identity.round or file_round
+        if sheet_round not in ROUNDS or (round_ is not None and sheet_round != round_):
+            out.append(finding("RET_005", **at, found=ROUND_LABELS.get(sheet_round, str(sheet_round)),
+                               expected=ROUND_LABELS.get(round_ or "", "intermedia o finale")))
+            continue
+        objective = objectives.get(identity.objective)
+        sector = sectors.get(identity.sector)
+        if objective is None or sector is None or not plan.reports(sector.code, objective.key):
+            out.append(finding("RET_003", **at, reason=f"l'obiettivo {identity.objective} del settore "
+                               f"{identity.sector} non è nel piano {plan.plan_id}"))
+            continue
+        if (sector.code, objective.key) in seen:
+            out.append(finding("RET_016", **at, objective=objective.key))
+            continue
+        seen.add((sector.code, objective.key))
+        if identity.by_labels:
+            out.append(finding("RET_018", **at))
+        if sheet.rows_cut:
+            out.append(finding("RET_014", **at, rows=limits.max_rows))
+        result = read_sheet(sheet, plan, identity, sector, objective, sheet_round, name)
+        out.extend(result.findings)
+        records.append(result.record)
+    for found, count in other_plans.items():
+        out.append(finding("RET_004", **where, count=count, found=found, expected=f"{plan.plan_id} ({plan.year})"))
+    sectors = sorted({r.sector for r in records})
+    file = ReturnedFile(path=name, sha256=sha, format=book.format, modified=book.modified or modified,
+                        sector=sectors[0] if len(sectors) == 1 else None,
+                        round=records[0].round if records else None,
+                        objectives=tuple(r.objective for r in records))
+    return FileRead(file, records, out)
+
+
+def collect_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[Finding]]:
+    """The workbook files named or found in the folders named (not recursive), in a stable order."""
+    files, out = [], []
+    for item in paths:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES + OLD_SUFFIXES
+                           and not p.name.startswith(("~$", ".~lock", ".")))
+            if not found:
+                out.append(finding("RET_040", file=str(path)))
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            out.append(finding("READ_001", file=str(path), reason="il file o la cartella non esiste"))
+    return list(dict.fromkeys(files)), out
+
+
+def import_returns(plan: Plan, paths: Iterable[str | Path], *, round_: str | None = None,
+                   limits: Limits = Limits(), progress: Callable[[Path], None] | None = None) -> ImportResult:
+    """Read the returned files and folders in `paths` and check them against `plan`."""
+    files, findings = collect_paths(paths)
+    reads: list[FileRead] = []
+    for path in files:
+        try:
+            size = path.stat().st_size
+            if size > limits.max_file_bytes:
+                reads.append(FileRead(ReturnedFile(path=str(path), readable=False, used=False),
+                                      findings=[finding("READ_003", file=str(path), reason=f"file di {size // 2**20} MB, oltre il limite di {limits.max_file_bytes // 2**20} MB")]))
+                continue
+            data = path.read_bytes()
+            mtime = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
+        except OSError as error:
+            reads.append(FileRead(ReturnedFile(path=str(path), readable=False, used=False),
+                                  findings=[finding("READ_001", file=str(path), reason=describe_os_error(error))]))
+            continue
+        read = read_return(plan, data, str(path), round_=round_, limits=limits, modified=mtime)
+        read.saved = mtime
+        reads.append(read)
+        if progress:
+            progress(path)
+    return _consolidate_reads(plan, reads, findings)
+
+
+def _newest_first(read: FileRead):
+    """Sort key: the date saved in the file, then the file's date on disk."""
+    def aware(moment):
+        if moment is None:
+            return datetime.min.replace(tzinfo=timezone.utc)
+        # LibreOffice saves the date of an .ods without a zone, in local time (Excel's is UTC).
+        return moment if moment.tzinfo else moment.astimezone()
+
+    return aware(read.file.modified), aware(read.saved)
+
+
+def _consolidate_reads(plan: Plan, reads: list[FileRead], findings: list[Finding]) -> ImportResult:
+    """Across files: drop exact duplicates, keep the newest return of each objective, find what is missing."""
+    by_hash: dict[str, str] = {}
+    kept: list[FileRead] = []
+    files: list[ReturnedFile] = []
+    for read in reads:
+        findings.extend(read.findings)
+        if read.file.readable and read.file.sha256 in by_hash:
+            findings.append(finding("RET_007", file=read.file.path, other=by_hash[read.file.sha256]))
+            files.append(read.file.model_copy(update={"used": False}))
+            continue
+        by_hash[read.file.sha256] = read.file.path
+        kept.append(read)
+    # The newest file wins objective by objective: a head who sends back one corrected sheet
+    # replaces that sheet, not the rest of an earlier return.
+    candidates: dict[tuple[str, str, str], list[tuple[FileRead, ObjectiveReturn]]] = {}
+    for read in kept:
+        for record in read.objectives:
+            candidates.setdefault((record.sector, record.round, record.objective), []).append((read, record))
+    objectives: list[ObjectiveReturn] = []
+    replaced: Counter = Counter()
+    newest_file: dict[tuple[str, str], FileRead] = {}
+    for (sector, round_, _), found in candidates.items():
+        found.sort(key=lambda pair: _newest_first(pair[0]), reverse=True)
+        winner = found[0]
+        objectives.append(winner[1])
+        best = newest_file.get((sector, round_))
+        if best is None or _newest_first(winner[0]) > _newest_first(best):
+            newest_file[(sector, round_)] = winner[0]
+        for older, _ in found[1:]:
+            replaced[(older.file.path, sector, round_, winner[0].file.path)] += 1
+    for (path, sector, round_, newer), count in replaced.items():
+        findings.append(finding("RET_006", file=path, sector=sector, review=ROUND_LABELS[round_], newer=newer,
+                                count=count, sheets="scheda di questo file è sostituita" if count == 1 else
+                                "schede di questo file sono sostituite"))
+    # What was found on a sheet that a newer return replaced no longer applies.
+    kept_sheets = {(r.file, r.sheet) for r in objectives}
+    replaced_sheets = {(read.file.path, r.sheet) for read in kept for r in read.objectives} - kept_sheets
+    findings[:] = [f for f in findings if (f.file, f.sheet) not in replaced_sheets]
+    used = {id(r) for r in objectives}
+    for read in kept:
+        files.append(read.file.model_copy(update={"used": read.file.readable and any(id(r) in used for r in read.objectives)}))
+    for (sector_code, round_), newest in newest_file.items():
+        path = newest.file.path
+        found = {r.objective for r in objectives if r.sector == sector_code and r.round == round_}
+        for objective in plan.objectives_of(plan.sector(sector_code)):
+            if objective.key not in found:
+                findings.append(finding("RET_008", file=path, sector=sector_code,
+                                        objective=objective.key, title=objective.title[:60]))
+    order = {key: k for k, key in enumerate((r.sector, r.round, r.objective) for read in kept for r in read.objectives)}
+    objectives.sort(key=lambda r: order[(r.sector, r.round, r.objective)])
+    order = {path.file.path: i for i, path in enumerate(reads)}
+    files.sort(key=lambda f: order.get(f.path, 0))
+    return ImportResult(plan, files, objectives, findings)

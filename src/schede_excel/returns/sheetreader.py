@@ -1,0 +1,286 @@
+"""Read one worksheet of a returned file: which objective it is, and what was entered on it.
+
+Identification: the hidden metadata cell the writer put on every sheet; failing that, the
+sheet's labels (title row, SETTORE, OBIETTIVO). Positions: found by the labels of the layout
+(`layout.Label`), so rows inserted or deleted by a user (e.g. in the staff table) do not matter,
+with `layout.sheet_layout()` and the sheet-scoped defined names as fall-backs.
+Plan-owned values found changed are reported; the plan's value is the one used.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from ..findings import Finding, finding
+from ..sheet.layout import (
+    COL_ACHIEVED, COL_META, COL_NUMBER, COL_TARGET, COL_TEXT, LAYOUT_VERSION, MONTH_COLS, ROUND_LABELS,
+    INSTRUCTIONS_META, REVIEW_ROWS, STAFF_CATEGORY_COL, STAFF_PARTICIPATION_COL, Label, a1,
+    objective_fingerprint, sheet_layout,
+)
+from ..plan.model import CROSS_CUTTING, IndicatorKind, Objective, Plan, Sector
+from .model import IndicatorReturn, ObjectiveReturn, ReviewReturn, StaffReturn
+from ..spreadsheet.reader import RawSheet
+from ..plan.targets import Entry
+from .values import read_value
+
+_TITLE = re.compile(r"comune di (.+?) anno (\d{4}) - obiettivo strategico n° ?(\d+)")
+
+
+def norm(text) -> str:
+    """Text compared the way a person would: case, accents of spacing and runs of spaces ignored."""
+    text = unicodedata.normalize("NFC", str(text or "")).casefold()
+    return " ".join(text.split())
+
+
+@dataclass
+class Identity:
+    """Which plan, sector, objective and round a sheet belongs to, and how that was found."""
+
+    plan_id: str | None
+    year: int | None
+    sector: str | None
+    objective: str | None
+    round: str | None
+    fingerprint: str | None = None
+    by_labels: bool = False
+    instructions: bool = False
+    reason: str = ""
+
+
+@dataclass
+class SheetResult:
+    identity: Identity
+    record: ObjectiveReturn | None = None
+    findings: list[Finding] = field(default_factory=list)
+
+
+def _metadata(sheet: RawSheet) -> dict | None:
+    candidates = [sheet.cells.get((0, COL_META))]
+    if "SCHEDA_META" in sheet.names:
+        r, c, _, _ = sheet.names["SCHEDA_META"]
+        candidates.append(sheet.cells.get((r, c)))
+    candidates += [cell for (r, c), cell in sheet.cells.items() if c in (COL_META, INSTRUCTIONS_META[1])]
+    for cell in candidates:
+        if cell is not None and isinstance(cell.value, str) and cell.value.startswith('{"app": "schede-excel"'):
+            try:
+                return json.loads(cell.value)
+            except ValueError:
+                continue
+    return None
+
+
+def identify(sheet: RawSheet, plan: Plan) -> Identity:
+    """Who a sheet is: from its hidden metadata, else from its labels."""
+    meta = _metadata(sheet)
+    if meta is not None:
+        if meta.get("istruzioni"):
+            return Identity(None, None, None, None, None, instructions=True)
+        def text(key):  # a hand-edited value of the wrong type counts as missing
+            value = meta.get(key)
+            return value if isinstance(value, str) else None
+
+        year = meta.get("anno")
+        return Identity(text("piano"), year if isinstance(year, int) else None, text("settore"), text("obiettivo"),
+                        text("turno"), text("impronta"),
+                        reason="" if meta.get("layout") == LAYOUT_VERSION else f"versione di layout {meta.get('layout')}")
+    title = _TITLE.search(norm(sheet.text(0, 0)))
+    if not title:
+        return Identity(None, None, None, None, None, reason="né metadati nascosti né il titolo «Comune di … ANNO … - Obiettivo strategico n° …» in A1")
+    entity, year, number = title.group(1), int(title.group(2)), int(title.group(3))
+    sector_text = norm(sheet.text(2, 0))
+    objective_title = norm(sheet.text(3, COL_TARGET))
+    reporting, owner = None, None
+    for sector in plan.sectors:
+        if sector_text == norm(sector.name):
+            reporting, owner = sector.code, sector.code
+        elif sector_text == norm(f"{CROSS_CUTTING} - {sector.name}"):
+            reporting, owner = sector.code, CROSS_CUTTING
+    if sector_text == norm(CROSS_CUTTING):
+        owner = CROSS_CUTTING
+    candidates = [o for o in plan.objectives if o.number == number and (owner is None or o.sector == owner)]
+    if len(candidates) > 1:
+        candidates = [o for o in candidates if norm(o.title) == objective_title] or candidates
+    plan_id = plan.plan_id if norm(entity) == norm(plan.entity) else f"{entity}-{year}"
+    if len(candidates) != 1:
+        return Identity(plan_id, year, reporting, None, None, by_labels=True,
+                        reason=f"obiettivo n° {number} del settore «{sheet.text(2, 0)}» non trovato nel piano")
+    objective = candidates[0]
+    return Identity(plan_id, year, reporting or objective.sector, objective.key, None, by_labels=True)
+
+
+LABEL_COLS = {COL_NUMBER, MONTH_COLS[0], MONTH_COLS[7]}  # where the layout puts labels: A, F (right half), M (PESO)
+
+
+class _Labels:
+    """Where each label text sits on a sheet (normalised text -> [(row, col)])."""
+
+    def __init__(self, sheet: RawSheet):
+        self.at: dict[str, list[tuple[int, int]]] = {}
+        for (r, c), cell in sheet.cells.items():
+            if c in LABEL_COLS and isinstance(cell.value, str):
+                self.at.setdefault(norm(cell.value), []).append((r, c))
+        for rows in self.at.values():
+            rows.sort()
+
+    def rows(self, label: str, col: int | None = None, after: int = -1) -> list[int]:
+        return [r for r, c in self.at.get(norm(label), []) if r > after and (col is None or c == col)]
+
+    def first_row(self, label: str, col: int | None = None, after: int = -1) -> int | None:
+        rows = self.rows(label, col, after)
+        return rows[0] if rows else None
+
+    def row_starting(self, prefix: str, col: int) -> int | None:
+        prefix = norm(prefix)
+        rows = [r for text, places in self.at.items() if text.startswith(prefix) for r, c in places if c == col]
+        return min(rows) if rows else None
+
+
+def read_sheet(sheet: RawSheet, plan: Plan, identity: Identity, sector: Sector, objective: Objective,
+               round_: str, file: str) -> SheetResult:
+    """Extract the entered values of an identified sheet, with findings on everything unusual."""
+    result = SheetResult(identity)
+    out = result.findings
+    where = {"file": file, "sheet": sheet.name}
+    labels = _Labels(sheet)
+    lay = sheet_layout(objective, staff_rows=plan.staff_rows)
+
+    if identity.fingerprint and identity.fingerprint != objective_fingerprint(plan, objective):
+        out.append(finding("RET_009", **where, objective=objective.key))
+    _check_plan_values(sheet, labels, plan, objective, where, out)
+
+    indicators = _indicators(sheet, labels, plan, objective, lay, round_, where, out)
+    reviews = tuple(r for r in (_review(sheet, labels, lay, rnd, where) for rnd in ("interim", "final")) if r)
+    staff = _staff(sheet, labels, lay, where, out)
+    result.record = ObjectiveReturn(sector=sector.code, objective=objective.key, round=round_, file=file,
+                                    sheet=sheet.name, indicators=tuple(indicators), reviews=reviews, staff=tuple(staff))
+    return result
+
+
+def _changed(found: str, expected: str) -> bool:
+    return norm(found) != norm(expected)
+
+
+def _check_plan_values(sheet, labels: _Labels, plan, objective: Objective, where, out) -> None:
+    row = labels.first_row(Label.OBJECTIVE, COL_NUMBER)
+    if row is not None and _changed(sheet.text(row, COL_TARGET), objective.title):
+        out.append(finding("RET_020", **where, cell=a1(row, COL_TARGET), field="OBIETTIVO",
+                           found=sheet.text(row, COL_TARGET), expected=objective.title))
+    row = labels.first_row(Label.DESCRIPTION, COL_NUMBER)
+    if row is not None and _changed(sheet.text(row, COL_TARGET), objective.description):
+        out.append(finding("RET_020", **where, cell=a1(row, COL_TARGET), field="descrizione obiettivo",
+                           found=_short(sheet.text(row, COL_TARGET)), expected=_short(objective.description)))
+    weight_label = next(((r, c) for r, c in labels.at.get(norm(Label.WEIGHT), []) if r < 3), None)
+    if weight_label:
+        r, c = weight_label
+        found = next((sheet.value(r, k) for k in range(c + 1, MONTH_COLS[-1] + 1) if sheet.value(r, k) is not None), None)
+        if found != objective.weight:
+            out.append(finding("RET_020", **where, cell=a1(r, c + 3), field="PESO", found=_short(str(found)),
+                               expected=str(objective.weight)))
+    months_row = labels.first_row(Label.TIMELINE_SUB)
+    if months_row is not None:
+        for slot, phase in zip(range(months_row + 2, months_row + 2 + len(objective.phases)), objective.phases):
+            if _changed(sheet.text(slot, COL_TEXT), phase.description):
+                out.append(finding("RET_020", **where, cell=a1(slot, COL_TEXT), field="fase di attuazione",
+                                   found=_short(sheet.text(slot, COL_TEXT)), expected=_short(phase.description)))
+
+
+def _short(text: str, size: int = 60) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= size else text[: size - 1] + "…"
+
+
+def _indicators(sheet, labels: _Labels, plan: Plan, objective: Objective, lay, round_, where, out):
+    review_date = plan.interim_review if round_ == "interim" else plan.final_review
+    headers = {kind: labels.first_row(kind.label, COL_NUMBER) for kind in IndicatorKind}
+    end = labels.row_starting(Label.INTERIM, COL_NUMBER) or (lay.reviews["interim"].header.row if lay.reviews else 10**6)
+    starts = sorted(r for r in headers.values() if r is not None) + [end]
+    records = []
+    expected_slots = {(s.kind, s.index): s for s in lay.indicators}
+    for kind, block in objective.indicators.by_kind():
+        header = headers[kind]
+        if header is not None:
+            stop = next(r for r in starts if r > header)
+            rows = [r for r in range(header + 1, stop) if sheet.text(r, COL_NUMBER) or sheet.value(r, COL_ACHIEVED) is not None]
+        else:
+            rows = []
+        if len(rows) != len(block):
+            named = [sheet.names.get(expected_slots[(kind, i)].name) for i in range(1, len(block) + 1)]
+            if all(named):
+                rows = [n[0] for n in named]
+            else:
+                out.append(finding("RET_021", **where, cell=a1(header, COL_NUMBER) if header is not None else None,
+                                   block=kind.label, found=len(rows), expected=len(block)))
+                rows = (rows + [None] * len(block))[: len(block)]
+        for index, (indicator, row) in enumerate(zip(block, rows), start=1):
+            target = indicator.parsed_target(plan.year, cost=kind is IndicatorKind.COST)
+            if row is None:
+                records.append(IndicatorReturn(kind=kind, index=index, description=indicator.description, target=indicator.target))
+                continue
+            cell_ref = a1(row, COL_ACHIEVED)
+            if _changed(sheet.text(row, COL_NUMBER), indicator.description):
+                out.append(finding("RET_020", **where, cell=a1(row, COL_NUMBER), field=f"{kind.label}: indicatore",
+                                   found=_short(sheet.text(row, COL_NUMBER)), expected=_short(indicator.description)))
+            if _changed(sheet.text(row, COL_TARGET), indicator.target):
+                out.append(finding("RET_020", **where, cell=a1(row, COL_TARGET), field=f"ATTESO di «{_short(indicator.description, 40)}»",
+                                   found=sheet.text(row, COL_TARGET), expected=indicator.target))
+            value, notes = read_value(sheet.cells.get((row, COL_ACHIEVED)), target.entry, plan.year)
+            for note in notes:
+                out.append(finding(note.code, **where, cell=cell_ref, indicator=_short(indicator.description, 50),
+                                   found=note.found, detail=note.detail))
+            if value is None and not any(n.code == "RET_011" for n in notes):
+                if round_ == "final" or target.is_due(review_date):
+                    out.append(finding("RET_013", **where, cell=cell_ref, indicator=_short(indicator.description, 50),
+                                       target=indicator.target, review=ROUND_LABELS[round_]))
+            records.append(IndicatorReturn(kind=kind, index=index, description=indicator.description,
+                                           target=indicator.target, achieved=value, cell=cell_ref))
+    return records
+
+
+def _review(sheet, labels: _Labels, lay, round_: str, where) -> ReviewReturn | None:
+    if not lay.reviews:
+        return None
+    block = lay.reviews[round_]
+    col = block.header.col
+    top = labels.row_starting(Label.INTERIM if round_ == "interim" else Label.FINAL, col)
+    top = block.header.row if top is None else top
+    texts = {}
+    for field_name, (label_span, label) in block.text_labels().items():
+        label_row = next((r for r in labels.rows(label, col, after=top) if r < top + REVIEW_ROWS + 5), None)
+        input_row = block.texts()[field_name].row
+        row = label_row + 1 if label_row is not None else top + (input_row - block.header.row)
+        value = sheet.value(row, col)
+        texts[field_name] = "" if value is None else sheet.text(row, col).strip()
+    return ReviewReturn(round=round_, **texts)
+
+
+def _staff(sheet, labels: _Labels, lay, where, out) -> list[StaffReturn]:
+    header = labels.first_row(Label.STAFF_NAME, COL_NUMBER)
+    if header is None:
+        return []
+    total = labels.first_row(Label.STAFF_TOTAL, COL_NUMBER, after=header)
+    end = total if total is not None else header + 1 + 200
+    people = []
+    for row in range(header + 1, end):
+        name = (sheet.text(row, COL_NUMBER) or sheet.text(row, COL_TEXT)).strip()
+        category = sheet.text(row, STAFF_CATEGORY_COL).strip()
+        cell = sheet.cells.get((row, STAFF_PARTICIPATION_COL))
+        if not name and not category and (cell is None or cell.value in (None, "")):
+            continue
+        ref = a1(row, STAFF_PARTICIPATION_COL)
+        share = None
+        if cell is not None and cell.value not in (None, ""):
+            share, notes = read_value(cell, Entry.PERCENT, 0)
+            for note in notes:
+                out.append(finding(note.code, **where, cell=ref, indicator=f"% partecipazione di {name or '?'}",
+                                   found=note.found, detail=note.detail))
+            if share is not None and not 0 <= share <= 1:
+                out.append(finding("RET_030", **where, cell=ref, name=name or "?", found=f"{share * 100:g}%"))
+                share = None
+        if not name:
+            out.append(finding("RET_031", **where, cell=a1(row, COL_NUMBER)))
+        people.append(StaffReturn(name=name, category=category, participation=share, cell=ref))
+    return people
+

@@ -1,0 +1,281 @@
+"""Score the returns: indicators, the two averages, objectives, sectors, people, the ente.
+
+`evaluate(plan, objectives, round_, overrides)` takes the records the importer produced and
+applies the plan's `ScoringPolicy` (SCORING.md's defaults unless the plan overrides them). An
+evaluator's override of one indicator or one objective (`Override`) replaces the computed value
+and is marked wherever it appears. The result is plain records plus findings.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, ConfigDict, Field
+from statistics import mean
+
+from ..findings import Finding, finding
+from ..sheet.layout import ROUND_LABELS, TIME_KINDS, VALUE_KINDS
+from ..plan.model import IndicatorKind, Objective, Plan, ScoringPolicy
+from ..returns.model import Achieved, ObjectiveReturn
+from ..plan.rules import achievement, deviation
+from ..plan.targets import Target, TargetKind
+
+MET, PARTIAL, LATE, MISSING, NOT_DUE, OVERRIDDEN = ("raggiunto", "parziale", "in ritardo", "mancante",
+                                                    "non ancora dovuto", "valutato")
+
+
+def band(score: float | None, policy: ScoringPolicy) -> str:
+    """The band of a score: raggiunto, parzialmente raggiunto, non raggiunto."""
+    if score is None:
+        return "non valutabile"
+    if score >= policy.achieved_threshold:
+        return "raggiunto"
+    if score >= policy.partial_threshold:
+        return "parzialmente raggiunto"
+    return "non raggiunto"
+
+
+class Score(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Override(Score):
+    """An evaluator's assessment replacing a computed value: of an indicator (kind and index set) or of an objective."""
+
+    sector: str = Field(description="code of the sector the assessment is for")
+    objective: str = Field(description="objective key, e.g. FIN/1")
+    score: float = Field(ge=0, le=100, description="the assessed achievement, 0-100")
+    kind: IndicatorKind | None = Field(default=None, description="the indicator's block; None for the whole objective")
+    index: int | None = Field(default=None, description="the indicator's 1-based position in its block")
+    note: str = Field(default="", description="the evaluator's note, shown beside the value")
+
+
+class IndicatorScore(Score):
+    """One indicator of one sector's sheet, scored."""
+
+    sector: str = Field(description="the reporting sector's code")
+    objective: str = Field(description="objective key")
+    kind: IndicatorKind
+    index: int = Field(description="1-based position within its block")
+    description: str
+    target: str = Field(description="ATTESO as written")
+    target_kind: TargetKind
+    achieved: Achieved = Field(description="RAGGIUNTO as read (fraction, number, date, bool) or None")
+    deviation: float | None = Field(description="Scost.: raggiunto - atteso, days late, periods short")
+    achievement: float | None = Field(description="0-100, or None when not counted")
+    status: str = Field(description="raggiunto, parziale, in ritardo, mancante, non ancora dovuto, valutato")
+    counted: bool = Field(description="whether it enters the averages")
+    overridden: bool = False
+    note: str = ""
+
+
+class ObjectiveScore(Score):
+    """One objective of one sector, scored."""
+
+    sector: str
+    objective: str
+    number: int
+    title: str
+    weight: int
+    cross_cutting: bool
+    returned: bool = Field(description="whether the sector returned this sheet")
+    value_score: float | None = Field(description="MEDIA VALORE RAGGIUNTO %")
+    time_score: float | None = Field(description="MEDIA RISPETTO DEI TEMPI %")
+    score: float | None = Field(description="the objective's score, 0-100; None when it cannot be assessed")
+    band: str
+    overridden: bool = False
+    note: str = ""
+
+    @property
+    def contribution(self) -> float | None:
+        """Weighted contribution to the sector score (peso x punteggio / 100)."""
+        return None if self.score is None else self.weight * self.score / 100
+
+
+class SectorScore(Score):
+    """A sector's score over its own and the cross-cutting objectives."""
+
+    sector: str
+    name: str
+    head: str
+    expected: int = Field(description="sheets the sector reports on")
+    returned: int = Field(description="sheets it returned")
+    score: float | None
+    band: str
+
+
+class PersonScore(Score):
+    """A person's score, weighted by participation over the objectives they worked on."""
+
+    sector: str
+    name: str
+    category: str
+    shares: dict[str, float] = Field(description="participation by objective key, as fractions")
+    total: float = Field(description="sum of the shares; 1.0 is 100%")
+    score: float | None
+
+
+@dataclass
+class Evaluation:
+    """Every score of a round, with the policy that produced them and the findings."""
+
+    plan: Plan
+    round: str
+    indicators: list[IndicatorScore]
+    objectives: list[ObjectiveScore]
+    sectors: list[SectorScore]
+    people: list[PersonScore]
+    ente_score: float | None
+    ente_band: str
+    findings: list[Finding] = field(default_factory=list)
+
+    def rules(self) -> list[tuple[str, str]]:
+        """The scoring rules in force, as (rule, value) lines in Italian."""
+        p = self.plan.scoring
+        weights = ", ".join(f"{k} {v:g}" for k, v in p.sector_weights.items()) or "uguali"
+        return [
+            ("Verifica", f"{ROUND_LABELS[self.round]} al {self.review_date:%d/%m/%Y}"),
+            ("Percentuali e numeri (più è meglio)", "raggiunto / atteso x 100, al massimo 100; atteso 0: 100"),
+            ("Costi e attesi «meno è meglio»", "100 se raggiunto <= atteso, altrimenti atteso / raggiunto x 100"),
+            ("Attesi «nessuno»", "100 se 0 casi, altrimenti 0"),
+            ("Scadenze (date, mesi)", f"100 entro la scadenza; in ritardo scende linearmente a 0 a {p.late_zero_days} giorni"),
+            ("Entro N giorni", f"100 entro N giorni; oltre scende linearmente a 0 a N + {p.late_zero_days} giorni"),
+            ("Periodici (mensile, trimestrale, entro il 5 del mese)", "scadenze rispettate / scadenze dovute alla data della verifica x 100"),
+            ("Sì/No e qualitativi", "Sì 100, No 0"),
+            ("Verifica intermedia", "gli indicatori con scadenza successiva alla verifica e non ancora completati non sono dovuti: mostrati, non in media"),
+            ("RAGGIUNTO non compilato", "segnalato; alla verifica finale conta 0"),
+            ("MEDIA VALORE RAGGIUNTO %", "media degli indici di Quantità, Costo e Qualità"),
+            ("MEDIA RISPETTO DEI TEMPI %", "media degli indici di Tempo"),
+            ("Medie sulla scheda", "restano vuote finché nel gruppo non si compila nulla; alla verifica finale qui gli indicatori non compilati contano 0"),
+            ("Punteggio obiettivo", f"media pesata delle medie presenti: valore {p.value_weight:g}, tempi {p.time_weight:g}; senza indici: valutazione diretta"),
+            ("Punteggio settore", "somma (peso x punteggio obiettivo) / somma pesi, obiettivi trasversali compresi"),
+            ("Punteggio persona", "somma (% partecipazione x punteggio obiettivo) / somma % partecipazione"),
+            ("Punteggio ente", f"media dei punteggi dei settori; pesi: {weights}"),
+            ("Fasce", f">= {p.achieved_threshold:g} raggiunto; >= {p.partial_threshold:g} parzialmente raggiunto; sotto non raggiunto"),
+            ("Valutazioni del Nucleo/OIV", "sostituiscono il valore calcolato e sono indicate come tali"),
+        ]
+
+    @property
+    def review_date(self):
+        return self.plan.interim_review if self.round == "interim" else self.plan.final_review
+
+
+def person_key(name: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", name).casefold().split())
+
+
+def _score_indicator(plan, record_sector, objective: Objective, kind, index, indicator, achieved, round_, overrides):
+    policy, final = plan.scoring, round_ == "final"
+    review_date = plan.interim_review if round_ == "interim" else plan.final_review
+    target: Target = indicator.parsed_target(plan.year, cost=kind is IndicatorKind.COST)
+    override = overrides.get((record_sector, objective.key, kind, index))
+    value = achievement(target, achieved, review_date, policy)
+    if override is not None:
+        value, status, counted = override.score, OVERRIDDEN, True
+    elif target.kind is TargetKind.RECURRING and not target.is_due(review_date):
+        value, status, counted = None, NOT_DUE, False
+    elif achieved is None:
+        if not final and not target.is_due(review_date):
+            status, counted = NOT_DUE, False
+        else:
+            status, counted = MISSING, final
+            value = 0.0 if final else None
+    elif target.kind is TargetKind.DEADLINE and achieved > target.deadline:
+        status, counted = LATE, True
+    else:
+        status, counted = (MET if value >= 100 else PARTIAL), True
+    return IndicatorScore(sector=record_sector, objective=objective.key, kind=kind, index=index,
+                          description=indicator.description, target=indicator.target, target_kind=target.kind,
+                          achieved=achieved, deviation=deviation(target, achieved, review_date), achievement=value,
+                          status=status, counted=counted, overridden=override is not None,
+                          note=override.note if override else "")
+
+
+def _weighted(pairs) -> float | None:
+    pairs = [(w, s) for w, s in pairs if s is not None and w > 0]
+    total = sum(w for w, _ in pairs)
+    return sum(w * s for w, s in pairs) / total if total else None
+
+
+def evaluate(plan: Plan, records: list[ObjectiveReturn], round_: str, overrides: list[Override] = ()) -> Evaluation:
+    """All the scores of one round from the imported records."""
+    policy, final = plan.scoring, round_ == "final"
+    by_key = {o.key: o for o in plan.objectives}
+    returned = {(r.sector, r.objective): r for r in records if r.round == round_}
+    indicator_overrides = {(o.sector, o.objective, o.kind, o.index): o for o in overrides if o.kind is not None}
+    objective_overrides = {(o.sector, o.objective): o for o in overrides if o.kind is None}
+    findings: list[Finding] = []
+    for o in overrides:
+        objective = by_key.get(o.objective)
+        sector = next((s for s in plan.sectors if s.code == o.sector), None)
+        if objective is None or sector is None or objective not in plan.objectives_of(sector):
+            findings.append(finding("EVAL_001", sector=o.sector, objective=o.objective))
+
+    indicators, objectives = [], []
+    for sector in plan.sectors:
+        for objective in plan.objectives_of(sector):
+            record = returned.get((sector.code, objective.key))
+            achieved = {(i.kind, i.index): i.achieved for i in record.indicators} if record else {}
+            scores = []
+            for kind, block in objective.indicators.by_kind():
+                for index, indicator in enumerate(block, start=1):
+                    scores.append(_score_indicator(plan, sector.code, objective, kind, index, indicator,
+                                                   achieved.get((kind, index)), round_, indicator_overrides))
+            indicators.extend(scores)
+            value = [s.achievement for s in scores if s.kind in VALUE_KINDS and s.counted and s.achievement is not None]
+            time = [s.achievement for s in scores if s.kind in TIME_KINDS and s.counted and s.achievement is not None]
+            value_score = mean(value) if value else None
+            time_score = mean(time) if time else None
+            score = _weighted([(policy.value_weight, value_score), (policy.time_weight, time_score)])
+            override = objective_overrides.get((sector.code, objective.key))
+            if override is not None:
+                score = override.score
+            elif sector.direct_assessment:
+                score = None
+            elif record is None and final:
+                score = 0.0
+            objectives.append(ObjectiveScore(
+                sector=sector.code, objective=objective.key, number=objective.number, title=objective.title,
+                weight=objective.weight, cross_cutting=objective.cross_cutting, returned=record is not None,
+                value_score=value_score, time_score=time_score, score=score, band=band(score, policy),
+                overridden=override is not None, note=override.note if override else ""))
+            if sector.direct_assessment and override is None:
+                findings.append(finding("EVAL_002", sector=sector.code, objective=objective.key))
+
+    sectors = []
+    for sector in plan.sectors:
+        own = [o for o in objectives if o.sector == sector.code]
+        score = _weighted([(o.weight, o.score) for o in own])
+        sectors.append(SectorScore(sector=sector.code, name=sector.name, head=sector.head, expected=len(own),
+                                   returned=sum(o.returned for o in own), score=score, band=band(score, policy)))
+    weights = policy.sector_weights
+    ente = _weighted([(weights.get(s.sector, 1.0), s.score) for s in sectors])
+    people = _people(plan, records, round_, objectives, findings)
+    return Evaluation(plan, round_, indicators, objectives, sectors, people, ente, band(ente, policy), findings)
+
+
+def _people(plan: Plan, records, round_, objectives: list[ObjectiveScore], findings) -> list[PersonScore]:
+    scores = {(o.sector, o.objective): o.score for o in objectives}
+    people: dict[tuple[str, str], dict] = {}
+    for record in records:
+        if record.round != round_:
+            continue
+        for person in record.staff:
+            if not person.name:
+                continue
+            entry = people.setdefault((record.sector, person_key(person.name)),
+                                      {"name": person.name, "category": person.category, "shares": {}})
+            entry["category"] = entry["category"] or person.category
+            if person.participation is not None:
+                entry["shares"][record.objective] = entry["shares"].get(record.objective, 0) + person.participation
+    out = []
+    for (sector, _), entry in sorted(people.items()):
+        shares = entry["shares"]
+        total = sum(shares.values())
+        score = _weighted([(share, scores.get((sector, key))) for key, share in shares.items()])
+        if abs(total - 1) > 0.005:
+            findings.append(finding("EVAL_003", sector=sector, name=entry["name"], total=f"{total * 100:g}%"))
+        out.append(PersonScore(sector=sector, name=entry["name"], category=entry["category"], shares=shares,
+                               total=total, score=score))
+    return out

@@ -1,0 +1,88 @@
+"""The live formulas of a sheet: Scost., each indicator's achievement and the two averages.
+
+Each builder mirrors a function of `scoring.py` for the same target kind, so what the sector
+head sees while filling in is what the library computes on import. Constants (ATTESO, the
+deadline, the periods due at the review) are written into the formula, so a formula depends
+only on its RAGGIUNTO cell.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ..plan.model import ScoringPolicy
+from ..plan.rules import due_count
+from ..plan.targets import Target, TargetKind
+
+EXCEL_EPOCH = date(1899, 12, 30)
+YES_WORDS = ("Sì", "Si", "S", "X", "Yes", "Vero", "True", "Ok", "Raggiunto", "Fatto")  # as values.YES; case is ignored
+
+
+def serial(day: date) -> int:
+    """The spreadsheet's serial number of a date (1900 date system)."""
+    return (day - EXCEL_EPOCH).days
+
+
+def _num(value: float) -> str:
+    return repr(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def deviation_formula(target: Target, ref: str, review_date: date) -> str | None:
+    """Scost. for the RAGGIUNTO cell `ref`; None for Sì/No targets, which have none."""
+    kind = target.kind
+    if kind is TargetKind.YES_NO:
+        return None
+    if kind is TargetKind.DEADLINE:
+        expected = serial(target.deadline)
+    elif kind is TargetKind.ZERO:
+        expected = 0
+    elif kind is TargetKind.RECURRING:
+        expected = due_count(target, review_date)
+    else:
+        expected = target.value
+    difference = ref if expected == 0 else f"{ref}-{_num(expected)}"
+    return f'=IF(ISNUMBER({ref}),{difference},"")'
+
+
+def achievement_formula(target: Target, ref: str, review_date: date, policy: ScoringPolicy, *, final: bool) -> str:
+    """Achievement 0-100 for the RAGGIUNTO cell `ref`; blank ("" or 0 in the final review) when empty."""
+    blank = "0" if final else '""'
+    kind = target.kind
+    if kind is TargetKind.YES_NO:
+        yes = ",".join([f'{ref}="{word}"' for word in YES_WORDS] + [f"{ref}=1"])
+        return f'=IF({ref}="",{blank},IF(OR({yes}),100,0))'
+    late = policy.late_zero_days
+
+    def clamp(expr: str) -> str:
+        return f"MAX(0,MIN(100,{expr}))"
+
+    if kind is TargetKind.ZERO:
+        body = f"IF({ref}=0,100,0)"
+    elif kind is TargetKind.DEADLINE:
+        body = clamp(f"100-({ref}-{serial(target.deadline)})*100/{late}")
+    elif kind is TargetKind.WITHIN_DAYS:
+        body = clamp(f"100-({ref}-{_num(target.value)})*100/{late}")
+    elif kind is TargetKind.RECURRING:
+        due = due_count(target, review_date)
+        if due == 0:
+            return '=""'  # nothing due yet: no achievement, whatever is entered
+        body = clamp(f"{ref}/{due}*100")
+    elif target.lower_is_better:
+        body = f"IF({ref}<={_num(target.value)},100,{_num(target.value)}/{ref}*100)"
+    elif target.value == 0:
+        body = "100"
+    else:
+        body = clamp(f"{ref}/{_num(target.value)}*100")
+    return f"=IF(ISNUMBER({ref}),{body},{blank})"
+
+
+def _refs(cells: list[str]) -> str:
+    return ",".join(cells)
+
+
+def average_formula(input_refs: list[str], achievement_refs: list[str]) -> str | None:
+    """A review average over a group of indicators; None when the group is empty."""
+    if not input_refs:
+        return None
+    inputs, values = _refs(input_refs), _refs(achievement_refs)
+    return f'=IF(OR(COUNTA({inputs})=0,COUNT({values})=0),"",AVERAGE({values}))'

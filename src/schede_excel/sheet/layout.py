@@ -1,0 +1,356 @@
+"""Where every field sits on a scheda obiettivo: the one place that knows rows, columns and labels.
+
+The writer asks `sheet_layout()` where to put each field; the reader asks the same function
+where to find them, and uses the labels and defined names declared here when a user moved
+things. Rows and columns are 0-based as in XlsxWriter; `a1()` gives the address a user sees.
+Nothing here writes or reads a file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from ..plan.model import Indicator, IndicatorKind, Objective, Phase, Plan, Sector
+from ..plan.targets import MONTH_LETTERS
+from ..spreadsheet.cells import Span, a1, col_letter, span
+
+LAYOUT_VERSION = 1
+
+# Columns: A number, B text, C ATTESO, D RAGGIUNTO, E Scost., F..Q the twelve months.
+COL_NUMBER = 0
+COL_TEXT = 1
+COL_TARGET = 2
+COL_ACHIEVED = 3
+COL_DEVIATION = 4
+MONTH_COLS = tuple(range(5, 17))
+LAST_COL = MONTH_COLS[-1]
+COL_ACHIEVEMENT = 17  # hidden: each indicator's achievement %, averaged by the review formulas
+COL_META = 18  # hidden: the sheet's identity (see `metadata` in the writer)
+LEFT = (COL_NUMBER, COL_DEVIATION)  # the left half: interim review, staff table
+RIGHT = (MONTH_COLS[0], LAST_COL)  # the right half: final review
+CARRIED_COLS = (MONTH_COLS[0], MONTH_COLS[5])  # beside the indicators, empty but on final-round sheets
+COLUMN_WIDTHS = {COL_NUMBER: 4, COL_TEXT: 34, COL_TARGET: 12, COL_ACHIEVED: 12, COL_DEVIATION: 10,
+                 **{c: 4.2 for c in MONTH_COLS}}
+TEXT_WIDTH = sum(COLUMN_WIDTHS.values()) - COLUMN_WIDTHS[COL_NUMBER] - COLUMN_WIDTHS[COL_TEXT]
+HALF_WIDTHS = (sum(COLUMN_WIDTHS[c] for c in range(LEFT[0], LEFT[1] + 1)),
+               sum(COLUMN_WIDTHS[c] for c in MONTH_COLS))
+
+READ_COLUMNS = frozenset({COL_NUMBER, COL_TEXT, COL_TARGET, COL_ACHIEVED, MONTH_COLS[0], MONTH_COLS[7],
+                          MONTH_COLS[10], COL_META})
+"""The columns a returned sheet is read from: labels and texts, ATTESO, RAGGIUNTO, the right half's
+labels and texts, PESO and its value, the hidden identity. (Formula results and month marks are not read.)"""
+
+MIN_PHASE_ROWS = 6
+
+
+class Label:
+    """The Italian labels of the sheet, exactly as the annex prints them."""
+
+    TITLE = "Comune di {entity} ANNO {year} - Obiettivo strategico n° {number}"
+    WEIGHT = "PESO:"
+    SECTOR = "SETTORE"
+    HEAD = "RESPONSABILE DI SERVIZIO"
+    OBJECTIVE = "OBIETTIVO"
+    DESCRIPTION = "descrizione obiettivo"
+    DUP = "collegamento con Rel. Prev. Prog./DUP"
+    PHASES = "Descrizione delle fasi di attuazione:"
+    TIMELINE = "CRONOPROGRAMMA"
+    TIMELINE_SUB = "FASI E TEMPI"
+    INDICATORS = "INDICI DI RISULTATO"
+    TARGET = "ATTESO"
+    ACHIEVED = "RAGGIUNTO"
+    DEVIATION = "Scost."
+    INTERIM = "VERIFICA INTERMEDIA AL"
+    FINAL = "VERIFICA FINALE AL"
+    VALUE_SCORE = "MEDIA VALORE RAGGIUNTO %"
+    TIME_SCORE = "MEDIA RISPETTO DEI TEMPI %"
+    ANALYSIS = "Analisi degli scostamenti"
+    CAUSES = "Cause"
+    EFFECTS = "Effetti"
+    ACTIONS = "Provvedimenti correttivi"
+    ACTIONS_TAKEN = "Intrapresi"
+    ACTIONS_PLANNED = "Da attivare"
+    STAFF = "PERSONALE COINVOLTO NELL'OBIETTIVO"
+    STAFF_NAME = "Cognome e Nome"
+    STAFF_CATEGORY = "Cat."
+    STAFF_PARTICIPATION = "% Partecipazione"
+    STAFF_TOTAL = "totale partecipazione agli obiettivi"
+    CARRIED = "RAGGIUNTO intermedio"  # final-round sheets only: the interim value, locked
+
+
+ROUNDS = ("interim", "final")
+ROUND_LABELS = {"interim": "intermedia", "final": "finale"}
+
+
+INSTRUCTIONS_META = (0, 3)  # the hidden cell that marks the instructions sheet as ours
+INSTRUCTIONS_METADATA = {"app": "schede-excel", "istruzioni": True}
+
+
+def objective_fingerprint(plan: Plan, objective: Objective) -> str:
+    """A short hash of the plan-owned values of a sheet, to tell on import whether they changed."""
+    return _fingerprint(plan.plan_id, objective)
+
+
+@lru_cache(maxsize=4096)
+def _fingerprint(plan_id: str, objective: Objective) -> str:
+    owned = {"plan": plan_id, "objective": objective.model_dump(mode="json", by_alias=True)}
+    return hashlib.sha256(json.dumps(owned, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+def sheet_metadata(plan: Plan, objective: Objective, sector: Sector | None, round_: str) -> dict:
+    """What the hidden cell of a sheet says about its identity (see `SheetLayout.meta`)."""
+    return {
+        "app": "schede-excel", "layout": LAYOUT_VERSION, "piano": plan.plan_id, "anno": plan.year,
+        "settore": sector.code if sector else objective.sector, "obiettivo": objective.key,
+        "turno": round_, "impronta": objective_fingerprint(plan, objective),
+    }
+
+
+@dataclass(frozen=True)
+class PhaseSlot:
+    """A phase row: number, description, and one cell per month of the cronoprogramma."""
+
+    index: int
+    phase: Phase | None
+    row: int
+
+    @property
+    def description(self) -> Span:
+        return span(self.row, COL_TEXT, COL_DEVIATION)
+
+
+@dataclass(frozen=True)
+class IndicatorSlot:
+    """An indicator row: description, ATTESO, RAGGIUNTO (input), Scost. and hidden achievement."""
+
+    kind: IndicatorKind
+    index: int  # 1-based within its block
+    indicator: Indicator
+    row: int
+
+    @property
+    def description(self) -> Span:
+        return span(self.row, COL_NUMBER, COL_TEXT)
+
+    @property
+    def target(self) -> tuple[int, int]:
+        return (self.row, COL_TARGET)
+
+    @property
+    def achieved(self) -> tuple[int, int]:
+        return (self.row, COL_ACHIEVED)
+
+    @property
+    def deviation(self) -> tuple[int, int]:
+        return (self.row, COL_DEVIATION)
+
+    @property
+    def carried(self) -> Span:
+        """Where a final-round sheet shows the RAGGIUNTO of the interim review."""
+        return span(self.row, *CARRIED_COLS)
+
+    @property
+    def achievement(self) -> tuple[int, int]:
+        return (self.row, COL_ACHIEVEMENT)
+
+    @property
+    def name(self) -> str:
+        """Defined name of the RAGGIUNTO cell."""
+        return f"RAGGIUNTO_{self.kind.value.upper()}_{self.index}"
+
+
+@dataclass(frozen=True)
+class ReviewBlock:
+    """One of the two review blocks (VERIFICA INTERMEDIA / FINALE), on its half of the sheet."""
+
+    round: str
+    header: Span
+    value_label: Span
+    value_score: Span
+    time_label: Span
+    time_score: Span
+    analysis: Span
+    causes_label: Span
+    causes: Span
+    effects_label: Span
+    effects: Span
+    actions: Span
+    actions_taken_label: Span
+    actions_taken: Span
+    actions_planned_label: Span
+    actions_planned: Span
+
+    def texts(self) -> dict[str, Span]:
+        """The four text inputs by model field name."""
+        return {"causes": self.causes, "effects": self.effects,
+                "actions_taken": self.actions_taken, "actions_planned": self.actions_planned}
+
+    def text_labels(self) -> dict[str, tuple[Span, str]]:
+        """Where each text input's label sits, and its text (the input is on the row below)."""
+        return {"causes": (self.causes_label, Label.CAUSES), "effects": (self.effects_label, Label.EFFECTS),
+                "actions_taken": (self.actions_taken_label, Label.ACTIONS_TAKEN),
+                "actions_planned": (self.actions_planned_label, Label.ACTIONS_PLANNED)}
+
+    def name(self, field_name: str) -> str:
+        """Defined name of an input of this block, e.g. CAUSE_INTERMEDIA."""
+        stem = {"causes": "CAUSE", "effects": "EFFETTI", "actions_taken": "INTRAPRESI",
+                "actions_planned": "DA_ATTIVARE", "value_score": "MEDIA_VALORE",
+                "time_score": "MEDIA_TEMPI"}[field_name]
+        return f"{stem}_{ROUND_LABELS[self.round].upper()}"
+
+
+@dataclass(frozen=True)
+class SheetLayout:
+    """Every position on one objective's sheet."""
+
+    title: Span
+    weight_label: Span
+    weight: Span
+    sector_label: Span
+    head_label: Span
+    sector: Span
+    head: Span
+    objective_label: Span
+    objective: Span
+    description_label: Span
+    description: Span
+    dup_header: Span
+    dup_slots: tuple[tuple[tuple[int, int], Span], ...]  # (number cell, text span) for 1..8
+    phases_label: Span
+    timeline_label: Span
+    timeline_sub: Span
+    months_row: int
+    phases: tuple[PhaseSlot, ...]
+    indicators_header: Span | None = None
+    block_headers: dict[IndicatorKind, int] = field(default_factory=dict)
+    indicators: tuple[IndicatorSlot, ...] = ()
+    reviews: dict[str, ReviewBlock] = field(default_factory=dict)
+    staff_header: Span | None = None
+    staff_columns_row: int | None = None
+    staff_rows: tuple[int, ...] = ()
+    staff_total_row: int | None = None
+    last_row: int = 0
+
+    @property
+    def meta(self) -> tuple[int, int]:
+        """The hidden cell holding the sheet's identity."""
+        return (0, COL_META)
+
+    @property
+    def print_area(self) -> Span:
+        return Span(0, 0, self.last_row, LAST_COL)
+
+    def indicator_rows(self, kinds) -> list[IndicatorSlot]:
+        return [slot for slot in self.indicators if slot.kind in kinds]
+
+
+STAFF_NAME_COLS = (COL_NUMBER, COL_TEXT)
+STAFF_CATEGORY_COL = COL_TARGET
+STAFF_PARTICIPATION_COL = COL_ACHIEVED
+VALUE_KINDS = (IndicatorKind.QUANTITY, IndicatorKind.COST, IndicatorKind.QUALITY)
+TIME_KINDS = (IndicatorKind.TIME,)
+
+
+def _review_block(round_: str, top: int, cols: tuple[int, int]) -> ReviewBlock:
+    first, last = cols
+    label_last = first + (2 if first == LEFT[0] else 7)
+
+    def full(r):
+        return span(r, first, last)
+
+    return ReviewBlock(
+        round=round_,
+        header=full(top),
+        value_label=span(top + 1, first, label_last), value_score=span(top + 1, label_last + 1, last),
+        time_label=span(top + 2, first, label_last), time_score=span(top + 2, label_last + 1, last),
+        analysis=full(top + 3),
+        causes_label=full(top + 4), causes=full(top + 5),
+        effects_label=full(top + 6), effects=full(top + 7),
+        actions=full(top + 8),
+        actions_taken_label=full(top + 9), actions_taken=full(top + 10),
+        actions_planned_label=full(top + 11), actions_planned=full(top + 12),
+    )
+
+
+REVIEW_ROWS = 13
+
+
+def sheet_layout(objective: Objective, *, staff_rows: int, direct_assessment: bool = False) -> SheetLayout:
+    """The positions of every field for this objective's sheet."""
+    full = (COL_NUMBER, LAST_COL)
+    label = (COL_NUMBER, COL_TEXT)
+    value = (COL_TARGET, LAST_COL)
+    weight_first = MONTH_COLS[7]
+    parts: dict = dict(
+        title=span(0, COL_NUMBER, weight_first - 1),
+        weight_label=span(0, weight_first, weight_first + 2),
+        weight=span(0, weight_first + 3, LAST_COL),
+        sector_label=span(1, COL_NUMBER, COL_TARGET), head_label=span(1, COL_ACHIEVED, LAST_COL),
+        sector=span(2, COL_NUMBER, COL_TARGET), head=span(2, COL_ACHIEVED, LAST_COL),
+        objective_label=span(3, *label), objective=span(3, *value),
+        description_label=span(4, *label), description=span(4, *value),
+        dup_header=span(5, *full),
+        dup_slots=tuple(
+            ((6 + i, COL_NUMBER), span(6 + i, COL_TEXT, COL_TARGET)) for i in range(4)
+        ) + tuple(
+            ((6 + i, COL_ACHIEVED), span(6 + i, COL_DEVIATION, LAST_COL)) for i in range(4)
+        ),
+        phases_label=span(10, COL_NUMBER, COL_DEVIATION, last_row=12),
+        timeline_label=span(10, MONTH_COLS[0], LAST_COL),
+        timeline_sub=span(11, MONTH_COLS[0], LAST_COL),
+        months_row=12,
+    )
+    row = 13
+    count = max(MIN_PHASE_ROWS, len(objective.phases))
+    phases = list(objective.phases) + [None] * (count - len(objective.phases))
+    parts["phases"] = tuple(PhaseSlot(i + 1, phase, row + i) for i, phase in enumerate(phases))
+    row += count
+    if direct_assessment:
+        return SheetLayout(**parts, last_row=row - 1)
+
+    row += 1
+    parts["indicators_header"] = span(row, *full)
+    row += 1
+    headers, slots = {}, []
+    for kind, block in objective.indicators.by_kind():
+        headers[kind] = row
+        row += 1
+        for index, indicator in enumerate(block, start=1):
+            slots.append(IndicatorSlot(kind, index, indicator, row))
+            row += 1
+    parts["block_headers"], parts["indicators"] = headers, tuple(slots)
+
+    row += 1
+    parts["reviews"] = {"interim": _review_block("interim", row, LEFT), "final": _review_block("final", row, RIGHT)}
+    row += REVIEW_ROWS + 1
+
+    parts["staff_header"] = span(row, *full)
+    parts["staff_columns_row"] = row + 1
+    parts["staff_rows"] = tuple(range(row + 2, row + 2 + staff_rows))
+    parts["staff_total_row"] = row + 2 + staff_rows
+    return SheetLayout(**parts, last_row=parts["staff_total_row"])
+
+
+def sheet_names(objectives: list[Objective], prefixes: list[str] | None = None) -> list[str]:
+    """Unique, valid, readable worksheet names: `FIN 1 SPORTELLO UNICO TELEMATI`.
+
+    `prefixes` (one per objective, may be empty) go in front, e.g. the reporting sector of a
+    cross-cutting sheet in a workbook that holds several sectors: `FIN TUTTI 1 PREVENZIONE`.
+    """
+    names, seen = [], set()
+    for k, objective in enumerate(objectives):
+        prefix = f"{prefixes[k]} " if prefixes and prefixes[k] else ""
+        base = f"{prefix}{objective.sector} {objective.number} {objective.title}"
+        base = "".join(" " if ch in "[]:*?/\\'" else ch for ch in base)
+        base = " ".join(base.split())[:31].rstrip()
+        name, n = base, 2
+        while name.lower() in seen:
+            suffix = f" ({n})"
+            name = base[:31 - len(suffix)].rstrip() + suffix
+            n += 1
+        seen.add(name.lower())
+        names.append(name)
+    return names

@@ -1,0 +1,600 @@
+"""Read the cells of a returned workbook (.xlsx, .xlsm, .ods) safely and fast.
+
+Returned files come from outside: this reader never trusts them. It reads the bytes only (the
+file is never opened for writing), bounds the file size, the uncompressed size and the
+compression ratio of every part (zip bombs), refuses XML with a DTD (entity expansion and
+external entities, as defusedxml does), stops reading a sheet past a row limit, never evaluates
+formulas (it reads the values the spreadsheet cached) and never follows external links or runs
+macros (it only reports them).
+
+It parses the XML with lxml directly rather than through openpyxl: the sheets hold a few
+hundred cells each and openpyxl's object model costs several times the parse (see
+bench/import.py). `read_workbook(data, name)` returns a `RawWorkbook`; problems that stop the
+reading raise `UnreadableFile` carrying a finding.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from posixpath import dirname, join, normpath
+
+from lxml import etree
+
+from ..findings import Finding, SchedeError, finding
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what a returned file may contain."""
+
+    max_file_bytes: int = 50 * 1024 * 1024
+    max_part_bytes: int = 100 * 1024 * 1024
+    max_total_bytes: int = 300 * 1024 * 1024
+    max_ratio: int = 200
+    max_rows: int = 5000
+    max_cols: int = 64
+    columns: frozenset[int] | None = None
+    """Read only these columns (0-based, A to Z); None reads every column up to `max_cols`."""
+
+
+class UnreadableFile(SchedeError):
+    """The file cannot be read at all; `findings` says why."""
+
+
+@dataclass(slots=True)
+class RawCell:
+    """A cell as stored: the cached value, whether its format is a date or a percentage, its formula."""
+
+    value: float | str | bool | None
+    is_date: bool = False
+    is_percent: bool = False
+    formula: str | None = None
+
+
+@dataclass
+class RawSheet:
+    """One worksheet: its cells by (row, col), 0-based, and its sheet-scoped defined names."""
+
+    name: str
+    index: int
+    hidden: bool = False
+    cells: dict[tuple[int, int], RawCell] = field(default_factory=dict)
+    names: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
+    rows_cut: bool = False
+
+    def value(self, row: int, col: int):
+        cell = self.cells.get((row, col))
+        return None if cell is None else cell.value
+
+    def text(self, row: int, col: int) -> str:
+        """The cell as text ('' when empty), for labels."""
+        value = self.value(row, col)
+        if value is None:
+            return ""
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
+
+
+@dataclass
+class RawWorkbook:
+    """A returned file's worksheets and facts about it."""
+
+    name: str
+    format: str
+    sheets: list[RawSheet]
+    modified: datetime | None = None
+    has_macros: bool = False
+    external_links: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+
+_EPOCH = datetime(1899, 12, 30)
+_DATE_IDS = set(range(14, 23)) | {45, 46, 47}
+_PERCENT_IDS = {9, 10}
+_CELL_REF = re.compile(r"([A-Z]+)(\d+)")
+_RANGE_REF = re.compile(r"\$?([A-Z]+)\$?(\d+)(?::\$?([A-Z]+)\$?(\d+))?$")
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+                          remove_comments=True)
+
+NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+M = "{%s}" % NS_MAIN
+
+
+def serial_to_datetime(value: float) -> datetime:
+    """A spreadsheet date serial (1900 system) as a datetime."""
+    return _EPOCH + timedelta(days=value)
+
+
+def col_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def _unreadable(name: str, reason: str, code: str = "READ_001") -> UnreadableFile:
+    return UnreadableFile([finding(code, file=name, reason=reason)])
+
+
+_DTD_MARKS = tuple(mark.encode(codec) for mark in ("<!DOCTYPE", "<!ENTITY") for codec in ("utf-8", "utf-16-le", "utf-16-be"))
+
+
+def _dtd_refused(name: str, part: str) -> UnreadableFile:
+    return _unreadable(name, f"la parte {part} contiene una DTD, che un file Excel o ODS non ha "
+                       "(possibile attacco XML)", "READ_004")
+
+
+def _has_dtd(tree_or_data) -> bool:
+    """A DTD in a parsed part (exact, whatever the encoding), or anywhere in a part's bytes."""
+    if isinstance(tree_or_data, bytes):
+        return any(mark in tree_or_data for mark in _DTD_MARKS)
+    docinfo = tree_or_data.getroottree().docinfo
+    return bool(docinfo.doctype) or docinfo.internalDTD is not None
+
+
+def _number(text):
+    """A stored number; text that is not a finite number is kept as found, for the reader to refuse at its cell."""
+    if text is None or text == "":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return value if math.isfinite(value) else text
+
+
+class _Zip:
+    """A zip archive whose parts are read with size and ratio bounds."""
+
+    def __init__(self, data: bytes, name: str, limits: Limits):
+        self.name, self.limits = name, limits
+        try:
+            self.zip = zipfile.ZipFile(io.BytesIO(data))
+            self.infos = {info.filename: info for info in self.zip.infolist()}
+        except (zipfile.BadZipFile, EOFError, ValueError) as error:
+            raise _unreadable(name, f"archivio danneggiato o troncato ({error})", "READ_002") from None
+        total = sum(info.file_size for info in self.infos.values())
+        if total > limits.max_total_bytes:
+            raise _unreadable(name, f"contenuto non compresso di {total // 2**20} MB, oltre il limite di "
+                              f"{limits.max_total_bytes // 2**20} MB (possibile «zip bomb»)", "READ_003")
+
+    def has(self, part: str) -> bool:
+        return part in self.infos
+
+    def read(self, part: str) -> bytes:
+        info = self.infos[part]
+        limits = self.limits
+        if info.file_size > limits.max_part_bytes or (
+                info.compress_size and info.file_size > 2**20 and info.file_size / info.compress_size > limits.max_ratio):
+            raise _unreadable(self.name, f"la parte {part} si espande a {info.file_size // 2**20} MB "
+                              f"(rapporto {info.file_size // max(1, info.compress_size)}:1; possibile «zip bomb»)", "READ_003")
+        try:
+            with self.zip.open(info) as handle:
+                data = handle.read(info.file_size + 1)  # the declared size may lie: never read past it
+        except (zipfile.BadZipFile, EOFError, OSError, RuntimeError, NotImplementedError) as error:
+            raise _unreadable(self.name, f"la parte {part} non si legge ({error})", "READ_002") from None
+        if len(data) > info.file_size:
+            raise _unreadable(self.name, f"la parte {part} è più grande di quanto dichiarato", "READ_003")
+        return data
+
+    def xml(self, part: str, data: bytes | None = None):
+        """Parse an XML part (its bytes, if already read), refusing DTDs (entity expansion, external entities)."""
+        data = self.read(part) if data is None else data
+        if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:4096]:
+            raise _dtd_refused(self.name, part)
+        try:
+            root = etree.fromstring(data, _PARSER)
+        except etree.XMLSyntaxError as error:
+            # libxml2 stops entity expansion itself (amplification limit): say it was an attack.
+            if _has_dtd(data):
+                raise _dtd_refused(self.name, part) from None
+            raise _unreadable(self.name, f"XML non valido in {part} ({error})", "READ_002") from None
+        # The first bytes alone miss a DTD after a long comment, or in a part encoded in UTF-16.
+        if _has_dtd(root):
+            raise _dtd_refused(self.name, part)
+        return root
+
+
+def _sniff(data: bytes, name: str) -> None:
+    """Recognise what a file that is not a readable workbook is, to say so."""
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        if b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00e\x00d\x00P\x00a\x00c\x00k\x00a\x00g\x00e" in data:
+            raise _unreadable(name, "la cartella è protetta da password (cifrata): salvarla senza password e rispedirla", "READ_005")
+        raise _unreadable(name, "è nel vecchio formato .xls (o un documento Office non cifrato): aprirlo e salvarlo come .xlsx", "READ_006")
+    if data.startswith(b"%PDF"):
+        raise _unreadable(name, "è un PDF", "READ_006")
+    if not data.startswith(b"PK"):
+        raise _unreadable(name, "non è in un formato di foglio di calcolo", "READ_006")
+
+
+def read_workbook(data: bytes, name: str, limits: Limits = Limits()) -> RawWorkbook:
+    """Read a returned workbook's cells from its bytes; raises `UnreadableFile`."""
+    if len(data) > limits.max_file_bytes:
+        raise _unreadable(name, f"file di {len(data) // 2**20} MB, oltre il limite di {limits.max_file_bytes // 2**20} MB", "READ_003")
+    _sniff(data, name)
+    archive = _Zip(data, name, limits)
+    try:
+        if archive.has("xl/workbook.xml"):
+            return _read_xlsx(archive, name, limits)
+        if archive.has("content.xml") and archive.has("mimetype") and b"spreadsheet" in archive.read("mimetype"):
+            return _read_ods(archive, name, limits)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as error:
+        # Whatever else a crafted file holds (a style index "x", a repeat count "-"), it never escapes as an exception.
+        raise _unreadable(name, f"contenuto non valido ({type(error).__name__}: {error})", "READ_002") from None
+    if archive.has("word/document.xml"):
+        raise _unreadable(name, "è un documento Word (.docx)", "READ_006")
+    if archive.has("content.xml"):
+        raise _unreadable(name, "è un documento LibreOffice ma non un foglio di calcolo", "READ_006")
+    raise _unreadable(name, "è un archivio zip di altro tipo", "READ_006")
+
+
+# ---------------------------------------------------------------- xlsx
+
+def _rels(archive: _Zip, part: str) -> dict[str, str]:
+    rels_part = join(dirname(part), "_rels", part.rsplit("/", 1)[-1] + ".rels")
+    if not archive.has(rels_part):
+        return {}
+    out = {}
+    for rel in archive.xml(rels_part):
+        target = rel.get("Target", "")
+        if rel.get("TargetMode") == "External":
+            continue
+        out[rel.get("Id")] = target.lstrip("/") if target.startswith("/") else normpath(join(dirname(part), target))
+    return out
+
+
+def _styles(archive: _Zip) -> tuple[list[bool], list[bool]]:
+    """For each cell style index: is it a date format, is it a percentage format."""
+    if not archive.has("xl/styles.xml"):
+        return [], []
+    root = archive.xml("xl/styles.xml")
+    custom = {}
+    for fmt in root.iterfind(f"{M}numFmts/{M}numFmt"):
+        code = re.sub(r'"[^"]*"|\[[^\]]*\]|\\.', "", fmt.get("formatCode", "")).lower()
+        custom[int(fmt.get("numFmtId"))] = code
+    dates, percents = [], []
+    for xf in root.iterfind(f"{M}cellXfs/{M}xf"):
+        fmt_id = int(xf.get("numFmtId", "0"))
+        code = custom.get(fmt_id, "")
+        dates.append(fmt_id in _DATE_IDS or (bool(code) and bool(re.search(r"[dy]|mmm", code)) and "0" not in code))
+        percents.append(fmt_id in _PERCENT_IDS or "%" in code)
+    return dates, percents
+
+
+def _shared_strings(archive: _Zip) -> list[str]:
+    if not archive.has("xl/sharedStrings.xml"):
+        return []
+    root = archive.xml("xl/sharedStrings.xml")
+    return ["".join(t.text or "" for t in si.iter(f"{M}t") if t.getparent().tag != f"{M}rPh") for si in root.iterfind(f"{M}si")]
+
+
+def _modified(archive: _Zip) -> datetime | None:
+    for part in ("docProps/core.xml", "meta.xml"):
+        if archive.has(part):
+            text = re.search(rb"<(?:dcterms:modified|dc:date)[^>]*>([^<]+)<", archive.read(part))
+            if text:
+                try:
+                    return datetime.fromisoformat(text.group(1).decode().strip().replace("Z", "+00:00")[:25])
+                except ValueError:
+                    return None
+    return None
+
+
+def _parse_ref(text: str) -> tuple[str | None, tuple[int, int, int, int] | None]:
+    """'Foglio 1'!$D$20:$D$21 -> ('Foglio 1', (19, 3, 20, 3))."""
+    sheet, _, ref = text.rpartition("!")
+    sheet = sheet.strip("'").replace("''", "'") if sheet else None
+    m = _RANGE_REF.match(ref.strip())
+    if not m:
+        return sheet, None
+    r1, c1 = int(m.group(2)) - 1, col_index(m.group(1))
+    r2 = int(m.group(4)) - 1 if m.group(4) else r1
+    c2 = col_index(m.group(3)) if m.group(3) else c1
+    return sheet, (r1, c1, r2, c2)
+
+
+def _read_xlsx(archive: _Zip, name: str, limits: Limits) -> RawWorkbook:
+    workbook = archive.xml("xl/workbook.xml")
+    rels = _rels(archive, "xl/workbook.xml")
+    dates, percents = _styles(archive)
+    strings = _shared_strings(archive)
+    sheets: list[RawSheet] = []
+    parts = []
+    for index, sheet in enumerate(workbook.iterfind(f"{M}sheets/{M}sheet")):
+        part = rels.get(sheet.get(f"{{{NS_REL}}}id"))
+        sheets.append(RawSheet(sheet.get("name", f"Foglio{index + 1}"), index, sheet.get("state", "visible") != "visible"))
+        parts.append(part)
+    for defined in workbook.iterfind(f"{M}definedNames/{M}definedName"):
+        local = defined.get("localSheetId")
+        if local is None or not local.isdigit() or int(local) >= len(sheets):
+            continue
+        _, ref = _parse_ref(defined.text or "")
+        if ref:
+            sheets[int(local)].names[defined.get("name")] = ref
+    book = RawWorkbook(name, "xlsm" if archive.has("xl/vbaProject.bin") else "xlsx", sheets,
+                       modified=_modified(archive), has_macros=archive.has("xl/vbaProject.bin"),
+                       external_links=sum(1 for p in archive.infos if p.startswith("xl/externalLinks/") and p.endswith(".xml")))
+    for sheet, part in zip(sheets, parts):
+        if part and archive.has(part):
+            _read_xlsx_sheet(archive, part, sheet, strings, dates, percents, limits)
+    return book
+
+
+SMALL_SHEET = 4 * 2**20  # bytes of XML parsed whole; larger sheets are streamed row by row
+_VALUED_CELLS = etree.XPath("m:sheetData/m:row/m:c[*]", namespaces={"m": NS_MAIN})
+
+
+@lru_cache(maxsize=16)
+def _valued_cells_in(columns: frozenset[int]):
+    """XPath for the cells with content in some single-letter columns: the filtering happens in libxml2."""
+    letters = "".join(chr(65 + c) for c in sorted(columns) if c < 26)
+    return etree.XPath(f"m:sheetData/m:row/m:c[*][contains('{letters}', substring(@r, 1, 1)) "
+                       "and substring(@r, 2, 1) >= 0]", namespaces={"m": NS_MAIN})
+_V, _F, _IS, _T, _IS_T = f"{M}v", f"{M}f", f"{M}is", f"{M}t", f"{M}is/{M}t"
+
+
+_EXCEL_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _unescape(text: str) -> str:
+    """Excel writes control characters as _xHHHH_ (and a literal "_x" of that shape as _x005F_x…)."""
+    return _EXCEL_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+
+def _read_cell(c, row: int | None, sheet: RawSheet, strings, dates, percents, limits) -> None:
+    """Store one <c> that has content (a value, a formula or inline text)."""
+    m = _CELL_REF.match(c.get("r") or "")
+    if not m:
+        return
+    col = col_index(m.group(1))
+    if row is None:
+        row = int(m.group(2)) - 1
+        if row >= limits.max_rows:
+            sheet.rows_cut = True
+            return
+    if col >= limits.max_cols or (limits.columns is not None and col not in limits.columns):
+        return
+    kind = c.get("t", "n")
+    formula = c.findtext(_F)  # findtext: no element objects made for the children (this runs for every cell)
+    # (text values are decoded from Excel's _xHHHH_ escapes below)
+    if kind == "inlineStr":
+        value = c.findtext(_IS_T)
+        if value is None:  # rich text: runs of <r><t>
+            inline = c.find(_IS)
+            value = "".join(t.text or "" for t in inline.iter(_T)) if inline is not None else None
+    else:
+        text = c.findtext(_V)
+        if kind == "s":
+            value = strings[int(text)] if text is not None and text.isdigit() and int(text) < len(strings) else None
+        elif kind in ("str", "e"):
+            value = text
+        elif kind == "b":
+            value = text == "1"
+        else:
+            value = None if text is None else _number(text)
+    if isinstance(value, str) and "_x" in value:
+        value = _unescape(value)
+    if value is not None or formula is not None:
+        style = int(c.get("s", "0"))
+        sheet.cells[(row, col)] = RawCell(value, style < len(dates) and dates[style],
+                                          style < len(percents) and percents[style], formula)
+
+
+def _read_xlsx_sheet(archive, part, sheet, strings, dates, percents, limits) -> None:
+    """A form's sheet is small: parsed whole, with XPath handing over only the cells that hold something
+    (most are bordered blanks). A large one is streamed row by row, so memory stays bounded."""
+    data = archive.read(part)
+    if len(data) <= SMALL_SHEET:
+        root = archive.xml(part, data)
+        valued = _VALUED_CELLS if limits.columns is None else _valued_cells_in(limits.columns)
+        for c in valued(root):
+            _read_cell(c, None, sheet, strings, dates, percents, limits)
+        return
+    if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:4096]:
+        raise _dtd_refused(archive.name, part)
+    context = etree.iterparse(io.BytesIO(data), events=("end",), tag=f"{M}row", resolve_entities=False,
+                              no_network=True, load_dtd=False, huge_tree=False)
+    next_row = 0
+    try:
+        for _, row_el in context:
+            number = row_el.get("r")
+            row = int(number) - 1 if number and number.isdigit() else next_row
+            next_row = row + 1
+            if row >= limits.max_rows:
+                sheet.rows_cut = True
+                break
+            for c in row_el:
+                if len(c):  # a childless <c> is a formatted blank: most cells of a form, nothing to read
+                    _read_cell(c, row, sheet, strings, dates, percents, limits)
+            row_el.clear()
+            while row_el.getprevious() is not None:  # keep the tree from growing with the rows read
+                del row_el.getparent()[0]
+    except etree.XMLSyntaxError as error:
+        if _has_dtd(data):
+            raise _dtd_refused(archive.name, part) from None
+        raise _unreadable(archive.name, f"XML non valido nel foglio «{sheet.name}» ({error})", "READ_002") from None
+    if context.root is not None and _has_dtd(context.root):
+        raise _dtd_refused(archive.name, part)
+
+
+# ---------------------------------------------------------------- ods
+
+T = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+O = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+X = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
+
+
+MAX_SPACES = 1000  # a run of spaces in an ODS cell is a count: a crafted one must not fill the memory
+MAX_CELL_TEXT = 32767  # what a spreadsheet cell can hold
+
+
+def _ods_inline(element) -> str:
+    """The text of an ODF paragraph, with its encoded runs of spaces, tabs and line breaks."""
+    out = [element.text or ""]
+    for child in element:
+        if child.tag == f"{X}s":
+            count = child.get(f"{X}c", "1")
+            out.append(" " * min(int(count) if count.isdigit() else 1, MAX_SPACES))
+        elif child.tag == f"{X}tab":
+            out.append("\t")
+        elif child.tag == f"{X}line-break":
+            out.append("\n")
+        else:
+            out.append(_ods_inline(child))
+        out.append(child.tail or "")
+    return "".join(out)
+
+
+def _ods_text(cell) -> str:
+    return "\n".join(_ods_inline(p) for p in cell.iterfind(f"{X}p"))[:MAX_CELL_TEXT]
+
+
+def _ods_range(address: str):
+    # $'Sheet 1'.$D$20:.$D$21  or  $Foglio.$D$20
+    parts = address.split(":")
+    if "." not in parts[0]:
+        return None, None
+    sheet, first = parts[0].rsplit(".", 1)
+    sheet = sheet.lstrip("$").strip("'").replace("''", "'")
+    last = parts[1].rsplit(".", 1)[-1] if len(parts) > 1 else first
+    _, ref = _parse_ref(f"{first.replace('$', '')}:{last.replace('$', '')}")
+    return sheet, ref
+
+
+S = "{urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
+_ROW_PARENTS = {f"{T}table", f"{T}table-rows", f"{T}table-row-group", f"{T}table-header-rows"}
+
+
+def _read_ods(archive: _Zip, name: str, limits: Limits) -> RawWorkbook:
+    # content.xml is streamed row by row and each row dropped once read: a sheet of a million rows
+    # costs the time to parse it, not a tree of a million rows in memory.
+    data = archive.read("content.xml")
+    if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:4096]:
+        raise _dtd_refused(name, "content.xml")
+    context = etree.iterparse(io.BytesIO(data), events=("start", "end"), resolve_entities=False, no_network=True,
+                              load_dtd=False, huge_tree=False, remove_comments=True,
+                              tag=(f"{O}spreadsheet", f"{T}table", f"{T}table-row", f"{T}named-range",
+                                   f"{T}table-source", f"{S}style"))
+    hidden_styles, sheets, body_names = set(), [], []
+    external, spreadsheet, sheet, row = 0, False, None, 0
+    try:
+        for event, el in context:
+            tag = el.tag
+            if tag == f"{O}spreadsheet":
+                spreadsheet = event == "start"
+            elif tag == f"{T}table":
+                if el.getparent() is None or el.getparent().tag != f"{O}spreadsheet":
+                    continue
+                if event == "start":
+                    sheet = RawSheet(el.get(f"{T}name", f"Foglio{len(sheets) + 1}"), len(sheets),
+                                     el.get(f"{T}style-name") in hidden_styles)
+                    sheets.append(sheet)
+                    row = 0
+                else:
+                    sheet = None
+                    el.clear()
+            elif event == "start":
+                continue
+            elif tag == f"{T}table-row":
+                if sheet is not None and el.getparent().tag in _ROW_PARENTS:
+                    row = _ods_row(el, row, sheet, limits)
+                    el.clear()
+                    while el.getprevious() is not None:
+                        del el.getparent()[0]
+            elif tag == f"{T}named-range":
+                sheet_name, ref = _ods_range(el.get(f"{T}cell-range-address", ""))
+                if ref and sheet is not None:
+                    sheet.names[el.get(f"{T}name")] = ref
+                elif ref and spreadsheet:
+                    body_names.append((sheet_name, el.get(f"{T}name"), ref))
+            elif tag == f"{T}table-source":
+                external += 1
+            elif tag == f"{S}style" and not spreadsheet:
+                # LibreOffice writes table:display on the table's style (style:display is not ODF).
+                if any("false" in (p.get(f"{T}display"), p.get(f"{S}display")) for p in el):
+                    hidden_styles.add(el.get(f"{S}name"))
+    except etree.XMLSyntaxError as error:
+        if _has_dtd(data):
+            raise _dtd_refused(name, "content.xml") from None
+        raise _unreadable(name, f"XML non valido in content.xml ({error})", "READ_002") from None
+    if context.root is not None and _has_dtd(context.root):
+        raise _dtd_refused(name, "content.xml")
+    if context.root is None or not any(True for _ in context.root.iter(f"{O}spreadsheet")):
+        raise _unreadable(name, "è un documento ODS senza fogli", "READ_006")
+    by_name = {s.name: s for s in sheets}
+    for sheet_name, range_name, ref in body_names:
+        # Workbook-level names still tell where our sheet-scoped ones pointed.
+        if sheet_name in by_name:
+            by_name[sheet_name].names.setdefault(range_name, ref)
+    return RawWorkbook(name, "ods", sheets, modified=_modified(archive),
+                       has_macros=any(p.startswith("Basic/") or p.startswith("Scripts/") for p in archive.infos),
+                       external_links=external)
+
+
+def _ods_row(row_el, row: int, sheet: RawSheet, limits: Limits) -> int:
+    """Store one table-row's cells at `row`; returns the next row number."""
+    repeat_rows = int(row_el.get(f"{T}number-rows-repeated", "1"))
+    if row >= limits.max_rows:
+        if any(c.get(f"{O}value-type") or len(c) for c in row_el):
+            sheet.rows_cut = True
+        return row + repeat_rows
+    cells = sheet.cells
+    col = 0
+    row_cells = []
+    for cell in row_el:
+        repeat = int(cell.get(f"{T}number-columns-repeated", "1"))
+        if col >= limits.max_cols:
+            break
+        kind = cell.get(f"{O}value-type")
+        formula = cell.get(f"{T}formula")
+        value = None
+        is_date = is_percent = False
+        if kind in ("float", "currency"):
+            value = _number(cell.get(f"{O}value"))
+        elif kind == "percentage":
+            value, is_percent = _number(cell.get(f"{O}value")), True
+        elif kind == "date":
+            text = cell.get(f"{O}date-value", "")
+            try:
+                moment = datetime.fromisoformat(text)
+            except ValueError:
+                moment = None
+            value = None if moment is None else (moment - _EPOCH).total_seconds() / 86400
+            is_date = moment is not None
+        elif kind == "boolean":
+            value = cell.get(f"{O}boolean-value") == "true"
+        elif kind == "string" or (kind is None and len(cell)):
+            text = cell.get(f"{O}string-value")
+            value = text if text is not None else _ods_text(cell)
+            if kind is None and not value:
+                value = None
+        if value is not None or formula is not None:
+            for k in range(min(repeat, limits.max_cols - col)):
+                if limits.columns is None or col + k in limits.columns:
+                    row_cells.append((col + k, RawCell(value, is_date, is_percent, formula)))
+        col += repeat
+    if row_cells and row + repeat_rows > limits.max_rows:
+        sheet.rows_cut = True
+    for r in range(min(repeat_rows, limits.max_rows - row) if row_cells else 0):
+        for c, raw in row_cells:
+            cells[(row + r, c)] = raw
+    return row + repeat_rows
+
+
+def as_date(value) -> date | None:
+    """A date from a serial number or datetime, else None."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 2958466:
+        return serial_to_datetime(float(value)).date()
+    return None
