@@ -14,11 +14,9 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-from schede_excel.sheet.generate import generate
-from schede_excel.mail.sending import MailSettings, prepare, write_drafts
-from schede_excel.plan.load import load_plan
+from schede_excel import MailSettings, generate, load_plan, prepare, write_drafts
 
-plan = load_plan(Path(__file__).resolve().parent.parent / "schede" / "caluso-2023.yaml").plan
+plan = load_plan(Path(__file__).resolve().parent.parent / "schede" / "caluso-2023.yaml").require()
 out = Path(sys.argv[1] if len(sys.argv) > 1 else tempfile.mkdtemp(prefix="bozze-"))
 generate(plan, out, annex=False, overwrite=True)
 settings = MailSettings(sender="Ufficio personale <personale@example.org>", cc=("segretario@example.org",),

@@ -17,13 +17,11 @@ from pathlib import Path
 
 import openpyxl
 
-from schede_excel.report.consolidate import consolidate
-from schede_excel.scoring.evaluate import Override
-from schede_excel.sheet.generate import generate, planned_workbooks
-from schede_excel.sheet.layout import a1, sheet_layout, sheet_names
-from schede_excel.plan.model import IndicatorKind
-from schede_excel.plan.load import load_plan
-from schede_excel.plan.targets import Entry, TargetKind
+from schede_excel import (IndicatorKind, Override, Plan, Target, TargetKind, WorkbookPlan, consolidate, generate,
+                          load_plan, planned_workbooks)
+from schede_excel.plan.targets import Entry
+from schede_excel.sheet.layout import sheet_layout, sheet_names
+from schede_excel.spreadsheet.cells import a1
 
 ROOT = Path(__file__).resolve().parent.parent
 PEOPLE = ["Rossi Maria", "Bianchi Luca", "Ferrero Anna", "Gallo Paolo", "Conti Sara", "Marino Giorgio",
@@ -31,30 +29,31 @@ PEOPLE = ["Rossi Maria", "Bianchi Luca", "Ferrero Anna", "Gallo Paolo", "Conti S
 CATEGORIES = ["Istruttori", "Funzionari e EQ", "Operatori esperti"]
 
 
-def plausible(target, entry: Entry, rng: random.Random, review: date, diligence: float):
+def plausible(target: Target, entry: Entry, rng: random.Random, review: date, diligence: float) -> float | date | str | None:
     """What a sector head might enter: mostly on target, sometimes short or late."""
     good = rng.random() < diligence
-    if entry is Entry.PERCENT:
-        return round(target.value * (1 if good else rng.uniform(0.6, 0.95)), 2)
-    if entry is Entry.NUMBER:
-        if target.lower_is_better:
-            return round(target.value * (rng.uniform(0.8, 1.0) if good else rng.uniform(1.05, 1.4)))
-        return round(target.value * (1 if good else rng.uniform(0.5, 0.9)))
-    if entry is Entry.DATE:
+    if entry is Entry.DATE and target.deadline is not None:
         if target.deadline > review and rng.random() < 0.6:
             return None  # not completed yet, and not due: left blank
         return target.deadline + timedelta(days=-rng.randint(0, 20) if good else rng.randint(5, 60))
-    if entry is Entry.DAYS:
-        return int(target.value * (rng.uniform(0.5, 1.0) if good else rng.uniform(1.1, 2.0)))
     if entry is Entry.PERIODS:
         due = target.due_periods(review)
         return due if good else max(0, due - rng.randint(1, 2))
     if entry is Entry.COUNT:
         return 0 if good else rng.randint(1, 3)
+    value = target.value if target.value is not None else 0.0
+    if entry is Entry.PERCENT:
+        return round(value * (1 if good else rng.uniform(0.6, 0.95)), 2)
+    if entry is Entry.NUMBER:
+        if target.lower_is_better:
+            return round(value * (rng.uniform(0.8, 1.0) if good else rng.uniform(1.05, 1.4)))
+        return round(value * (1 if good else rng.uniform(0.5, 0.9)))
+    if entry is Entry.DAYS:
+        return int(value * (rng.uniform(0.5, 1.0) if good else rng.uniform(1.1, 2.0)))
     return "Sì" if good else "No"
 
 
-def fill(path: Path, plan, book, rng: random.Random, out: Path) -> None:
+def fill(path: Path, plan: Plan, book: WorkbookPlan, rng: random.Random, out: Path) -> None:
     wb = openpyxl.load_workbook(path)
     team = rng.sample(PEOPLE, 3)
     diligence = rng.uniform(0.5, 0.95)
@@ -84,7 +83,7 @@ def fill(path: Path, plan, book, rng: random.Random, out: Path) -> None:
 
 def main() -> None:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "out")
-    plan = load_plan(ROOT / "schede" / "caluso-2023.yaml").plan
+    plan = load_plan(ROOT / "schede" / "caluso-2023.yaml").require()
     print(f"1. Genero le cartelle in {out}/")
     generate(plan, out, overwrite=True)
     print("2. I settori compilano e restituiscono (simulato)")

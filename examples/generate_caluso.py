@@ -11,11 +11,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from schede_excel.sheet.generate import planned_workbooks, review_for
-from schede_excel.plan.load import load_plan
-from schede_excel.sheet.writer import build_workbook
+from schede_excel import build_workbook, load_plan, planned_workbooks, review_for
 
-plan = load_plan(Path(__file__).parent.parent / "schede" / "caluso-2023.yaml").plan
+plan = load_plan(Path(__file__).parent.parent / "schede" / "caluso-2023.yaml").require()
 out = Path(sys.argv[1] if len(sys.argv) > 1 else tempfile.mkdtemp(prefix="caluso-"))
 out.mkdir(parents=True, exist_ok=True)
 review = review_for(plan, "interim")

@@ -9,15 +9,14 @@ the plan is plain data you can walk, e.g. to total the weights of each sector.
 import sys
 from pathlib import Path
 
-from schede_excel.findings import Severity
-from schede_excel.plan.load import load_plan
+from schede_excel import Severity, load_plan
 
 path = sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent.parent / "schede" / "caluso-2023.yaml"
 result = load_plan(path)
 for f in result.findings:
     if f.severity is not Severity.INFO:
         print(f)
-if not result.ok:
+if result.plan is None or not result.ok:
     sys.exit(2)
 
 plan = result.plan

@@ -11,9 +11,7 @@ import sys
 import tempfile
 from datetime import date
 
-from schede_excel.plan.checks import check_plan
-from schede_excel.sheet.generate import generate
-from schede_excel.plan.model import Indicator, Indicators, Objective, Phase, Plan, Sector
+from schede_excel import Indicator, Indicators, Objective, Phase, Plan, Sector, check_plan, generate
 
 plan = Plan(
     entity="Borgo Esempio",
@@ -24,16 +22,16 @@ plan = Plan(
     objectives=[
         Objective(
             sector="TUTTI", number=1, weight=30, title="TRASPARENZA",
-            phases=[Phase(description="Aggiornamento sezioni", months=[3, 4, 5])],
-            indicators=Indicators(quantita=[Indicator(description="Sottosezioni aggiornate", target="95%")]),
+            phases=(Phase(description="Aggiornamento sezioni", months=(3, 4, 5)),),
+            indicators=Indicators(quantita=(Indicator(description="Sottosezioni aggiornate", target="95%"),)),
         ),
         Objective(
             sector="AMM", number=1, weight=70, title="DIGITALIZZAZIONE ARCHIVIO",
             description="Scansione e conservazione digitale delle pratiche dal 2010.",
-            phases=[Phase(description="Scansione", months=list(range(2, 10)))],
+            phases=(Phase(description="Scansione", months=tuple(range(2, 10))),),
             indicators=Indicators(
-                quantita=[Indicator(description="Pratiche digitalizzate", target="2.000")],
-                tempo=[Indicator(description="Conclusione", target="30-set")],
+                quantita=(Indicator(description="Pratiche digitalizzate", target="2.000"),),
+                tempo=(Indicator(description="Conclusione", target="30-set"),),
             ),
         ),
     ],

@@ -1,7 +1,116 @@
 """schede-excel: the objective sheets (schede obiettivi) of an Italian municipality's performance plan.
 
-Plan in YAML -> one workbook per sector in the familiar layout -> e-mailed -> returned workbooks
-read back, checked, scored and consolidated. See README.md.
+The cycle, one step per subpackage, each function a step a Python user can call:
+
+1. Plan (`plan`): ``load_plan(path)`` reads a YAML plan or a plan workbook into a checked
+   ``Plan``; ``PlanResult.require()`` gives the plan or raises ``SchedeError`` with the findings.
+   ``parse_plan``, ``build_plan_workbook``, ``read_plan_workbook``, ``plan_to_yaml_text`` and
+   ``plan_schema`` move the plan between its forms; ``migrate_workbook`` reads last year's
+   hand-made sheets into a new plan.
+2. Sheets (`sheet`): ``generate(plan, out_dir)`` writes one workbook per sector plus the annex;
+   ``build_workbook`` gives one workbook's bytes without touching the disk.
+3. Send (`mail`): ``load_settings``, ``prepare``, ``send`` and ``write_drafts`` e-mail each sector
+   head the sector's workbook, with a send log; ``sector_status`` and ``reminders`` track the round.
+4. Returns (`returns`): ``import_returns(plan, paths)`` identifies, reads and checks the returned
+   workbooks; ``ImportResult.frames()`` gives pandas DataFrames.
+5. Scores (`scoring`): ``evaluate(plan, records, round_)`` scores indicators, the sheet's averages,
+   objectives, sectors, people and the ente; ``load_overrides`` reads the evaluator's overrides.
+6. Summary (`report`): ``consolidate(plan, paths, out_file)`` does 4 and 5 and writes the summary
+   workbook, the exports and the annex of results; ``summary_tables`` gives its tables as DataFrames.
+
+Problems are data: every step returns ``Finding`` objects (code, severity, place, Italian
+message) rather than raising; ``SchedeError`` carries them when work cannot go on.
+Names are imported on first use, so ``import schede_excel`` stays cheap.
 """
 
-__version__ = "0.1.0"
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from .version import __version__
+
+_HOMES = {
+    # ground
+    "Finding": "findings", "Severity": "findings", "SchedeError": "findings", "has_errors": "findings",
+    # 1. plan
+    "Plan": "plan.model", "Sector": "plan.model", "Objective": "plan.model", "Indicator": "plan.model",
+    "Phase": "plan.model", "Indicators": "plan.model", "IndicatorKind": "plan.model", "ScoringPolicy": "plan.model",
+    "check_plan": "plan.checks",
+    "Target": "plan.targets", "TargetKind": "plan.targets", "parse_target": "plan.targets",
+    "PlanResult": "plan.parse", "parse_plan": "plan.parse",
+    "load_plan": "plan.load", "plan_schema": "plan.load",
+    "plan_to_yaml_text": "plan.yamlwriter",
+    "build_plan_workbook": "plan.workbook", "read_plan_workbook": "plan.workbook",
+    # 2. sheets
+    "generate": "sheet.generate", "planned_workbooks": "sheet.generate", "Written": "sheet.generate",
+    "WorkbookPlan": "sheet.generate", "review_for": "sheet.generate", "build_workbook": "sheet.writer", "Review": "sheet.writer",
+    "migrate_workbook": "sheet.migrate", "Migration": "sheet.migrate",
+    # 3. send
+    "MailSettings": "mail.sending", "load_settings": "mail.sending", "prepare": "mail.sending",
+    "send": "mail.sending", "write_drafts": "mail.sending", "read_log": "mail.sending",
+    "Batch": "mail.sending", "SendReport": "mail.sending", "SentRecord": "mail.sending",
+    "sector_status": "mail.status", "reminders": "mail.status", "SectorStatus": "mail.status",
+    # 4. returns
+    "import_returns": "returns.importer", "read_return": "returns.importer", "ImportResult": "returns.importer",
+    "ObjectiveReturn": "returns.model", "IndicatorReturn": "returns.model", "ReviewReturn": "returns.model",
+    "StaffReturn": "returns.model", "ReturnedFile": "returns.model",
+    # 5. scores
+    "evaluate": "scoring.evaluate", "Evaluation": "scoring.evaluate", "Override": "scoring.evaluate",
+    "IndicatorScore": "scoring.evaluate", "ObjectiveScore": "scoring.evaluate",
+    "SectorScore": "scoring.evaluate", "PersonScore": "scoring.evaluate",
+    "load_overrides": "scoring.overrides", "read_overrides": "scoring.overrides",
+    # 6. summary
+    "consolidate": "report.consolidate", "Consolidation": "report.consolidate",
+    "results_annex": "report.consolidate", "summary_tables": "report.summary", "build_summary": "report.summary",
+}
+
+__all__ = [
+    "__version__", "Batch", "build_plan_workbook", "build_summary", "build_workbook", "check_plan",
+    "consolidate", "Consolidation", "evaluate", "Evaluation", "Finding", "generate", "has_errors",
+    "import_returns", "ImportResult", "Indicator", "IndicatorKind", "IndicatorReturn", "Indicators",
+    "IndicatorScore", "load_overrides", "load_plan", "load_settings", "MailSettings", "migrate_workbook",
+    "Migration", "Objective", "ObjectiveReturn", "ObjectiveScore", "Override", "parse_plan", "parse_target",
+    "PersonScore", "Phase", "Plan", "plan_schema", "plan_to_yaml_text", "planned_workbooks", "PlanResult",
+    "prepare", "read_log", "read_overrides", "read_plan_workbook", "read_return", "reminders", "results_annex",
+    "ReturnedFile", "Review", "review_for", "ReviewReturn", "SchedeError", "ScoringPolicy", "Sector",
+    "sector_status", "SectorScore", "SectorStatus", "send", "SendReport", "SentRecord", "Severity",
+    "StaffReturn", "summary_tables", "Target", "TargetKind", "WorkbookPlan", "write_drafts", "Written",
+]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'schede_excel' has no attribute {name!r}")
+    value = getattr(import_module(f".{home}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:
+    from .findings import Finding, SchedeError, Severity, has_errors
+    from .mail.sending import (Batch, MailSettings, SendReport, SentRecord, load_settings, prepare, read_log, send,
+                               write_drafts)
+    from .mail.status import SectorStatus, reminders, sector_status
+    from .plan.load import load_plan, plan_schema
+    from .plan.checks import check_plan
+    from .plan.model import Indicator, IndicatorKind, Indicators, Objective, Phase, Plan, ScoringPolicy, Sector
+    from .plan.parse import PlanResult, parse_plan
+    from .plan.targets import Target, TargetKind, parse_target
+    from .plan.workbook import build_plan_workbook, read_plan_workbook
+    from .plan.yamlwriter import plan_to_yaml_text
+    from .report.consolidate import Consolidation, consolidate, results_annex
+    from .report.summary import build_summary, summary_tables
+    from .returns.importer import ImportResult, import_returns, read_return
+    from .returns.model import IndicatorReturn, ObjectiveReturn, ReturnedFile, ReviewReturn, StaffReturn
+    from .scoring.evaluate import (Evaluation, IndicatorScore, ObjectiveScore, Override, PersonScore, SectorScore,
+                                   evaluate)
+    from .scoring.overrides import load_overrides, read_overrides
+    from .sheet.generate import WorkbookPlan, Written, generate, planned_workbooks, review_for
+    from .sheet.migrate import Migration, migrate_workbook
+    from .sheet.writer import Review, build_workbook

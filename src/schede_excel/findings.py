@@ -8,8 +8,10 @@ expected. Exceptions are used only for what stops the work, and they carry findi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any, Iterable
+
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Severity(str, Enum):
@@ -248,23 +250,52 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
 }
 
 
-@dataclass(frozen=True)
-class Finding:
+class Result(BaseModel):
+    """The one kind of result the library returns: a frozen pydantic model, every field typed and documented.
+
+    The plan, the returned values and the scores are models of this kind too, so every result
+    dumps to JSON the same way (`model_dump(mode="json")`). A result's lists are filled by the
+    function that returns it.
+    """
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, use_attribute_docstrings=True)
+
+
+class Finding(Result):
     """One problem found in a plan or in a workbook.
 
     `line`/`path` locate it in a plan file (line as an editor shows it, path as dotted keys);
     `sheet`/`cell` locate it in a workbook, with the cell as the spreadsheet shows it ("D20").
+    Two findings are equal when they say the same thing at the same place (`params` aside).
     """
 
     code: str
+    """The code in the catalogue, e.g. PLAN_003."""
     message: str
+    """The Italian message: what was found and what was expected."""
     severity: Severity
+    """errore, avviso or info."""
     file: str | None = None
+    """The file, as given."""
     sheet: str | None = None
+    """The worksheet's name."""
     cell: str | None = None
+    """The cell as the spreadsheet shows it, e.g. D20."""
     line: int | None = None
+    """The line in a plan file, as an editor shows it."""
     path: str | None = None
-    params: dict = field(default_factory=dict, compare=False, hash=False)
+    """The key path in a plan file, e.g. obiettivi[3].peso; in a plan workbook, the column's name."""
+    params: dict[str, Any] = Field(default_factory=dict)
+    """The values the message was filled with, for programs."""
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.code, self.message, self.severity, self.file, self.sheet, self.cell, self.line, self.path)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Finding) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
 
     @property
     def location(self) -> str:
@@ -319,7 +350,7 @@ def finding(code: str, *, file=None, sheet=None, cell=None, line=None, path=None
     )
 
 
-def has_errors(findings) -> bool:
+def has_errors(findings: Iterable[Finding]) -> bool:
     """True when any finding is an error."""
     return any(f.severity is Severity.ERROR for f in findings)
 

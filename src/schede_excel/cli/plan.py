@@ -18,7 +18,7 @@ from ..sheet.migrate import migrate_workbook
 from ..plan.workbook import build_plan_workbook
 from ..plan.load import load_plan
 from ..plan.parse import parse_plan
-from ..plan.yamlwriter import plan_data, plan_to_yaml
+from ..plan.yamlwriter import plan_to_yaml, plan_to_yaml_text
 
 _YAML = (".yaml", ".yml")
 _OVERWRITE = click.option("--sovrascrivi", "--force", "overwrite", is_flag=True,
@@ -92,7 +92,7 @@ def plan_export(piano: str, out_file: str, overwrite: bool) -> None:
         raise click.exceptions.Exit(fail(f"Il piano {piano} non si può leggere: nessun file è stato scritto."))
     plan = result.plan
     if Path(out_file).suffix.lower() in _YAML:
-        data = plan_to_yaml(plan_data(plan)).encode("utf-8")
+        data = plan_to_yaml_text(plan).encode("utf-8")
     else:
         data = build_plan_workbook(plan)
     status = _write(out_file, data, overwrite)

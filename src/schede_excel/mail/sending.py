@@ -26,7 +26,7 @@ import socket
 import ssl
 import string
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from datetime import date, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, getaddresses, make_msgid, parseaddr
@@ -41,7 +41,7 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
 # The same address rules as the plan checks, so a plan that validates is a plan that sends.
 from ..plan.checks import _EMAIL, _EXAMPLE_DOMAIN
 from ..files import atomic_write, describe_os_error
-from ..findings import Finding, SchedeError, finding, has_errors
+from ..findings import Finding, Result, SchedeError, finding, has_errors
 from ..sheet.generate import planned_workbooks, review_for
 from ..sheet.layout import ROUND_LABELS
 from ..plan.model import Plan, Sector
@@ -319,8 +319,7 @@ _LOG_KEYS = {"plan": "piano", "sector": "settore", "round": "turno", "to": "dest
              "subject": "oggetto"}
 
 
-@dataclass(frozen=True)
-class SentRecord:
+class SentRecord(Result):
     """One message the server accepted: one line of the send log."""
 
     plan: str
@@ -346,7 +345,7 @@ class SentRecord:
 
     def to_json(self) -> str:
         """The log line (without newline)."""
-        row = {_LOG_KEYS[f.name]: list(v) if isinstance(v := getattr(self, f.name), tuple) else v for f in fields(self)}
+        row = {_LOG_KEYS[name]: list(v) if isinstance(v := getattr(self, name), tuple) else v for name in type(self).model_fields}
         return json.dumps(row, ensure_ascii=False)
 
     @classmethod
@@ -400,16 +399,21 @@ def last_sent(records: Iterable[SentRecord], plan: str, sector: str, round_: str
 
 # --- Preflight ------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Outgoing:
+class Outgoing(Result):
     """A message ready to go: the sector, its workbook file and fingerprint, the e-mail."""
 
     plan: str
+    """Plan identifier."""
     round: str
+    """interim or final."""
     sector: Sector
+    """The sector whose head gets it."""
     path: Path
+    """The attached workbook."""
     sha256: str
-    message: EmailMessage = field(compare=False)
+    """SHA-256 of the attached workbook, hex."""
+    message: EmailMessage
+    """The e-mail, with its Message-ID."""
 
     @property
     def to(self) -> tuple[str, ...]:
@@ -429,22 +433,26 @@ class Outgoing:
                           subject=str(self.message["Subject"]))
 
 
-@dataclass(frozen=True)
-class Skipped:
+class Skipped(Result):
     """A sector not sent again: already sent (`changed` False), or sent and its file changed since."""
 
     sector: Sector
+    """The sector."""
     record: SentRecord
+    """The earlier sending, from the send log."""
     changed: bool
+    """True when the workbook changed since it was sent (then --resend sends it again)."""
 
 
-@dataclass
-class Batch:
+class Batch(Result):
     """What `prepare` found: messages to send, sectors skipped, and the findings of the preflight."""
 
-    outgoing: list[Outgoing] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
+    outgoing: list[Outgoing] = []
+    """The messages to send, one per sector."""
+    skipped: list[Skipped] = []
+    """The sectors already sent in this round."""
+    findings: list[Finding] = []
+    """What the preflight found; any error and nothing may be sent."""
 
     @property
     def ok(self) -> bool:
@@ -489,7 +497,7 @@ def prepare(plan: Plan, folder: str | Path, settings: MailSettings, *, round_: s
             if changed:
                 found(finding("MAIL_013", file=str(path), name=path.name, sector=sector.code, sent_at=_when(last.sent_at),
                               to=", ".join(last.to)))
-            batch.skipped.append(Skipped(sector, last, changed))
+            batch.skipped.append(Skipped(sector=sector, record=last, changed=changed))
             continue
         if template is None or settings.deadline is None:
             continue
@@ -506,7 +514,7 @@ def prepare(plan: Plan, folder: str | Path, settings: MailSettings, *, round_: s
         message = build_message(subject=subject, body=body, to=formataddr((sector.head, sector.email)),
                                 attachment=data, filename=path.name, sender=settings.sender, cc=settings.cc,
                                 reply_to=settings.reply_to)
-        batch.outgoing.append(Outgoing(plan.plan_id, round_, sector, path, digest, message))
+        batch.outgoing.append(Outgoing(plan=plan.plan_id, round=round_, sector=sector, path=path, sha256=digest, message=message))
     return batch
 
 
@@ -666,13 +674,15 @@ def _close(smtp: smtplib.SMTP | None) -> None:
         smtp.close()
 
 
-@dataclass
-class SendReport:
+class SendReport(Result):
     """The outcome of `send`: the records logged, the messages not sent, the findings."""
 
-    sent: list[SentRecord] = field(default_factory=list)
-    unsent: list[Outgoing] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
+    sent: list[SentRecord] = []
+    """The messages the server accepted, as logged."""
+    unsent: list[Outgoing] = []
+    """The messages that did not go: running again sends them."""
+    findings: list[Finding] = []
+    """What went wrong, message by message."""
 
     @property
     def ok(self) -> bool:

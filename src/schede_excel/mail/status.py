@@ -7,31 +7,41 @@ and template machinery as the first sending.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
-from ..findings import Severity
+from ..findings import Result, Severity
 from ..returns.importer import ImportResult
 from .sending import Batch, MailSettings, SentRecord, last_sent, prepare
 from ..plan.model import Plan
 
 
-@dataclass(frozen=True)
-class SectorStatus:
+class SectorStatus(Result):
     """One sector in one round."""
 
     sector: str
+    """Sector code."""
     name: str
+    """Sector name."""
     sent_at: datetime | None
+    """When its workbook was sent, from the send log."""
     sent_to: tuple[str, ...]
+    """To whom."""
     returned_file: str | None
+    """The returned files, when any."""
     returned_at: datetime | None
+    """When the newest of them was saved."""
     objectives_returned: int
+    """Sheets returned."""
     objectives_expected: int
+    """Sheets expected."""
     errors: int
+    """Errors found in its returns."""
     warnings: int
+    """Warnings found in its returns."""
     days_left: int | None
+    """Days to the deadline, when one was given (negative: past)."""
     expected: bool = True
     """False for a sector assessed directly (the segretario): nothing to return."""
 
@@ -81,6 +91,6 @@ def reminders(plan: Plan, folder: str | Path, settings: MailSettings, statuses: 
     missing = {s.sector for s in statuses if s.expected and not s.returned}
     settings = replace(settings, template=template or REMINDER_TEMPLATE)
     batch = prepare(plan, folder, settings, round_=round_, resend=missing, drafts=True, today=today)
-    batch.outgoing = [o for o in batch.outgoing if o.sector.code in missing]
-    batch.findings = [f for f in batch.findings if f.params.get("sector", "") in missing or "sector" not in f.params]
-    return batch
+    return batch.model_copy(update={
+        "outgoing": [o for o in batch.outgoing if o.sector.code in missing],
+        "findings": [f for f in batch.findings if f.params.get("sector", "") in missing or "sector" not in f.params]})

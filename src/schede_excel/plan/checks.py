@@ -8,6 +8,7 @@ workbooks and plans built in code.
 from __future__ import annotations
 
 import re
+from typing import Callable
 from collections import Counter
 
 from ..findings import Finding, finding
@@ -18,7 +19,7 @@ _EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za
 _EXAMPLE_DOMAIN = re.compile(r"@(.+\.)?example\.(org|com|net|it)$", re.IGNORECASE)
 
 
-def _no_place(path):
+def _no_place(path: tuple[str | int, ...]) -> dict[str, object]:
     return {}
 
 
@@ -28,8 +29,12 @@ def objective_label(objective) -> str:
     return f"{objective.sector} n° {objective.number} «{title}»"
 
 
-def check_plan(plan: Plan, place=_no_place) -> list[Finding]:
-    """Every problem of a plan, errors and warnings, in file order."""
+def check_plan(plan: Plan, place: Callable[[tuple[str | int, ...]], dict[str, object]] | None = None) -> list[Finding]:
+    """Every problem of a plan, errors and warnings, in file order.
+
+    `place(path)` gives the location fields of a key path (file, line or sheet and cell) for the findings.
+    """
+    place = place or _no_place
     out: list[Finding] = []
     codes = {s.code for s in plan.sectors}
 

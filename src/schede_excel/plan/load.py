@@ -23,11 +23,11 @@ def load_plan(path: str | Path) -> PlanResult:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return PlanResult(None, [finding("PLAN_001", file=str(path), detail="il file non esiste")])
+        return PlanResult(plan=None, findings=[finding("PLAN_001", file=str(path), detail="il file non esiste")])
     except UnicodeDecodeError:
-        return PlanResult(None, [finding("PLAN_001", file=str(path), detail="non è un testo UTF-8 (è forse una cartella Excel? il nome deve finire con .xlsx, .xlsm o .ods)")])
+        return PlanResult(plan=None, findings=[finding("PLAN_001", file=str(path), detail="non è un testo UTF-8 (è forse una cartella Excel? il nome deve finire con .xlsx, .xlsm o .ods)")])
     except OSError as error:
-        return PlanResult(None, [finding("PLAN_001", file=str(path), detail=describe_os_error(error))])
+        return PlanResult(plan=None, findings=[finding("PLAN_001", file=str(path), detail=describe_os_error(error))])
     return parse_plan(text, file=str(path))
 
 

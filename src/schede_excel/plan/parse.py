@@ -8,13 +8,12 @@ every problem of a file at once.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 
 import yaml
 from pydantic import ValidationError
 
 from .checks import check_plan
-from ..findings import Finding, finding, has_errors
+from ..findings import Finding, Result, SchedeError, Severity, finding, has_errors
 from .model import Plan
 
 # Italian for the pydantic error types a plan file can hit.
@@ -45,17 +44,24 @@ _PYDANTIC_MESSAGES = {
 }
 
 
-@dataclass
-class PlanResult:
+class PlanResult(Result):
     """A plan file read: the plan (None when it could not be built) and every finding."""
 
     plan: Plan | None
-    findings: list[Finding] = field(default_factory=list)
+    """The plan; None when the file could not be read or validated at all."""
+    findings: list[Finding] = []
+    """Every problem of the file, errors, warnings and notes, in file order."""
 
     @property
     def ok(self) -> bool:
         """True when the plan was built and no finding is an error."""
         return self.plan is not None and not has_errors(self.findings)
+
+    def require(self) -> Plan:
+        """The plan, for a caller that cannot go on without it: `SchedeError` with the findings otherwise."""
+        if self.plan is None or has_errors(self.findings):
+            raise SchedeError([f for f in self.findings if f.severity is Severity.ERROR])
+        return self.plan
 
 
 class _Loader(yaml.SafeLoader):
@@ -152,11 +158,11 @@ def parse_plan(text: str, file: str | None = None) -> PlanResult:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         detail = _yaml_problem(f"{error.problem or error.context}")
-        return PlanResult(None, [finding("PLAN_002", file=file, line=mark.line + 1 if mark else None, detail=detail)])
+        return PlanResult(plan=None, findings=[finding("PLAN_002", file=file, line=mark.line + 1 if mark else None, detail=detail)])
     except yaml.YAMLError as error:
-        return PlanResult(None, [finding("PLAN_002", file=file, detail=str(error))])
+        return PlanResult(plan=None, findings=[finding("PLAN_002", file=file, detail=str(error))])
     if not isinstance(data, dict):
-        return PlanResult(None, [finding("PLAN_001", file=file, detail="atteso un documento YAML con le sezioni ente, anno, settori, obiettivi")])
+        return PlanResult(plan=None, findings=[finding("PLAN_001", file=file, detail="atteso un documento YAML con le sezioni ente, anno, settori, obiettivi")])
     lines = _line_map(node) if node is not None else {}
     return plan_from_data(data, file=file, locate=lambda path: line_of(lines, path))
 
@@ -182,5 +188,5 @@ def plan_from_data(data: dict, *, file: str | None = None, locate=lambda path: N
         for error in errors.errors():
             where = place(tuple(error["loc"]))
             findings.append(finding("PLAN_003", **where, field=where["path"] or "piano", detail=_describe(error)))
-        return PlanResult(None, findings)
-    return PlanResult(plan, check_plan(plan, place))
+        return PlanResult(plan=None, findings=findings)
+    return PlanResult(plan=plan, findings=check_plan(plan, place))

@@ -829,16 +829,16 @@ def read_plan_workbook(source: str | Path | bytes, *, file: str | None = None) -
         try:
             data = Path(source).read_bytes()
         except FileNotFoundError:
-            return PlanResult(None, [finding("PLAN_001", file=file, detail="il file non esiste")])
+            return PlanResult(plan=None, findings=[finding("PLAN_001", file=file, detail="il file non esiste")])
         except OSError as error:
-            return PlanResult(None, [finding("PLAN_001", file=file, detail=describe_os_error(error))])
+            return PlanResult(plan=None, findings=[finding("PLAN_001", file=file, detail=describe_os_error(error))])
     try:
         grids = read_grids(data)
     except NotAWorkbook as error:
-        return PlanResult(None, [finding("BOOK_001", file=file, detail=error.detail)])
+        return PlanResult(plan=None, findings=[finding("BOOK_001", file=file, detail=error.detail)])
     reader = _BookReader(grids, file)
     plan_data = reader.read()
     if reader.structural:
-        return PlanResult(None, reader.findings)
+        return PlanResult(plan=None, findings=reader.findings)
     checked = plan_from_data(plan_data, file=file, locate=reader.locate)
-    return PlanResult(checked.plan, reader.findings + checked.findings)
+    return PlanResult(plan=checked.plan, findings=reader.findings + checked.findings)

@@ -172,3 +172,8 @@ def _indicator_data(indicator) -> dict:
     if indicator.start is not None:
         item["dal"] = indicator.start
     return item
+
+
+def plan_to_yaml_text(plan: Plan) -> str:
+    """A plan as the text of a plan file: read back, it gives the same plan."""
+    return plan_to_yaml(plan_data(plan))

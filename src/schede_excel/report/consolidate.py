@@ -9,13 +9,12 @@ An interrupted run leaves any previous output intact.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable, Sequence
 
 from ..scoring.evaluate import Evaluation, Override, evaluate
 from ..files import atomic_write
-from ..findings import Finding, SchedeError, Severity, finding
+from ..findings import Finding, Result, SchedeError, Severity, finding
 from ..sheet.generate import review_for
 from ..returns.importer import ImportResult, import_returns
 from ..sheet.layout import ROUND_LABELS
@@ -25,13 +24,15 @@ from .summary import build_summary, export_tables, summary_tables
 from ..sheet.writer import Page, build_pages
 
 
-@dataclass
-class Consolidation:
+class Consolidation(Result):
     """What a consolidation read, computed and wrote."""
 
     result: ImportResult
+    """The returns read."""
     evaluation: Evaluation
-    written: list[Path] = field(default_factory=list)
+    """The scores."""
+    written: list[Path] = []
+    """The files written: the summary, the exports, the annex of results."""
 
     @property
     def findings(self) -> list[Finding]:
@@ -52,8 +53,8 @@ def results_annex(plan: Plan, records: list[ObjectiveReturn], round_: str) -> by
     return build_pages(plan, pages, review=review_for(plan, round_), editable=False, instructions=False)
 
 
-def consolidate(plan: Plan, paths, out_file: str | Path, *, round_: str | None = None,
-                overrides: list[Override] = (), exports_dir: str | Path | None = None,
+def consolidate(plan: Plan, paths: Iterable[str | Path], out_file: str | Path, *, round_: str | None = None,
+                overrides: Sequence[Override] = (), exports_dir: str | Path | None = None,
                 annex_file: str | Path | None = None,
                 progress: Callable[[Path], None] | None = None) -> Consolidation:
     """Import, evaluate and write the summary (and the exports and the annex of results, if asked).
@@ -74,7 +75,7 @@ def consolidate(plan: Plan, paths, out_file: str | Path, *, round_: str | None =
     for other_round, count in other.items():
         evaluation.findings.append(finding("CONS_003", count=count, found=ROUND_LABELS[other_round],
                                            review=ROUND_LABELS[round_]))
-    done = Consolidation(result, evaluation)
+    done = Consolidation(result=result, evaluation=evaluation)
     atomic_write(out_file, build_summary(evaluation, result))
     done.written.append(Path(out_file))
     if exports_dir is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable
@@ -19,7 +19,7 @@ from typing import Callable, Iterable
 import pandas as pd
 
 from ..files import describe_os_error
-from ..findings import Finding, Severity, finding
+from ..findings import Finding, Result, Severity, finding
 from ..sheet.layout import INSTRUCTIONS_META, READ_COLUMNS, ROUND_LABELS, ROUNDS
 from ..plan.model import Plan
 from .model import ObjectiveReturn, ReturnedFile
@@ -30,25 +30,30 @@ SUFFIXES = (".xlsx", ".xlsm", ".ods")
 OLD_SUFFIXES = (".xls", ".xlsb", ".numbers")  # returns a user may save by mistake: read, and refused with the reason
 
 
-@dataclass
-class FileRead:
+class FileRead(Result):
     """One file: its record, the objective sheets read from it and the findings."""
 
     file: ReturnedFile
-    objectives: list[ObjectiveReturn] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
+    """The file's identity and whether it could be read."""
+    objectives: list[ObjectiveReturn] = []
+    """The objective sheets read from it."""
+    findings: list[Finding] = []
+    """Every problem found in it, with sheet and cell."""
     saved: datetime | None = None
     """When the file was written to disk: breaks ties between dates written inside the files."""
 
 
-@dataclass
-class ImportResult:
+class ImportResult(Result):
     """All returns read: files, the objective records that count, every finding."""
 
     plan: Plan
+    """The plan the returns were checked against."""
     files: list[ReturnedFile]
+    """Every file read or tried, with whether it counts."""
     objectives: list[ObjectiveReturn]
+    """The objective sheets that count: the newest return of each sector's sheet."""
     findings: list[Finding]
+    """Every problem, file by file."""
 
     @property
     def unreadable(self) -> list[ReturnedFile]:
@@ -88,7 +93,7 @@ class ImportResult:
                   for name, rows in (("obiettivi", objectives), ("indicatori", indicators),
                                      ("verifiche", reviews), ("personale", staff))}
         tables["segnalazioni"] = pd.DataFrame([f.as_row() for f in self.findings],
-                                              columns=list(Finding("", "", Severity.INFO).as_row()))
+                                              columns=list(Finding(code="", message="", severity=Severity.INFO).as_row()))
         return tables
 
     def to_json(self) -> str:
@@ -110,7 +115,7 @@ def read_return(plan: Plan, data: bytes, name: str, *, round_: str | None = None
     try:
         book = read_workbook(data, name, limits)
     except UnreadableFile as error:
-        return FileRead(ReturnedFile(path=name, sha256=sha, readable=False, used=False), findings=error.findings)
+        return FileRead(file=ReturnedFile(path=name, sha256=sha, readable=False, used=False), findings=error.findings)
     out: list[Finding] = list(book.findings)
     where = {"file": name}
     if book.has_macros:
@@ -162,7 +167,7 @@ def read_return(plan: Plan, data: bytes, name: str, *, round_: str | None = None
                         sector=sectors[0] if len(sectors) == 1 else None,
                         round=records[0].round if records else None,
                         objectives=tuple(r.objective for r in records))
-    return FileRead(file, records, out)
+    return FileRead(file=file, objectives=records, findings=out)
 
 
 def collect_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[Finding]]:
@@ -192,18 +197,17 @@ def import_returns(plan: Plan, paths: Iterable[str | Path], *, round_: str | Non
         try:
             size = path.stat().st_size
             if size > limits.max_file_bytes:
-                reads.append(FileRead(ReturnedFile(path=str(path), readable=False, used=False),
+                reads.append(FileRead(file=ReturnedFile(path=str(path), readable=False, used=False),
                                       findings=[finding("READ_003", file=str(path), reason=f"file di {size // 2**20} MB, oltre il limite di {limits.max_file_bytes // 2**20} MB")]))
                 continue
             data = path.read_bytes()
             mtime = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
         except OSError as error:
-            reads.append(FileRead(ReturnedFile(path=str(path), readable=False, used=False),
+            reads.append(FileRead(file=ReturnedFile(path=str(path), readable=False, used=False),
                                   findings=[finding("READ_001", file=str(path), reason=describe_os_error(error))]))
             continue
         read = read_return(plan, data, str(path), round_=round_, limits=limits, modified=mtime)
-        read.saved = mtime
-        reads.append(read)
+        reads.append(read.model_copy(update={"saved": mtime}))
         if progress:
             progress(path)
     return _consolidate_reads(plan, reads, findings)
@@ -273,4 +277,4 @@ def _consolidate_reads(plan: Plan, reads: list[FileRead], findings: list[Finding
     objectives.sort(key=lambda r: order[(r.sector, r.round, r.objective)])
     order = {path.file.path: i for i, path in enumerate(reads)}
     files.sort(key=lambda f: order.get(f.path, 0))
-    return ImportResult(plan, files, objectives, findings)
+    return ImportResult(plan=plan, files=files, objectives=objectives, findings=findings)

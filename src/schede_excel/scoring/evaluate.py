@@ -9,12 +9,12 @@ and is marked wherever it appears. The result is plain records plus findings.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field
 from statistics import mean
+from typing import Sequence
 
-from ..findings import Finding, finding
+from ..findings import Finding, Result, finding
 from ..sheet.layout import ROUND_LABELS, TIME_KINDS, VALUE_KINDS
 from ..plan.model import IndicatorKind, Objective, Plan, ScoringPolicy
 from ..returns.model import Achieved, ObjectiveReturn
@@ -56,36 +56,36 @@ class IndicatorScore(Score):
 
     sector: str = Field(description="the reporting sector's code")
     objective: str = Field(description="objective key")
-    kind: IndicatorKind
+    kind: IndicatorKind = Field(description="the block: quantita, tempo, costo or qualita")
     index: int = Field(description="1-based position within its block")
-    description: str
+    description: str = Field(description="the indicator as the plan writes it")
     target: str = Field(description="ATTESO as written")
-    target_kind: TargetKind
+    target_kind: TargetKind = Field(description="what ATTESO means: percentage, number, deadline, ...")
     achieved: Achieved = Field(description="RAGGIUNTO as read (fraction, number, date, bool) or None")
     deviation: float | None = Field(description="Scost.: raggiunto - atteso, days late, periods short")
     achievement: float | None = Field(description="0-100, or None when not counted")
     status: str = Field(description="raggiunto, parziale, in ritardo, mancante, non ancora dovuto, valutato")
     counted: bool = Field(description="whether it enters the averages")
-    overridden: bool = False
-    note: str = ""
+    overridden: bool = Field(default=False, description="True when the evaluator's assessment replaced the computed value")
+    note: str = Field(default="", description="the evaluator's note")
 
 
 class ObjectiveScore(Score):
     """One objective of one sector, scored."""
 
-    sector: str
-    objective: str
-    number: int
-    title: str
-    weight: int
-    cross_cutting: bool
+    sector: str = Field(description="the reporting sector's code")
+    objective: str = Field(description="objective key, e.g. TUTTI/1 or FIN/2")
+    number: int = Field(description="the objective's number within its sector")
+    title: str = Field(description="the objective's title")
+    weight: int = Field(description="PESO in the reporting sector")
+    cross_cutting: bool = Field(description="True for the TUTTI objectives every sector reports on")
     returned: bool = Field(description="whether the sector returned this sheet")
     value_score: float | None = Field(description="MEDIA VALORE RAGGIUNTO %")
     time_score: float | None = Field(description="MEDIA RISPETTO DEI TEMPI %")
     score: float | None = Field(description="the objective's score, 0-100; None when it cannot be assessed")
-    band: str
-    overridden: bool = False
-    note: str = ""
+    band: str = Field(description="raggiunto, parzialmente raggiunto, non raggiunto or non valutabile, by the policy's thresholds")
+    overridden: bool = Field(default=False, description="True when the evaluator's assessment replaced the computed score")
+    note: str = Field(default="", description="the evaluator's note")
 
     @property
     def contribution(self) -> float | None:
@@ -96,39 +96,47 @@ class ObjectiveScore(Score):
 class SectorScore(Score):
     """A sector's score over its own and the cross-cutting objectives."""
 
-    sector: str
-    name: str
-    head: str
+    sector: str = Field(description="sector code")
+    name: str = Field(description="sector name")
+    head: str = Field(description="the sector head's name")
     expected: int = Field(description="sheets the sector reports on")
     returned: int = Field(description="sheets it returned")
-    score: float | None
-    band: str
+    score: float | None = Field(description="sum(peso x objective score) / sum(peso), 0-100; None when nothing can be assessed")
+    band: str = Field(description="raggiunto, parzialmente raggiunto, non raggiunto or non valutabile, by the policy's thresholds")
 
 
 class PersonScore(Score):
     """A person's score, weighted by participation over the objectives they worked on."""
 
-    sector: str
-    name: str
-    category: str
+    sector: str = Field(description="the sector whose sheets list the person")
+    name: str = Field(description="Cognome e Nome as written on the sheets")
+    category: str = Field(description="Cat. as written on the sheets")
     shares: dict[str, float] = Field(description="participation by objective key, as fractions")
     total: float = Field(description="sum of the shares; 1.0 is 100%")
-    score: float | None
+    score: float | None = Field(description="sum(share x objective score) / sum(share), 0-100; None without shares")
 
 
-@dataclass
-class Evaluation:
+class Evaluation(Result):
     """Every score of a round, with the policy that produced them and the findings."""
 
     plan: Plan
+    """The plan, whose `scoring` section is the policy in force."""
     round: str
+    """interim or final."""
     indicators: list[IndicatorScore]
+    """Every indicator of every sheet that counts."""
     objectives: list[ObjectiveScore]
+    """Every objective of every sector, returned or not."""
     sectors: list[SectorScore]
+    """Every sector's score."""
     people: list[PersonScore]
+    """Every person named on the sheets, by sector."""
     ente_score: float | None
+    """The ente's score, 0-100; None when no sector can be assessed."""
     ente_band: str
-    findings: list[Finding] = field(default_factory=list)
+    """The ente's band."""
+    findings: list[Finding] = []
+    """What the scoring found: missing values, totals of participation other than 100%..."""
 
     def rules(self) -> list[tuple[str, str]]:
         """The scoring rules in force, as (rule, value) lines in Italian."""
@@ -198,7 +206,7 @@ def _weighted(pairs) -> float | None:
     return sum(w * s for w, s in pairs) / total if total else None
 
 
-def evaluate(plan: Plan, records: list[ObjectiveReturn], round_: str, overrides: list[Override] = ()) -> Evaluation:
+def evaluate(plan: Plan, records: Sequence[ObjectiveReturn], round_: str, overrides: Sequence[Override] = ()) -> Evaluation:
     """All the scores of one round from the imported records."""
     policy, final = plan.scoring, round_ == "final"
     by_key = {o.key: o for o in plan.objectives}
@@ -252,7 +260,8 @@ def evaluate(plan: Plan, records: list[ObjectiveReturn], round_: str, overrides:
     weights = policy.sector_weights
     ente = _weighted([(weights.get(s.sector, 1.0), s.score) for s in sectors])
     people = _people(plan, records, round_, objectives, findings)
-    return Evaluation(plan, round_, indicators, objectives, sectors, people, ente, band(ente, policy), findings)
+    return Evaluation(plan=plan, round=round_, indicators=indicators, objectives=objectives, sectors=sectors, people=people,
+                      ente_score=ente, ente_band=band(ente, policy), findings=findings)
 
 
 def _people(plan: Plan, records, round_, objectives: list[ObjectiveScore], findings) -> list[PersonScore]:

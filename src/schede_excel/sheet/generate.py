@@ -6,34 +6,37 @@ atomically, refusing to replace a file whose content differs unless `overwrite=T
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
 from ..files import atomic_write, safe_filename
-from ..findings import Finding, SchedeError, finding
+from ..findings import Finding, Result, SchedeError, finding
 from .layout import ROUND_LABELS, ROUNDS
 from ..plan.model import Objective, Plan, Sector
 from .filled import FilledSheet
 from .writer import Page, Review, build_pages
 
 
-@dataclass(frozen=True)
-class WorkbookPlan:
+class WorkbookPlan(Result):
     """One workbook to write: its file name, the reporting sector (None: whole annex), its objectives."""
 
     filename: str
+    """The file name, e.g. caluso-2023-intermedia-FIN.xlsx."""
     sector: Sector | None
+    """The sector reporting on it; None for the whole annex."""
     objectives: tuple[Objective, ...]
+    """Its objectives, one sheet each, in order."""
 
 
-@dataclass(frozen=True)
-class Written:
+class Written(Result):
     """The outcome for one file: `status` is «creato», «aggiornato» or «invariato»."""
 
     path: Path
+    """Where the workbook is."""
     status: str
+    """creato, aggiornato or invariato (the same content was already there)."""
     sheets: int
+    """How many objective sheets it holds."""
 
 
 def review_for(plan: Plan, round_: str) -> Review:
@@ -53,10 +56,10 @@ def missing_interim(plan: Plan, carried: Iterable[FilledSheet]) -> list[Finding]
 def planned_workbooks(plan: Plan, round_: str = "interim", *, annex: bool = True) -> list[WorkbookPlan]:
     """A workbook per sector (its own objectives plus the cross-cutting ones), then the whole annex."""
     stem = f"{plan.plan_id}-{ROUND_LABELS[round_]}"
-    books = [WorkbookPlan(f"{stem}-{safe_filename(s.code)}.xlsx", s, tuple(plan.objectives_of(s)))
+    books = [WorkbookPlan(filename=f"{stem}-{safe_filename(s.code)}.xlsx", sector=s, objectives=tuple(plan.objectives_of(s)))
              for s in plan.sectors]
     if annex:
-        books.append(WorkbookPlan(f"{plan.plan_id}-allegato.xlsx", None, tuple(plan.objectives)))
+        books.append(WorkbookPlan(filename=f"{plan.plan_id}-allegato.xlsx", sector=None, objectives=tuple(plan.objectives)))
     return [book for book in books if book.objectives]
 
 
@@ -94,5 +97,5 @@ def generate(plan: Plan, out_dir: str | Path, *, round_: str = "interim", passwo
     for path, data, status, book in pending:
         if status != "invariato":
             atomic_write(path, data)
-        results.append(Written(path, status, len(book.objectives)))
+        results.append(Written(path=path, status=status, sheets=len(book.objectives)))
     return results

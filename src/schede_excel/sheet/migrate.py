@@ -16,9 +16,10 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from ..spreadsheet.grid import Grid, NotAWorkbook, plain, read_grids
-from ..findings import Finding, finding
+from ..findings import Finding, Result, finding
 from .layout import MONTH_LETTERS, Label, a1
 from ..plan.model import CROSS_CUTTING, IndicatorKind
 from ..plan.targets import MONTH_ABBREVIATIONS
@@ -63,14 +64,16 @@ _FULL_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _HONORIFICS = {"sig", "sig ra", "sigra", "dott", "dott ssa", "dr", "dr ssa", "arch", "ing", "geom", "rag", "avv", "prof"}
 
 
-@dataclass
-class Migration:
+class Migration(Result):
     """The outcome: plan data for the new year (None when nothing could be migrated), the
     comments to write in the plan file by key path, and the findings."""
 
-    data: dict | None
-    comments: dict[tuple, list[str]] = field(default_factory=dict)
-    findings: list[Finding] = field(default_factory=list)
+    data: dict[str, Any] | None
+    """The plan as plan-file data (Italian keys), ready for `plan_to_yaml`."""
+    comments: dict[tuple[str | int, ...], list[str]] = {}
+    """Comment lines to write above a key path, e.g. what is still to be filled in."""
+    findings: list[Finding] = []
+    """What was found, guessed or is missing, with sheet and cell."""
 
 
 @dataclass
@@ -428,7 +431,7 @@ def migrate_workbook(data: bytes, *, file: str | None = None, year: int | None =
     try:
         grids = read_grids(data, detail=True)
     except NotAWorkbook as error:
-        return Migration(None, findings=[finding("BOOK_001", file=file, detail=error.detail)])
+        return Migration(data=None, findings=[finding("BOOK_001", file=file, detail=error.detail)])
     findings: list[Finding] = []
     schede: list[_Scheda] = []
     for grid in grids:
@@ -437,7 +440,7 @@ def migrate_workbook(data: bytes, *, file: str | None = None, year: int | None =
             findings.append(finding("MIGR_002", file=file, sheet=grid.name))
         schede.extend(found)
     if not schede:
-        return Migration(None, findings=findings + [finding("MIGR_001", file=file)])
+        return Migration(data=None, findings=findings + [finding("MIGR_001", file=file)])
 
     old_year = _most_common((s.year for s in schede), "anni", findings, file)
     name = entity or _most_common((s.entity for s in schede), "nomi dell'ente", findings, file)
@@ -446,7 +449,7 @@ def migrate_workbook(data: bytes, *, file: str | None = None, year: int | None =
     if not name:
         findings.append(finding("MIGR_004", file=file, sheet=schede[0].sheet, cell=schede[0].cells["title"]))
     if (year is None and old_year is None) or not name:
-        return Migration(None, findings=findings)
+        return Migration(data=None, findings=findings)
     new_year = year if year is not None else old_year + 1
     shift = new_year - old_year if old_year is not None else 0
     return _Builder(schede, file, findings, name, old_year, new_year, shift).build()
@@ -478,7 +481,7 @@ class _Builder:
         data["settori"] = [sector for sector, _ in codes.values()]
         data["obiettivi"] = self._objectives(codes)
         self._header()
-        return Migration(data, self.comments, self.findings)
+        return Migration(data=data, comments=self.comments, findings=self.findings)
 
     def _reviews(self) -> dict:
         out = {}
