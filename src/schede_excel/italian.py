@@ -1,0 +1,41 @@
+"""Numbers and dates the Italian way, for every message and every export a person reads: `72,4`, `90%`, `15/07/2023`.
+
+One place, so that the CLI, the findings, the summary and the CSV exports write a number alike.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+
+def number(value: float | int | None, decimals: int | None = 1, *, grouping: bool = False) -> str:
+    """`72.44` -> `72,4`; `1500` -> `1500` (`1.500` with grouping); None -> ``.
+
+    `decimals=None` keeps as many as the value needs, without a trailing separator (`2`, `0,25`).
+    """
+    if value is None:
+        return ""
+    if decimals is None:
+        text = f"{value:,.10f}" if grouping else f"{value:.10f}"
+        text = text.rstrip("0").rstrip(".") if "." in text else text
+    else:
+        text = f"{value:,.{decimals}f}" if grouping else f"{value:.{decimals}f}"
+    if text in ("-0", "-0.0") or (text.startswith("-") and set(text[1:]) <= set("0.,")):
+        text = text[1:]
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def percent(fraction: float | None, decimals: int | None = 0) -> str:
+    """A fraction as a percentage: `0.9` -> `90%`, `0.125` with 1 decimal -> `12,5%`."""
+    if fraction is None:
+        return ""
+    return f"{number(fraction * 100, decimals)}%"
+
+
+def day(value: date | datetime | None) -> str:
+    """`15/07/2023`; a datetime with its time, `15/07/2023 10:30`."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return f"{value:%d/%m/%Y %H:%M}"
+    return f"{value:%d/%m/%Y}"
