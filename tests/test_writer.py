@@ -290,3 +290,17 @@ def test_a_description_longer_than_a_row_holds_continues_in_the_next_rows(small_
 
     plan = small_plan.model_copy(update={"objectives": tuple(long if o.key == long.key else o for o in small_plan.objectives)})
     assert "RET_020" not in {f.code for f in read_return(plan, data, "r.xlsx").findings}
+
+
+def test_cells_hidden_under_a_merge_are_locked_even_under_an_input(small_plan):
+    book = planned_workbooks(small_plan)[0]
+    ws = workbook_for(small_plan, book).worksheets[1]
+    inputs_seen = 0
+    for merged in ws.merged_cells.ranges:
+        anchor = ws.cell(merged.min_row, merged.min_col)
+        inputs_seen += not anchor.protection.locked
+        for row in range(merged.min_row, merged.max_row + 1):
+            for col in range(merged.min_col, merged.max_col + 1):
+                if (row, col) != (merged.min_row, merged.min_col):
+                    assert ws.cell(row, col).protection.locked, f"{ws.cell(row, col).coordinate} under {merged}"
+    assert inputs_seen >= 4  # the staff names and the review texts are merged inputs

@@ -96,10 +96,16 @@ class _Styles:
     """The workbook's formats, created once (XlsxWriter formats are per workbook)."""
 
     def __init__(self, wb: xlsxwriter.Workbook):
+        self.covered: dict[int, object] = {}
+        """An input format -> its locked twin, for the cells a merge hides: what cannot be seen cannot be typed in."""
+
         def fmt(**props):
             base = {"font_name": "Calibri", "font_size": 11, "valign": "vcenter", "border": 1}
             base.update(props)
-            return wb.add_format(base)
+            made = wb.add_format(base)
+            if base.get("locked") is False:
+                self.covered[id(made)] = wb.add_format({**base, "locked": True})
+            return made
 
         self.title = fmt(bold=True, font_size=12, bottom=2, top=2, left=2, right=2)
         self.weight_label = fmt(bold=True, font_size=12, align="right", top=2, bottom=2)
@@ -193,19 +199,21 @@ class _Grid:
     per-cell overlap bookkeeping, since the layout guarantees they do not overlap.
     """
 
-    def __init__(self):
+    def __init__(self, covered: dict[int, object] | None = None):
         self.cells: dict[tuple[int, int], tuple] = {}
         self.heights: dict[int, float] = {}
         self.merges: list[Span] = []
+        self.covered = covered or {}
 
     def put(self, row: int, col: int, value, fmt) -> None:
         self.cells[(row, col)] = (value, fmt)
 
     def merge(self, where: Span, value, fmt) -> None:
         cells = self.cells
+        hidden = self.covered.get(id(fmt), fmt)
         for r in range(where.row, where.last_row + 1):
             for c in range(where.col, where.last_col + 1):
-                cells[(r, c)] = (None, fmt)
+                cells[(r, c)] = (None, hidden)
         cells[(where.row, where.col)] = (value, fmt)
         if not where.single:
             self.merges.append(where)
@@ -307,7 +315,7 @@ class _SheetWriter:
     def write(self, ws, name: str, page: Page) -> None:
         plan, s, review = self.plan, self.s, self.review
         objective, sector = page.objective, page.sector
-        g = _Grid()
+        g = _Grid(s.covered)
         direct = (sector.direct_assessment if sector else
                   (objective.sector != CROSS_CUTTING and plan.sector(objective.sector).direct_assessment))
         people = len(page.values.staff) if page.values else 0
