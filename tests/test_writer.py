@@ -292,15 +292,33 @@ def test_a_description_longer_than_a_row_holds_continues_in_the_next_rows(small_
     assert "RET_020" not in {f.code for f in read_return(plan, data, "r.xlsx").findings}
 
 
+def _locked_cells(data: bytes, sheet: int) -> dict[str, bool]:
+    """Cell -> locked, read from the file's XML (openpyxl gives merged-over cells no style of their own)."""
+    import zipfile
+
+    from lxml import etree
+
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        styles = etree.fromstring(z.read("xl/styles.xml"))
+        xml = etree.fromstring(z.read(f"xl/worksheets/sheet{sheet}.xml"))
+    locked = [not (xf.find("m:protection", ns) is not None and xf.find("m:protection", ns).get("locked") == "0")
+              for xf in styles.find("m:cellXfs", ns)]
+    return {c.get("r"): locked[int(c.get("s", 0))] for c in xml.iter(f"{{{ns['m']}}}c")}
+
+
 def test_cells_hidden_under_a_merge_are_locked_even_under_an_input(small_plan):
     book = planned_workbooks(small_plan)[0]
-    ws = workbook_for(small_plan, book).worksheets[1]
+    data = build_workbook(small_plan, list(book.objectives), sector=book.sector, review=review_for(small_plan, "interim"))
+    ws = openpyxl.load_workbook(io.BytesIO(data)).worksheets[1]
+    locked = _locked_cells(data, 2)
     inputs_seen = 0
     for merged in ws.merged_cells.ranges:
-        anchor = ws.cell(merged.min_row, merged.min_col)
-        inputs_seen += not anchor.protection.locked
+        anchor = ws.cell(merged.min_row, merged.min_col).coordinate
+        inputs_seen += not locked[anchor]
         for row in range(merged.min_row, merged.max_row + 1):
             for col in range(merged.min_col, merged.max_col + 1):
-                if (row, col) != (merged.min_row, merged.min_col):
-                    assert ws.cell(row, col).protection.locked, f"{ws.cell(row, col).coordinate} under {merged}"
+                ref = ws.cell(row, col).coordinate
+                if ref != anchor:
+                    assert locked[ref], f"{ref} under {merged}"
     assert inputs_seen >= 4  # the staff names and the review texts are merged inputs
