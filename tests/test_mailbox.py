@@ -444,3 +444,16 @@ def test_a_kill_at_any_point_leaves_nothing_missing_or_doubled(office, tmp_path,
     assert [p.name for p in office.returns.glob(".*.tmp")] == []
     uncertain = again.output.count("MBOX_041")
     assert receipts + uncertain >= 3 and receipts <= 3  # never a receipt twice; an uncertain one is said
+
+
+def test_status_shows_what_came_by_mail_next_to_what_was_sent(office, tmp_path):
+    fill_round(office, tmp_path)
+    assert office.receive().exit_code == 0
+    result = CliRunner(env=office.env()).invoke(cli, ["status", str(office.plan_file), str(office.returns),
+                                                      "--cartella", str(office.out)])
+    assert result.exit_code == 0, result.output
+    lines = {line.split()[0]: line for line in result.output.splitlines() if line.split()}
+    assert "per posta il" in result.output
+    for code in ("FIN", "PM", "TEC"):
+        assert lines[code].count("/20") >= 2, lines[code]  # sent and received by mail, with their dates
+    assert "ricevuto: borgo-prova-2023-intermedia-FIN-" in result.output
