@@ -16,7 +16,7 @@ from functools import lru_cache
 from ..plan.model import Indicator, IndicatorKind, Objective, Phase, Plan, Sector
 from ..plan.targets import MONTH_LETTERS
 from ..spreadsheet.cells import Span, a1, col_letter, span
-from ..spreadsheet.text import MAX_ROW_HEIGHT, column_points, line_height, wrap
+from ..spreadsheet.text import MAX_ROW_HEIGHT, column_points, line_height, line_starts
 
 LAYOUT_VERSION = 1
 
@@ -314,26 +314,25 @@ _DESCRIPTION_LINES = int((MAX_ROW_HEIGHT - 3) // line_height())
 
 
 def description_chunks(text: str) -> list[str]:
-    """The description cut into pieces that each fit a row of Excel's largest height, at line ends.
+    """The description cut into pieces that each fit a row of Excel's largest height, where its lines end.
 
-    Joined with single spaces (and the line breaks they replace), the pieces give the text back.
+    Each cut falls at a space or a line break, so the pieces joined with spaces read as the text
+    (the reader compares them with runs of white space folded).
     """
-    lines = wrap(text, DESCRIPTION_POINTS)
-    if len(lines) <= _DESCRIPTION_LINES:
+    starts = line_starts(text, DESCRIPTION_POINTS)
+    if len(starts) <= _DESCRIPTION_LINES:
         return [text]
-    chunks, rest = [], text
-    for start in range(0, len(lines), _DESCRIPTION_LINES):
-        group = lines[start:start + _DESCRIPTION_LINES]
-        if start + _DESCRIPTION_LINES >= len(lines):
-            chunks.append(rest)
-            break
-        size = 0
-        for line in group:  # each wrapped line is the text up to a space or a line break
-            size += len(line)
-            size += 1 if size < len(rest) and rest[size] in " \n" else 0
-        chunks.append(rest[:size].rstrip(" \n"))
-        rest = rest[size:]
-    return chunks
+    cuts, line = [0], _DESCRIPTION_LINES
+    while line < len(starts):
+        cut = line
+        while cut > line - _DESCRIPTION_LINES + 1 and not text[starts[cut] - 1:starts[cut]].isspace():
+            cut -= 1  # a word broken for its length: cut at the line before it instead
+        if not text[starts[cut] - 1:starts[cut]].isspace():
+            cut = line
+        cuts.append(starts[cut])
+        line = cut + _DESCRIPTION_LINES
+    pieces = [text[a:b].strip(" \n") for a, b in zip(cuts, cuts[1:] + [len(text)])]
+    return [piece for piece in pieces if piece] or [text]
 
 
 def sheet_layout(objective: Objective, *, staff_rows: int, direct_assessment: bool = False) -> SheetLayout:

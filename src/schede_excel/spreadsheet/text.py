@@ -8,6 +8,7 @@ font of the generated workbooks in Excel, and its metric twin in LibreOffice.
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from importlib import resources
 
@@ -39,29 +40,52 @@ def text_width(text: str, size: float = 11, *, bold: bool = False) -> float:
     return sum(widths.get(ord(c), wide if ord(c) > 0x2FFF else fallback) for c in text) * size / upm
 
 
+def line_starts(text: str, width_points: float, size: float = 11, *, bold: bool = False) -> list[int]:
+    """Where each line of `text` starts (offsets into it) in a cell `width_points` wide.
+
+    A line breaks before the word that would overflow it, the spaces before that word staying at
+    the end of the line; a word longer than the cell breaks where it must; a line break starts a
+    new line. Offsets, not copies, so that a text can be cut exactly where its lines end.
+    """
+    text = text or ""
+    room = max(width_points - CELL_PADDING, size)
+    starts = [0]
+    offset = 0
+    for paragraph in text.split("\n"):
+        if offset:
+            starts.append(offset)
+        used, line_start = 0.0, offset
+        position = 0
+        for match in _WORDS.finditer(paragraph):
+            gap = text_width(paragraph[position:match.start()], size, bold=bold)
+            word_start, word = offset + match.start(), match.group()
+            width = text_width(word, size, bold=bold)
+            if used and used + gap + width > room:
+                starts.append(word_start)
+                line_start, used, gap = word_start, 0.0, 0.0
+            while width > room and len(word) > 1:  # a word longer than the cell breaks where it must
+                cut = len(word)
+                while cut > 1 and text_width(word[:cut], size, bold=bold) > room:
+                    cut -= 1
+                word_start += cut
+                word = word[cut:]
+                starts.append(word_start)
+                line_start, used, gap = word_start, 0.0, 0.0
+                width = text_width(word, size, bold=bold)
+            used += gap + width
+            position = match.end()
+        offset += len(paragraph) + 1
+    return starts
+
+
+_WORDS = re.compile(r"[^ ]+")
+
+
 def wrap(text: str, width_points: float, size: float = 11, *, bold: bool = False) -> list[str]:
     """The lines `text` wraps to in a cell `width_points` wide, breaking at spaces as the spreadsheets do."""
-    room = max(width_points - CELL_PADDING, size)
-    lines: list[str] = []
-    space = text_width(" ", size, bold=bold)
-    for paragraph in (text or "").split("\n"):
-        line, used = "", 0.0
-        for word in paragraph.split(" "):
-            w = text_width(word, size, bold=bold)
-            if line and used + space + w > room:
-                lines.append(line)
-                line, used = "", 0.0
-            if not line and w > room:  # a word longer than the cell breaks where it must
-                while word and text_width(word, size, bold=bold) > room:
-                    cut = len(word)
-                    while cut > 1 and text_width(word[:cut], size, bold=bold) > room:
-                        cut -= 1
-                    lines.append(word[:cut])
-                    word = word[cut:]
-                w = text_width(word, size, bold=bold)
-            line, used = (f"{line} {word}", used + space + w) if line else (word, w)
-        lines.append(line)
-    return lines
+    text = text or ""
+    starts = line_starts(text, width_points, size, bold=bold)
+    return [text[a:b].rstrip(" \n") for a, b in zip(starts, starts[1:] + [len(text)])]
 
 
 def line_height(size: float = 11) -> float:
