@@ -468,7 +468,7 @@ class _SheetWriter:
         for label_span, value_span, text, kinds in groups:
             g.merge(label_span, text, s.label)
             slots = lay.indicator_rows(kinds)
-            formula = average_formula([a1(*slot.achieved) for slot in slots], [a1(*slot.achievement) for slot in slots])
+            formula = average_formula([a1(*slot.achievement) for slot in slots])
             if formula and open_:
                 entries = [p for k in kinds for p in pairs[k]]
                 cached = sheet_average(entries, when, plan.scoring, final=block.round == "final")
