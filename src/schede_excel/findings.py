@@ -33,6 +33,11 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
         "Settore {sector}: i pesi degli obiettivi del settore ({own}) più quelli trasversali TUTTI "
         "({shared}) danno {total}; atteso 100.",
     ),
+    "PLAN_019": (
+        Severity.ERROR,
+        "I pesi degli obiettivi trasversali TUTTI danno {shared}: con i pesi propri di ognuno dei {sectors} "
+        "settori ({own}) dovrebbero dare {expected}. Correggere i pesi degli obiettivi TUTTI.",
+    ),
     "PLAN_005": (
         Severity.ERROR,
         "Settore {sector}: i pesi degli obiettivi danno {total}; atteso 100 (valutazione diretta, "

@@ -103,13 +103,32 @@ def check_plan(plan: Plan, place: Callable[[tuple[str | int, ...]], dict[str, ob
             out.append(finding("PLAN_018", **place(("punteggio", "pesi_settori", code)),
                                detail=f"pesi_settori nomina il settore «{code}», che non c'è; settori: {', '.join(sorted(codes))}"))
 
+    out.extend(_weight_totals(plan, place))
+    return out
+
+
+def _weight_totals(plan: Plan, place) -> list[Finding]:
+    """Each sector's weights total 100, cross-cutting ones included; one root cause, one error.
+
+    When every sector with indicators misses 100 by the same amount with the same own total,
+    the cross-cutting weights are what is wrong: one PLAN_019 on them, not one PLAN_004 per sector.
+    """
+    out = []
     shared = sum(o.weight for o in plan.objectives if o.cross_cutting)
+    wrong = []
     for i, sector in enumerate(plan.sectors):
         own = sum(o.weight for o in plan.objectives if o.sector == sector.code)
         if sector.direct_assessment:
             if own != 100:
                 out.append(finding("PLAN_005", **place(("settori", i)), sector=sector.code, total=own))
         elif own + shared != 100:
-            out.append(finding("PLAN_004", **place(("settori", i)), sector=sector.code, own=own,
-                               shared=shared, total=own + shared))
-    return out
+            wrong.append(finding("PLAN_004", **place(("settori", i)), sector=sector.code, own=own,
+                                 shared=shared, total=own + shared))
+    with_indicators = [s for s in plan.sectors if not s.direct_assessment]
+    owns = {f.params["own"] for f in wrong}
+    first_shared = next((i for i, o in enumerate(plan.objectives) if o.cross_cutting), None)
+    if len(with_indicators) > 1 and len(wrong) == len(with_indicators) and len(owns) == 1 and first_shared is not None:
+        own = owns.pop()
+        return out + [finding("PLAN_019", **place(("obiettivi", first_shared, "peso")), shared=shared, own=own,
+                              expected=100 - own, sectors=len(wrong))]
+    return out + wrong

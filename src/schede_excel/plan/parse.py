@@ -188,5 +188,26 @@ def plan_from_data(data: dict, *, file: str | None = None, locate=lambda path: N
         for error in errors.errors():
             where = place(tuple(error["loc"]))
             findings.append(finding("PLAN_003", **where, field=where["path"] or "piano", detail=_describe(error)))
+        # Unknown keys alone: check the rest too, so that every problem of the file shows at once.
+        if all(error["type"] == "extra_forbidden" for error in errors.errors()):
+            try:
+                rest = Plan.model_validate(_without(data, [tuple(error["loc"]) for error in errors.errors()]))
+            except ValidationError:
+                rest = None
+            if rest is not None:
+                findings += check_plan(rest, place)
         return PlanResult(plan=None, findings=findings)
     return PlanResult(plan=plan, findings=check_plan(plan, place))
+
+
+def _without(data, paths: list[tuple]):
+    """A copy of `data` without the keys at `paths` (each a path of keys and list indexes)."""
+    if not paths:
+        return data
+    if isinstance(data, dict):
+        dropped = {p[0] for p in paths if len(p) == 1}
+        return {k: _without(v, [p[1:] for p in paths if len(p) > 1 and p[0] == k])
+                for k, v in data.items() if k not in dropped}
+    if isinstance(data, list):
+        return [_without(v, [p[1:] for p in paths if len(p) > 1 and p[0] == i]) for i, v in enumerate(data)]
+    return data
