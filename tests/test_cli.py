@@ -53,7 +53,7 @@ def test_generate_writes_and_reports(plan_file, tmp_path):
     out = tmp_path / "out"
     result = run("generate", plan_file, "-o", out)
     assert result.exit_code == 0, result.output
-    assert len(list(out.glob("*.xlsx"))) == 4  # FIN, PM, SEG, annex
+    assert len(list(out.glob("*.xlsx"))) == 5  # FIN, PM, SEG, annex, the Segretario's assessments to fill
     assert "creato" in result.output
 
 

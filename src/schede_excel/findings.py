@@ -103,7 +103,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "EVAL_006": (Severity.WARNING, "{indicator}: data di completamento {found} successiva alla data della verifica ({review}); conta come scritta."),
     "EVAL_010": (Severity.ERROR, "File delle valutazioni non leggibile: {reason}. Attese le colonne settore, obiettivo, valutazione (e facoltative blocco, numero, nota)."),
     "EVAL_011": (Severity.ERROR, "Valutazione non valida: trovato «{found}», atteso un numero da 0 a 100."),
-    "EVAL_012": (Severity.ERROR, "Blocco «{found}» sconosciuto: attesi quantita, tempo, costo, qualita (o vuoto per l'intero obiettivo)."),
+    "EVAL_012": (Severity.ERROR, "Blocco «{found}» sconosciuto: attesi Quantità, Tempo, Costo o Qualità (o vuoto per l'intero obiettivo)."),
     # Consolidation (consolidate.py)
     "CONS_001": (Severity.ERROR, "Il file o la cartella delle restituzioni non esiste: controllare il nome. Il riepilogo non è stato scritto."),
     "CONS_002": (Severity.ERROR, "Nessuna restituzione utilizzabile tra i {count} file letti: il riepilogo non è stato scritto (quello precedente resta com'è)."),

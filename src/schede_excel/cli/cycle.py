@@ -15,7 +15,7 @@ from ..italian import number
 from ..plan.load import load_plan, plan_schema
 from ..report.consolidate import consolidate as run_consolidation
 from ..returns.importer import collect_paths, import_returns
-from ..scoring.overrides import load_overrides
+from ..scoring.overrides import assessment_filename, assessment_workbook, load_overrides
 from ..sheet.generate import generate as generate_workbooks
 from ..sheet.generate import missing_interim, planned_workbooks
 from ..sheet.layout import ROUND_LABELS
@@ -105,7 +105,27 @@ def generate(piano: str, out_dir: str, round_: str, password: str | None, no_ann
             raise click.exceptions.Exit(fail(f"Impossibile scrivere in {out_dir}: {describe_os_error(error)}.")) from None
     for item in written:
         click.echo(f"{item.status:>10}  {item.path}  ({plural(item.sheets, 'scheda', 'schede')})")
+    _assessments(plan, round_, Path(out_dir), overwrite)
     click.echo(f"{len(written)} file in {Path(out_dir)}.")
+
+
+def _assessments(plan, round_: str, out_dir: Path, overwrite: bool) -> None:
+    """Beside the workbooks, the evaluator's prefilled assessments file (the Segretario's objectives)."""
+    data = assessment_workbook(plan, round_)
+    if data is None:
+        return
+    path = out_dir / assessment_filename(plan, round_)
+    if path.exists() and path.read_bytes() != data and not overwrite:
+        click.echo(f"{'invariato':>10}  {path}  (già presente, forse già compilato: non sostituito senza --sovrascrivi)")
+        return
+    status = "aggiornato" if path.exists() else "creato"
+    try:
+        atomic_write(path, data)
+    except OSError as error:
+        raise click.exceptions.Exit(fail(f"Impossibile scrivere {path}: {describe_os_error(error)}.")) from None
+    rows = sum(len(plan.objectives_of(s)) for s in plan.sectors if s.direct_assessment)
+    click.echo(f"{status:>10}  {path}  (valutazioni dirette da compilare: {plural(rows, 'obiettivo', 'obiettivi')}; "
+               "poi schede consolidate --valutazioni)")
 
 
 @click.command(cls=ItalianCommand, context_settings=CONTEXT)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from ..scoring.evaluate import DIRECT
 from .common import BAD_INPUT, CONTEXT, ItalianCommand, argument, fail, load_or_exit, plural, print_findings, round_option
 from ..files import describe_os_error
 from ..findings import finding, has_errors
@@ -167,7 +168,7 @@ def status(piano, ritorni, folder, round_, deadline, reminders_dir, config_file)
     for s in statuses:
         sent = f"{s.sent_at:%d/%m/%Y %H:%M}" if s.sent_at else "non inviato"
         back = (f"{s.returned_at:%d/%m/%Y %H:%M}" if s.returned_at else "sì") if s.returned else (
-            "NO" if s.expected else "non previsto")
+            "NO" if s.expected else DIRECT)
         click.echo(f"{s.sector:<7} {sent:<17} {back:<17} {s.objectives_returned:>3}/{s.objectives_expected:<3} "
                    f"{s.errors:>7} {s.warnings:>7}")
     missing = [s for s in statuses if s.expected and not s.returned]

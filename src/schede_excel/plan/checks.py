@@ -51,7 +51,8 @@ def check_plan(plan: Plan, place: Callable[[tuple[str | int, ...]], dict[str, ob
         if not sector.head:
             out.append(finding("PLAN_010", **place(("settori", i)), sector=sector.code))
         if not sector.email:
-            out.append(finding("PLAN_011", **place(("settori", i)), sector=sector.code))
+            if not sector.direct_assessment:  # the Segretario without an address is simply not sent his sheets
+                out.append(finding("PLAN_011", **place(("settori", i)), sector=sector.code))
         elif not _EMAIL.match(sector.email):
             out.append(finding("PLAN_009", **place(("settori", i, "email")), sector=sector.code, email=sector.email))
         elif _EXAMPLE_DOMAIN.search(sector.email):

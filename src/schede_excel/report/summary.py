@@ -14,7 +14,7 @@ from datetime import date, datetime
 import pandas as pd
 import xlsxwriter
 
-from ..scoring.evaluate import Evaluation
+from ..scoring.evaluate import DIRECT, Evaluation
 from ..returns.importer import ImportResult
 from ..sheet.layout import ROUND_LABELS
 
@@ -57,9 +57,13 @@ def summary_tables(evaluation: Evaluation, result: ImportResult) -> dict[str, pd
     returned = {(f.sector, f.round): f for f in result.files if f.used and f.sector}
     for sector in plan.sectors:
         file = returned.get((sector.code, evaluation.round))
+        state = "restituito" if file else "mancante"
+        if sector.direct_assessment and not file:
+            own = [o for o in evaluation.objectives if o.sector == sector.code]
+            state = f"{DIRECT}: {sum(o.overridden for o in own)} su {len(own)} obiettivi valutati"
         deliveries.append({"Settore": sector.code, "Verifica": ROUND_LABELS[evaluation.round],
                            "File": file.path if file else "", "Data": file.modified.replace(tzinfo=None) if file and file.modified else None,
-                           "Impronta": file.sha256[:16] if file else "", "Stato": "restituito" if file else "mancante"})
+                           "Impronta": file.sha256[:16] if file else "", "Stato": state})
     for f in result.files:
         if not f.used:
             deliveries.append({"Settore": f.sector or "", "Verifica": ROUND_LABELS.get(f.round or "", ""), "File": f.path,

@@ -21,6 +21,7 @@ from ..returns.model import Achieved, ObjectiveReturn
 from ..plan.rules import counted_achievement, deviation, group_average
 from ..plan.targets import Target, TargetKind
 
+DIRECT = "valutazione diretta"  # what status, Consegne and the counts say of the Segretario: nothing to return
 MET, PARTIAL, NOT_MET, LATE, MISSING, NOT_DUE, OVERRIDDEN = (
     "raggiunto", "parziale", "non raggiunto", "in ritardo", "mancante", "non ancora dovuto", "valutato")
 
@@ -99,7 +100,7 @@ class SectorScore(Score):
     sector: str = Field(description="sector code")
     name: str = Field(description="sector name")
     head: str = Field(description="the sector head's name")
-    expected: int = Field(description="sheets the sector reports on")
+    expected: int = Field(description="sheets the sector reports on; 0 for a directly assessed one, which returns none")
     returned: int = Field(description="sheets it returned")
     score: float | None = Field(description="sum(peso x objective score) / sum(peso), 0-100; None when nothing can be assessed")
     band: str = Field(description="raggiunto, parzialmente raggiunto, non raggiunto or non valutabile, by the policy's thresholds")
@@ -258,7 +259,8 @@ def evaluate(plan: Plan, records: Sequence[ObjectiveReturn], round_: str, overri
     for sector in plan.sectors:
         own = [o for o in objectives if o.sector == sector.code]
         score = _weighted([(o.weight, o.score) for o in own])
-        sectors.append(SectorScore(sector=sector.code, name=sector.name, head=sector.head, expected=len(own),
+        expected = 0 if sector.direct_assessment else len(own)  # the Segretario returns no sheet
+        sectors.append(SectorScore(sector=sector.code, name=sector.name, head=sector.head, expected=expected,
                                    returned=sum(o.returned for o in own), score=score, band=band(score, policy)))
     ente = _weighted([(ente_weight(plan, s.sector), s.score) for s in sectors])
     people = _people(plan, records, round_, objectives, findings)
