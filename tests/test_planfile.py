@@ -152,3 +152,10 @@ def test_an_unknown_key_does_not_hide_the_other_problems():
     assert result.plan is None
     assert {"PLAN_003", "PLAN_004"} <= set(codes(result))
     assert len([c for c in codes(result) if c != "PLAN_003"]) >= 2
+
+
+def test_ente_written_with_comune_di_is_not_doubled():
+    result = parse_plan(as_yaml(small_plan_data(ente="Comune di Valfiorita")))
+    assert result.ok and result.plan.entity == "Valfiorita"
+    assert "PLAN_020" in codes(result, Severity.WARNING)
+    assert "PLAN_020" not in codes(parse_plan(as_yaml(small_plan_data(ente="Valfiorita"))))

@@ -38,6 +38,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
         "I pesi degli obiettivi trasversali TUTTI danno {shared}: con i pesi propri di ognuno dei {sectors} "
         "settori ({own}) dovrebbero dare {expected}. Correggere i pesi degli obiettivi TUTTI.",
     ),
+    "PLAN_020": (Severity.WARNING, "ente: trovato «{found}»; le schede scrivono già «Comune di», si usa «{name}». Scrivere solo il nome."),
     "PLAN_005": (
         Severity.ERROR,
         "Settore {sector}: i pesi degli obiettivi danno {total}; atteso 100 (valutazione diretta, "

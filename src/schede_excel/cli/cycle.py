@@ -226,7 +226,10 @@ def import_(piano, ritorni, out_file, tables_dir, round_, verbose) -> None:
               help="Cartella in cui scrivere ogni tabella anche in CSV e JSON.")
 @click.option("--allegato", "annex_file", type=click.Path(dir_okay=False),
               help="Scrive anche l'allegato dei risultati: le schede compilate con i valori calcolati.")
-def consolidate(piano, ritorni, out_file, round_, overrides_file, exports_dir, annex_file) -> None:
+@click.option("--from", "--da", "carried_from", multiple=True, type=click.Path(exists=True), metavar="RITORNI",
+              help="Per l'allegato della verifica finale: i file restituiti alla verifica intermedia (file o "
+                   "cartella, ripetibile), riportati accanto, come nelle schede della verifica finale.")
+def consolidate(piano, ritorni, out_file, round_, overrides_file, exports_dir, annex_file, carried_from) -> None:
     """Valuta le schede restituite e scrive il riepilogo dell'ente.
 
     Il riepilogo ha i fogli Riepilogo (ente e settori, con grafici), Obiettivi, Indicatori,
@@ -246,11 +249,17 @@ def consolidate(piano, ritorni, out_file, round_, overrides_file, exports_dir, a
         print_findings(problems)
         if problems:
             raise click.exceptions.Exit(fail(f"Correggere il file delle valutazioni {overrides_file} e riprovare."))
+    carried = []
+    if carried_from:
+        interim = import_returns(plan, carried_from, round_="interim")
+        print_findings([f for f in interim.findings if f.severity is Severity.ERROR])
+        carried = interim.objectives
     paths, _ = collect_paths(ritorni)
     try:
         with click.progressbar(length=len(paths), label="Lettura", file=sys.stderr) as bar:
             done = run_consolidation(plan, ritorni, out_file, round_=round_, overrides=overrides,
-                                     exports_dir=exports_dir, annex_file=annex_file, progress=lambda _: bar.update(1))
+                                     exports_dir=exports_dir, annex_file=annex_file, carried=carried,
+                                     progress=lambda _: bar.update(1))
     except SchedeError as error:
         print_findings(error.findings)
         raise click.exceptions.Exit(BAD_INPUT) from None
