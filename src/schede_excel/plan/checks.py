@@ -12,6 +12,7 @@ from typing import Callable
 from collections import Counter
 
 from ..findings import Finding, finding
+from ..italian import number
 from .model import CROSS_CUTTING, MAX_DUP_LINKS, IndicatorKind, Plan
 from .targets import ACCEPTED_FORMS, TargetError
 
@@ -94,8 +95,8 @@ def check_plan(plan: Plan, place: Callable[[tuple[str | int, ...]], dict[str, ob
     policy = plan.scoring
     if policy.partial_threshold > policy.achieved_threshold:
         out.append(finding("PLAN_018", **place(("punteggio", "soglia_parziale")),
-                           detail=f"la soglia di parzialmente raggiunto ({policy.partial_threshold:g}) supera quella "
-                                  f"di raggiunto ({policy.achieved_threshold:g})"))
+                           detail=f"la soglia di parzialmente raggiunto ({number(policy.partial_threshold, None)}) supera quella "
+                                  f"di raggiunto ({number(policy.achieved_threshold, None)})"))
     if policy.value_weight + policy.time_weight == 0:
         out.append(finding("PLAN_018", **place(("punteggio", "peso_valore")),
                            detail="peso_valore e peso_tempi non possono essere entrambi 0"))
