@@ -62,6 +62,8 @@ def send(piano, cartella, round_, deadline, config_file, cc, reply_to, template,
     il testo del modello (settore, verifica, scadenza, istruzioni). Prima di inviare controlla
     che ci siano tutti i file e tutti gli indirizzi: se manca qualcosa non parte nulla.
     Ogni invio è scritto nel registro: rilanciando si inviano solo i messaggi mancanti.
+    Il Segretario (valutazione diretta) riceve il suo file per informazione, senza nulla da
+    restituire; nulla, se nel piano non ha un indirizzo e-mail.
 
     Server, porta, sicurezza, utente e mittente si leggono dal file di configurazione
     (schede-mail.toml) o dalle variabili SCHEDE_SMTP_*; la password solo dalla variabile
