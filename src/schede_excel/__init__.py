@@ -14,7 +14,8 @@ The cycle, one step per subpackage, each function a step a Python user can call:
 4. Returns (`returns`): ``import_returns(plan, paths)`` identifies, reads and checks the returned
    workbooks; ``ImportResult.frames()`` gives pandas DataFrames.
 5. Scores (`scoring`): ``evaluate(plan, records, round_)`` scores indicators, the sheet's averages,
-   objectives, sectors, people and the ente; ``load_overrides`` reads the evaluator's overrides.
+   objectives, sectors, people and the ente; ``load_overrides`` reads the evaluator's overrides and
+   ``assessment_workbook`` prefills them for the directly assessed objectives (the Segretario's).
 6. Summary (`report`): ``consolidate(plan, paths, out_file)`` does 4 and 5 and writes the summary
    workbook, the exports and the annex of results; ``summary_tables`` gives its tables as DataFrames.
 
@@ -60,13 +61,14 @@ _HOMES = {
     "IndicatorScore": "scoring.evaluate", "ObjectiveScore": "scoring.evaluate",
     "SectorScore": "scoring.evaluate", "PersonScore": "scoring.evaluate",
     "load_overrides": "scoring.overrides", "read_overrides": "scoring.overrides",
+    "assessment_workbook": "scoring.overrides",
     # 6. summary
     "consolidate": "report.consolidate", "Consolidation": "report.consolidate",
     "results_annex": "report.consolidate", "summary_tables": "report.summary", "build_summary": "report.summary",
 }
 
 __all__ = [
-    "__version__", "Batch", "build_plan_workbook", "build_summary", "build_workbook", "check_plan",
+    "__version__", "assessment_workbook", "Batch", "build_plan_workbook", "build_summary", "build_workbook", "check_plan",
     "consolidate", "Consolidation", "evaluate", "Evaluation", "Finding", "generate", "has_errors",
     "import_returns", "ImportResult", "Indicator", "IndicatorKind", "IndicatorReturn", "Indicators",
     "IndicatorScore", "load_overrides", "load_plan", "load_settings", "MailSettings", "migrate_workbook",
@@ -110,7 +112,7 @@ if TYPE_CHECKING:
     from .returns.model import IndicatorReturn, ObjectiveReturn, ReturnedFile, ReviewReturn, StaffReturn
     from .scoring.evaluate import (Evaluation, IndicatorScore, ObjectiveScore, Override, PersonScore, SectorScore,
                                    evaluate)
-    from .scoring.overrides import load_overrides, read_overrides
+    from .scoring.overrides import assessment_workbook, load_overrides, read_overrides
     from .sheet.generate import WorkbookPlan, Written, generate, planned_workbooks, review_for
     from .sheet.migrate import Migration, migrate_workbook
     from .sheet.writer import Review, build_workbook
