@@ -22,7 +22,6 @@ ENGLISH = re.compile(
     r"No such|Try|Show|exit|Aborted|Did you mean|Got|unexpected|extra|requires|does|not|is|one of|"
     r"choose|valid|value|values|integer|float|boolean|directory|path|readable|writable|Choice)\b"
     r"|\b(TEXT|INTEGER|FLOAT|FILE|DIRECTORY|PATH|BOOLEAN|FILENAME)\b", re.IGNORECASE)
-UPPER_ONLY = {"TEXT", "FILE", "PATH"}  # as words in lower case they may be quoted file names
 
 
 def english_words(text: str) -> list[str]:
@@ -30,7 +29,7 @@ def english_words(text: str) -> list[str]:
     found = []
     for m in ENGLISH.finditer(text):
         word = m.group(0)
-        if m.group(2) and word != word.upper():
+        if m.group(2) and word != word.upper():  # «file» in lower case is Italian too
             continue
         found.append(word)
     return found

@@ -89,7 +89,7 @@ def _italian(value: float) -> str:
     return f"{value:g}".replace(".", ",")
 
 
-def typed(target, year: int):
+def typed(target):
     """What a person may type in RAGGIUNTO for this target: (value, as text?) pairs, None for blank."""
     entry = target.entry
     blank = st.sampled_from([None, " "])
@@ -151,7 +151,7 @@ def test_every_average_on_the_sheet_equals_the_library(libreoffice, blank_books,
             for name, objective, lay in sheets:
                 for slot in lay.indicators:
                     target = slot.indicator.parsed_target(wide_plan.year, cost=slot.kind is IndicatorKind.COST)
-                    value = data.draw(typed(target, wide_plan.year), label=f"{name} {slot.name}")
+                    value = data.draw(typed(target), label=f"{name} {slot.name}")
                     if value is not None:
                         fills.append((name, a1(*slot.achieved), value))
             path = folder / f"{round_}-{channel}.xlsx"

@@ -101,9 +101,9 @@ def _ngettext(singular: str, plural_: str, n: int) -> str:
 
 for _module in (click.core, click.decorators, click.exceptions, click.formatting, click.parser, click.termui, click.types):
     if hasattr(_module, "_"):
-        _module._ = _gettext
+        setattr(_module, "_", _gettext)
     if hasattr(_module, "ngettext"):
-        _module.ngettext = _ngettext
+        setattr(_module, "ngettext", _ngettext)
 
 
 class DescribedArgument(click.Argument):

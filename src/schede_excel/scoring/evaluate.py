@@ -9,6 +9,7 @@ and is marked wherever it appears. The result is plain records plus findings.
 from __future__ import annotations
 
 import unicodedata
+from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 from typing import Sequence
@@ -273,7 +274,7 @@ def _late_completions(record: ObjectiveReturn, scores: list[IndicatorScore], pla
     review_date = plan.interim_review if round_ == "interim" else plan.final_review
     cells = {(i.kind, i.index): i.cell for i in record.indicators}
     for s in scores:
-        if s.target_kind is TargetKind.DEADLINE and s.achieved is not None and s.achieved > review_date:
+        if s.target_kind is TargetKind.DEADLINE and isinstance(s.achieved, date) and s.achieved > review_date:
             findings.append(finding("EVAL_006", file=record.file, sheet=record.sheet, cell=cells.get((s.kind, s.index)),
                                     indicator=s.description[:50], found=day(s.achieved), review=day(review_date)))
 
