@@ -53,7 +53,7 @@ def test_generate_writes_and_reports(plan_file, tmp_path):
     out = tmp_path / "out"
     result = run("generate", plan_file, "-o", out)
     assert result.exit_code == 0, result.output
-    assert len(list(out.glob("*.xlsx"))) == 4  # FIN, PM, SEG, annex
+    assert len(list(out.glob("*.xlsx"))) == 5  # FIN, PM, SEG, annex, the Segretario's assessments to fill
     assert "creato" in result.output
 
 
@@ -124,3 +124,61 @@ def test_consolidate_refuses_a_bad_overrides_file_before_anything(plan_file, tmp
     assert result.exit_code == 2
     assert "EVAL_015" in result.output and "EVAL_001" in result.output and "riga 2" in result.output
     assert not out.exists()
+
+
+def test_validate_is_quiet_by_default_and_shows_info_with_v(tmp_path):
+    data = small_plan_data()
+    data["obiettivi"][2]["fasi"] = [{"descrizione": "Avvio", "mesi": []}]  # PLAN_015, an INFO
+    path = tmp_path / "piano.yaml"
+    path.write_text(as_yaml(data), encoding="utf-8")
+    assert "PLAN_015" in [f.code for f in load_plan(path).findings]
+    quiet, verbose = run("validate", path), run("validate", "-v", path)
+    assert quiet.exit_code == verbose.exit_code == 0
+    assert "PLAN_015" not in quiet.output and "PLAN_015" in verbose.output
+    assert "PLAN_010" in quiet.output  # warnings are always shown by validate
+
+
+def test_plan_warnings_are_one_line_outside_validate(plan_file, tmp_path):
+    result = run("generate", plan_file, "-o", tmp_path / "out")
+    assert result.exit_code == 0
+    assert "PLAN_010" not in result.output
+    assert result.output.count("schede validate") == 1
+
+
+def test_a_plan_error_says_correggerlo_for_one(tmp_path):
+    data = small_plan_data()
+    data["obiettivi"][3]["peso"] = 60  # PM: 30 + 60
+    path = tmp_path / "piano.yaml"
+    path.write_text(as_yaml(data), encoding="utf-8")
+    result = run("generate", path, "-o", tmp_path / "out")
+    assert result.exit_code == 2
+    assert "1 errore: correggerlo" in result.output
+
+
+def test_import_tells_an_empty_folder_from_a_missing_one(plan_file, tmp_path):
+    empty = tmp_path / "vuota"
+    empty.mkdir()
+    result = run("import", plan_file, empty)
+    assert result.exit_code == 2
+    assert "RET_040" in result.output and "non esistono" not in result.output
+    result = run("import", plan_file, tmp_path / "manca")
+    assert result.exit_code == 2 and "non esistono" in result.output
+
+
+def test_consolidate_refuses_a_summary_name_that_is_not_xlsx(plan_file, tmp_path):
+    result = run("consolidate", plan_file, tmp_path, "-o", tmp_path / "riep.csv")
+    assert result.exit_code == 2 and ".xlsx" in result.output
+    assert not (tmp_path / "riep.csv").exists()
+
+
+def test_consolidate_prints_scores_the_italian_way(plan_file, tmp_path):
+    from schede_excel.sheet.generate import generate
+
+    generate(load_plan(plan_file).plan, tmp_path / "out", annex=False)
+    result = run("consolidate", plan_file, tmp_path / "out", "-o", tmp_path / "riepilogo.xlsx")
+    assert result.exit_code == 0, result.output
+    scores = re.findall(r"^\s+(FIN|PM)\s+(\S+)", result.output, re.MULTILINE)
+    assert scores and all(re.fullmatch(r"\d+,\d", s) for _, s in scores), result.output
+    own = [line for line in result.output.replace(str(tmp_path), "").splitlines()
+           if not line.startswith(("AVVISO", "ERRORE", "INFO"))]  # findings quote ATTESO as written (1.000)
+    assert not [line for line in own if re.search(r"\d\.\d", line)], own

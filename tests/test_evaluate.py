@@ -64,10 +64,12 @@ def test_interim_scores_by_hand(small_plan):
     assert by_objective(ev, "FIN", "FIN/2").score == 100  # 5 of 4 is capped at 100; no time indicator
     sectors = {s.sector: s for s in ev.sectors}
     assert sectors["FIN"].score == pytest.approx((30 * 89.1667 + 40 * 87.0833 + 30 * 100) / 100, abs=1e-3)
-    assert sectors["PM"].score == pytest.approx(83.3333, abs=1e-3)  # TUTTI/1 not returned: left out at the interim
+    # TUTTI/1 not returned: like a blank sheet, its due indicators count 0 (its 31/12 deadline is not due yet)
+    assert by_objective(ev, "PM", "TUTTI/1").score == 0
+    assert sectors["PM"].score == pytest.approx(70 * 83.3333 / 100, abs=1e-3)
     assert sectors["PM"].returned == 1 and sectors["PM"].expected == 2
     assert sectors["SEG"].score == 95 and by_objective(ev, "SEG", "SEG/1").overridden
-    assert ev.ente_score == pytest.approx((91.5833 + 83.3333 + 95) / 3, abs=1e-3)
+    assert ev.ente_score == pytest.approx((91.5833 + 58.3333) / 2, abs=1e-3)  # the Segretario has no weight in it
     assert ev.ente_band == "parzialmente raggiunto"
     assert sectors["FIN"].band == "raggiunto"
 
@@ -170,11 +172,11 @@ def test_a_recurring_target_that_has_not_started_is_not_due():
     data["obiettivi"][1]["indicatori"]["quantita"][0]["dal"] = "2023-09-01"  # monthly reports from September
     plan = parse_plan(as_yaml(data)).plan
     for achieved in (None, 0.0):
-        values = {(Q, 1): achieved, (Q, 2): 0.0}
+        values = {(Q, 1): achieved, (Q, 2): 0.0, (C, 1): 900.0, (L, 1): True}
         ev = evaluate(plan, [record("FIN", "FIN/1", values)], "interim")
         reports = next(i for i in ev.indicators if i.objective == "FIN/1" and i.kind is Q and i.index == 1)
         assert reports.status == NOT_DUE and not reports.counted and reports.achievement is None
-        assert next(o for o in ev.objectives if o.objective == "FIN/1").value_score == 100  # only "nessuna"
+        assert next(o for o in ev.objectives if o.objective == "FIN/1").value_score == 100  # the reports left out
     ev = evaluate(plan, [record("FIN", "FIN/1", {(Q, 1): 4.0}, "final")], "final")
     reports = next(i for i in ev.indicators if i.objective == "FIN/1" and i.kind is Q and i.index == 1)
     assert reports.achievement == 100  # 4 reports, September to December

@@ -132,3 +132,34 @@ def test_status_command(small_plan, interim_returns, tmp_path):
     assert "1 settore ha restituito, 1 manca: PM." in result.output
     assert [p.name for p in (tmp_path / "solleciti").iterdir()] == ["borgo-prova-2023-intermedia-PM.eml"]
     assert "MAIL_008" not in result.output  # the deadline is in the future: no warning about it
+
+
+def test_the_final_results_annex_carries_the_interim_half(small_plan, interim_returns, tmp_path):
+    plan_file = tmp_path / "piano.yaml"
+    plan_file.write_text(as_yaml(small_plan_data()), encoding="utf-8")
+    runner = CliRunner()
+    finale = tmp_path / "finale"
+    assert runner.invoke(cli, ["generate", str(plan_file), "-o", str(finale), "--turno", "final",
+                               "--from", str(interim_returns), "--senza-allegato"]).exit_code == 0
+    annex = tmp_path / "risultati.xlsx"
+    result = runner.invoke(cli, ["consolidate", str(plan_file), str(finale), "-o", str(tmp_path / "riepilogo.xlsx"),
+                                 "--turno", "final", "--allegato", str(annex), "--from", str(interim_returns)])
+    assert result.exit_code == 0, result.output
+    book = planned_workbooks(small_plan, "final", annex=False)[0]
+    objective = book.objectives[0]
+    lay = sheet_layout(objective, staff_rows=small_plan.staff_rows)
+    names = [n for n in openpyxl.load_workbook(annex).sheetnames]
+    ws = openpyxl.load_workbook(annex)[next(n for n in names if n.startswith("FIN") or n.startswith("TUTTI"))]
+    header = lay.block_headers[IndicatorKind.QUANTITY]
+    assert ws[a1(header, CARRIED_COLS[0])].value == Label.CARRIED
+    slot = lay.indicators[0]
+    assert ws[a1(slot.row, CARRIED_COLS[0])].value == pytest.approx(0.81)  # RAGGIUNTO intermedio
+    interim = lay.reviews["interim"]
+    assert ws[a1(interim.causes.row, interim.causes.col)].value == "Formazione rinviata"
+    assert ws[a1(interim.value_score.row, interim.value_score.col)].value == pytest.approx(90)  # 81% of 90%, 90% of 100%
+    # Without the interim returns the annex cannot show them: the half stays empty, as before.
+    bare = tmp_path / "senza.xlsx"
+    assert runner.invoke(cli, ["consolidate", str(plan_file), str(finale), "-o", str(tmp_path / "r2.xlsx"),
+                               "--turno", "final", "--allegato", str(bare)]).exit_code == 0
+    ws = openpyxl.load_workbook(bare)[ws.title]
+    assert ws[a1(slot.row, CARRIED_COLS[0])].value is None

@@ -160,14 +160,16 @@ def fill_cells(small_plan, book, data, cells_by_sheet) -> bytes:
     return out.getvalue()
 
 
+# A number or date typed as text is what the sheet's formulas do not count: the import follows them
+# (RET_015, not counted); Sì/No are text by nature and are read as written.
 @pytest.mark.parametrize("typed, entry, expected, code", [
-    ("95%", Entry.PERCENT, 0.95, "RET_010"),
-    ("95", Entry.PERCENT, 0.95, "RET_010"),
-    ("0,95", Entry.PERCENT, 0.95, "RET_010"),
-    ("95,5 %", Entry.PERCENT, 0.955, "RET_010"),
-    ("31/12", Entry.DATE, date(2023, 12, 31), "RET_010"),
-    ("31-dic", Entry.DATE, date(2023, 12, 31), "RET_010"),
-    ("31/12/2023", Entry.DATE, date(2023, 12, 31), "RET_010"),
+    ("95%", Entry.PERCENT, None, "RET_015"),
+    ("95", Entry.PERCENT, None, "RET_015"),
+    ("0,95", Entry.PERCENT, None, "RET_015"),
+    ("95,5 %", Entry.PERCENT, None, "RET_015"),
+    ("31/12", Entry.DATE, None, "RET_015"),
+    ("31-dic", Entry.DATE, None, "RET_015"),
+    ("31/12/2023", Entry.DATE, None, "RET_015"),
     ("31/02/2023", Entry.DATE, None, "RET_011"),
     ("sì", Entry.YES_NO, True, "RET_010"),
     ("SI", Entry.YES_NO, True, "RET_010"),
@@ -175,7 +177,7 @@ def fill_cells(small_plan, book, data, cells_by_sheet) -> bytes:
     ("forse", Entry.YES_NO, None, "RET_011"),
     ("", Entry.NUMBER, None, None),
     (" ", Entry.NUMBER, None, "RET_010"),
-    ("1.000", Entry.NUMBER, 1000.0, "RET_010"),
+    ("1.000", Entry.NUMBER, None, "RET_015"),
     ("quattro", Entry.NUMBER, None, "RET_011"),
     ("31/12/2023", Entry.COUNT, None, "RET_011"),
     ("2,5", Entry.COUNT, None, "RET_011"),
@@ -194,7 +196,9 @@ def test_values_typed_as_text(small_plan, fin_book, typed, entry, expected, code
                 if code:
                     assert code in codes
                 else:
-                    assert not set(codes) & {"RET_010", "RET_011"}
+                    assert not set(codes) & {"RET_010", "RET_011", "RET_015"}
+                if code == "RET_015":
+                    assert "RET_013" not in codes  # one root cause, one finding
                 return
     pytest.fail(f"no indicator of kind {entry}")
 

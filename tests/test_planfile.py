@@ -131,3 +131,31 @@ def test_yaml_mistakes_are_explained_in_italian(text, words):
     result = parse_plan(text, "piano.yaml")
     assert [f.code for f in result.findings] == ["PLAN_002"]
     assert words in result.findings[0].message and result.findings[0].line
+
+
+def test_one_wrong_cross_cutting_weight_is_one_error():
+    data = small_plan_data()
+    data["obiettivi"][0]["peso"] = 25  # TUTTI/1: every sector then totals 95
+    result = parse_plan(as_yaml(data))
+    assert codes(result).count("PLAN_019") == 1 and "PLAN_004" not in codes(result)
+    only_fin = small_plan_data()
+    only_fin["obiettivi"][2]["peso"] = 25  # FIN/2: one sector's own weight, as before
+    assert codes(parse_plan(as_yaml(only_fin)), Severity.ERROR) == ["PLAN_004"]
+
+
+def test_an_unknown_key_does_not_hide_the_other_problems():
+    data = small_plan_data()
+    data["obiettivi"][1]["colore"] = "rosso"
+    data["obiettivi"][2]["peso"] = 25
+    data["settori"][0]["email"] = "non-un-indirizzo"
+    result = parse_plan(as_yaml(data))
+    assert result.plan is None
+    assert {"PLAN_003", "PLAN_004"} <= set(codes(result))
+    assert len([c for c in codes(result) if c != "PLAN_003"]) >= 2
+
+
+def test_ente_written_with_comune_di_is_not_doubled():
+    result = parse_plan(as_yaml(small_plan_data(ente="Comune di Valfiorita")))
+    assert result.ok and result.plan.entity == "Valfiorita"
+    assert "PLAN_020" in codes(result, Severity.WARNING)
+    assert "PLAN_020" not in codes(parse_plan(as_yaml(small_plan_data(ente="Valfiorita"))))

@@ -16,7 +16,8 @@ The cycle, one step per subpackage, each function a step a Python user can call:
 4. Returns (`returns`): ``import_returns(plan, paths)`` identifies, reads and checks the returned
    workbooks; ``ImportResult.frames()`` gives pandas DataFrames.
 5. Scores (`scoring`): ``evaluate(plan, records, round_)`` scores indicators, the sheet's averages,
-   objectives, sectors, people and the ente; ``load_overrides`` reads the evaluator's overrides.
+   objectives, sectors, people and the ente; ``load_overrides`` reads the evaluator's overrides and
+   ``assessment_workbook`` prefills them for the directly assessed objectives (the Segretario's).
 6. Summary (`report`): ``consolidate(plan, paths, out_file)`` does 4 and 5 and writes the summary
    workbook, the exports and the annex of results; ``summary_tables`` gives its tables as DataFrames.
 7. After the final round (`deliverables`): ``round_results`` reads and scores a round once;
@@ -68,6 +69,7 @@ _HOMES = {
     "IndicatorScore": "scoring.evaluate", "ObjectiveScore": "scoring.evaluate",
     "SectorScore": "scoring.evaluate", "PersonScore": "scoring.evaluate",
     "load_overrides": "scoring.overrides", "read_overrides": "scoring.overrides",
+    "assessment_workbook": "scoring.overrides",
     # 6. summary
     "consolidate": "report.consolidate", "Consolidation": "report.consolidate",
     "results_annex": "report.consolidate", "summary_tables": "report.summary", "build_summary": "report.summary",
@@ -79,10 +81,10 @@ _HOMES = {
 }
 
 __all__ = [
-    "__version__", "Batch", "build_plan_workbook", "build_relazione", "build_summary", "build_workbook",
-    "check_plan", "consolidate", "Consolidation", "dossier_files", "dossier_tables", "evaluate", "Evaluation",
-    "Finding", "generate", "Handled", "has_errors", "import_returns", "ImportResult", "Indicator",
-    "IndicatorKind", "IndicatorReturn", "Indicators", "IndicatorScore", "load_mailbox_settings",
+    "__version__", "assessment_workbook", "Batch", "build_plan_workbook", "build_relazione", "build_summary",
+    "build_workbook", "check_plan", "consolidate", "Consolidation", "dossier_files", "dossier_tables",
+    "evaluate", "Evaluation", "Finding", "generate", "Handled", "has_errors", "import_returns", "ImportResult",
+    "Indicator", "IndicatorKind", "IndicatorReturn", "Indicators", "IndicatorScore", "load_mailbox_settings",
     "load_overrides", "load_plan", "load_settings", "MailboxSettings", "MailSettings", "migrate_workbook",
     "Migration", "Objective", "ObjectiveReturn", "ObjectiveScore", "open_mailbox", "Override", "parse_plan",
     "parse_target", "PersonScore", "Phase", "Plan", "plan_schema", "plan_to_yaml_text", "planned_workbooks",
@@ -132,7 +134,7 @@ if TYPE_CHECKING:
     from .returns.model import IndicatorReturn, ObjectiveReturn, ReturnedFile, ReviewReturn, StaffReturn
     from .scoring.evaluate import (Evaluation, IndicatorScore, ObjectiveScore, Override, PersonScore, SectorScore,
                                    evaluate)
-    from .scoring.overrides import load_overrides, read_overrides
+    from .scoring.overrides import assessment_workbook, load_overrides, read_overrides
     from .sheet.generate import WorkbookPlan, Written, generate, planned_workbooks, review_for
     from .sheet.migrate import Migration, migrate_workbook
     from .sheet.writer import Review, build_workbook

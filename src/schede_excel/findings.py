@@ -33,6 +33,12 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
         "Settore {sector}: i pesi degli obiettivi del settore ({own}) più quelli trasversali TUTTI "
         "({shared}) danno {total}; atteso 100.",
     ),
+    "PLAN_019": (
+        Severity.ERROR,
+        "I pesi degli obiettivi trasversali TUTTI danno {shared}: con i pesi propri di ognuno dei {sectors} "
+        "settori ({own}) dovrebbero dare {expected}. Correggere i pesi degli obiettivi TUTTI.",
+    ),
+    "PLAN_020": (Severity.WARNING, "ente: trovato «{found}»; le schede scrivono già «Comune di», si usa «{name}». Scrivere solo il nome."),
     "PLAN_005": (
         Severity.ERROR,
         "Settore {sector}: i pesi degli obiettivi danno {total}; atteso 100 (valutazione diretta, "
@@ -47,7 +53,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "PLAN_008": (Severity.ERROR, "Obiettivo {objective}: il settore «{sector}» non esiste; settori del piano: {known}."),
     "PLAN_009": (Severity.ERROR, "Settore {sector}: indirizzo e-mail «{email}» non valido; atteso nome@dominio.it."),
     "PLAN_010": (Severity.WARNING, "Settore {sector}: responsabile non indicato (la scheda lo mostrerà vuoto)."),
-    "PLAN_011": (Severity.WARNING, "Settore {sector}: indirizzo e-mail del responsabile non indicato (non si potrà inviare la cartella)."),
+    "PLAN_011": (Severity.WARNING, "Settore {sector}: indirizzo e-mail del responsabile non indicato (non si potrà inviare il file)."),
     "PLAN_012": (Severity.ERROR, "Settore {sector}: il codice «{code}» è usato da più settori; i codici devono essere unici."),
     "PLAN_013": (
         Severity.ERROR,
@@ -65,7 +71,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "READ_003": (Severity.ERROR, "File rifiutato per dimensioni: {reason}."),
     "READ_004": (Severity.ERROR, "File rifiutato: {reason}."),
     "READ_005": (Severity.ERROR, "File non leggibile: {reason}."),
-    "READ_006": (Severity.ERROR, "Il file {reason}: non è una cartella di lavoro leggibile. Attesa una cartella .xlsx, .xlsm o .ods salvata con Excel o LibreOffice."),
+    "READ_006": (Severity.ERROR, "Il file {reason}: non è un file Excel leggibile. Atteso un file .xlsx, .xlsm o .ods salvato con Excel o LibreOffice."),
     # Returned files (importer.py, sheetreader.py, values.py)
     "RET_001": (Severity.INFO, "Il file contiene macro: non vengono eseguite."),
     "RET_002": (Severity.INFO, "Il file contiene {count} collegamenti esterni: non vengono seguiti, si leggono solo i valori salvati."),
@@ -81,6 +87,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "RET_012": (Severity.WARNING, "{indicator}: la cella contiene una formula ({found}); si usa il valore calcolato {detail}."),
     "RET_013": (Severity.WARNING, "{indicator}: RAGGIUNTO non compilato (atteso {target}) alla verifica {review}."),
     "RET_014": (Severity.WARNING, "Il foglio ha più di {rows} righe usate: le righe oltre sono ignorate."),
+    "RET_015": (Severity.ERROR, "{indicator}: «{found}» è scritto come testo, non come {detail}: la scheda non lo conta nelle medie e nemmeno il riepilogo; riscriverlo come valore (togliere il formato Testo o l'apostrofo iniziale)."),
     "RET_016": (Severity.WARNING, "La scheda {objective} compare più volte nel file: si usa il primo foglio."),
     "RET_018": (Severity.INFO, "Foglio riconosciuto dalle etichette (i dati nascosti di riconoscimento mancano)."),
     "RET_020": (Severity.WARNING, "{field} modificato nel file: trovato «{found}», nel piano «{expected}»; si usa il valore del piano."),
@@ -92,9 +99,12 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "EVAL_001": (Severity.ERROR, "Valutazione per il settore {sector}, obiettivo {objective}: il settore non ha questo obiettivo nel piano."),
     "EVAL_002": (Severity.WARNING, "Settore {sector}, obiettivo {objective}: valutazione diretta non ancora inserita (colonna valutazione nel file delle valutazioni)."),
     "EVAL_003": (Severity.WARNING, "Settore {sector}: la partecipazione di {name} agli obiettivi somma a {total}; attesa 100%."),
+    "EVAL_004": (Severity.WARNING, "{name} compare più volte nel personale della scheda {objective}: le quote si sommano; tenere una sola riga."),
+    "EVAL_005": (Severity.WARNING, "{name} (scheda {objective}): % partecipazione non compilata; il punteggio della persona resta da calcolare finché non si compila."),
+    "EVAL_006": (Severity.WARNING, "{indicator}: data di completamento {found} successiva alla data della verifica ({review}); conta come scritta."),
     "EVAL_010": (Severity.ERROR, "File delle valutazioni non leggibile: {reason}. Attese le colonne settore, obiettivo, valutazione (e facoltative blocco, numero, nota)."),
     "EVAL_011": (Severity.ERROR, "Valutazione non valida: trovato «{found}», atteso un numero da 0 a 100."),
-    "EVAL_012": (Severity.ERROR, "Blocco «{found}» sconosciuto: attesi quantita, tempo, costo, qualita (o vuoto per l'intero obiettivo)."),
+    "EVAL_012": (Severity.ERROR, "Blocco «{found}» sconosciuto: attesi Quantità, Tempo, Costo o Qualità (o vuoto per l'intero obiettivo)."),
     # Consolidation (consolidate.py)
     "CONS_001": (Severity.ERROR, "Il file o la cartella delle restituzioni non esiste: controllare il nome. Il riepilogo non è stato scritto."),
     "CONS_002": (Severity.ERROR, "Nessuna restituzione utilizzabile tra i {count} file letti: il riepilogo non è stato scritto (quello precedente resta com'è)."),
@@ -103,14 +113,14 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "EVAL_014": (Severity.ERROR, "Valutazione ripetuta: la stessa è già alla riga {other}; tenerne una sola."),
     "EVAL_015": (Severity.ERROR, "Numero dell'indicatore non valido: trovato «{found}», atteso 1, 2, 3…"),
     # Generation
-    "GEN_002": (Severity.WARNING, "Settore {sector}: nessuna restituzione della verifica intermedia; la cartella della verifica finale non ne riporta i valori."),
+    "GEN_002": (Severity.WARNING, "Settore {sector}: nessuna restituzione della verifica intermedia; il file della verifica finale non ne riporta i valori."),
     "GEN_001": (
         Severity.ERROR,
         "Il file esiste già con un contenuto diverso (forse è già stato compilato): non viene "
         "sostituito. Spostarlo, oppure rigenerare con --sovrascrivi.",
     ),
     # Sending the workbooks by e-mail (mail.py)
-    "MAIL_001": (Severity.ERROR, "Settore {sector}: manca la cartella {name} in {folder}; generarla con «schede generate» prima dell'invio."),
+    "MAIL_001": (Severity.ERROR, "Settore {sector}: manca il file {name} in {folder}; generarlo con «schede generate» prima dell'invio."),
     "MAIL_002": (Severity.ERROR, "Settore {sector}: manca l'indirizzo e-mail del responsabile; indicarlo nel piano (settori, campo email)."),
     "MAIL_003": (Severity.ERROR, "Settore {sector}: indirizzo e-mail «{email}» non valido; atteso nome@dominio.it."),
     "MAIL_004": (
@@ -122,7 +132,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "MAIL_006": (Severity.ERROR, "Manca {what} per l'invio: indicare «{key}» nel file di configurazione oppure la variabile {env}."),
     "MAIL_007": (
         Severity.ERROR,
-        "Manca la scadenza per la restituzione delle cartelle: indicarla con --scadenza 15/07/2023 "
+        "Manca la scadenza per la restituzione dei file: indicarla con --scadenza 15/07/2023 "
         "(oppure «scadenza» nel file di configurazione).",
     ),
     "MAIL_008": (Severity.WARNING, "La scadenza {deadline} è già passata (oggi è {today}): controllare la data."),
@@ -133,10 +143,10 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
         "La password non si scrive nel file di configurazione: toglierla e usare la variabile "
         "SCHEDE_SMTP_PASSWORD oppure la richiesta a video.",
     ),
-    "MAIL_012": (Severity.ERROR, "--resend {sector}: settore sconosciuto o senza cartella da inviare; settori: {known}."),
+    "MAIL_012": (Severity.ERROR, "--resend {sector}: settore sconosciuto o senza file da inviare; settori: {known}."),
     "MAIL_013": (
         Severity.WARNING,
-        "Settore {sector}: la cartella {name} è cambiata dopo l'invio del {sent_at} a {to}: non viene "
+        "Settore {sector}: il file {name} è cambiato dopo l'invio del {sent_at} a {to}: non viene "
         "inviata di nuovo; per inviare la nuova versione usare --resend {sector}.",
     ),
     "MAIL_014": (
@@ -174,7 +184,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "MAIL_025": (
         Severity.ERROR,
         "Settore {sector}: il server ha rifiutato il destinatario {recipients} ({reply}): il responsabile "
-        "non riceve la cartella. Controllare l'indirizzo e rilanciare il comando.",
+        "non riceve il file. Controllare l'indirizzo e rilanciare il comando.",
     ),
     "MAIL_026": (Severity.WARNING, "Settore {sector}: messaggio inviato al responsabile, ma il server ha rifiutato la copia a {recipients} ({reply})."),
     "MAIL_027": (
@@ -221,7 +231,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
         "al settore di rispedire la sola cartella.",
     ),
     "MBOX_021": (Severity.WARNING, "Messaggio {message}: {detail}."),
-    "MBOX_022": (Severity.INFO, "Messaggio {message} da {sender} («{subject}»): nessuna cartella di lavoro allegata."),
+    "MBOX_022": (Severity.INFO, "Messaggio {message} da {sender} («{subject}»): nessun file Excel allegato."),
     "MBOX_030": (Severity.WARNING, "Allegato «{name}» del messaggio {message} non salvato: {reason}"),
     "MBOX_031": (Severity.WARNING, "Allegato «{name}» da {sender} messo da parte in {folder}: {reason}. Controllarlo e, se è giusto, spostarlo a mano."),
     "MBOX_040": (Severity.ERROR, "Ricevuta per «{name}» a {to} non inviata ({detail}); rilanciare il comando per riprovare."),
@@ -231,7 +241,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
         "forse è già partita, quindi non viene rispedita. Controllare la posta inviata.",
     ),
     # Plan workbooks (planbook.py) and migration of hand-made schede (migrate.py)
-    "BOOK_001": (Severity.ERROR, "Il file non si può leggere come cartella di lavoro: {detail}. Salvarlo in formato .xlsx o .ods e riprovare."),
+    "BOOK_001": (Severity.ERROR, "Il file non si può leggere come file Excel: {detail}. Salvarlo in formato .xlsx o .ods e riprovare."),
     "BOOK_002": (
         Severity.ERROR,
         "Manca il foglio «{name}» (fogli presenti: {found}); ripristinarlo, o ripartire dal modello "
@@ -286,7 +296,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "MIGR_017": (
         Severity.WARNING,
         "Nessun mese segnato nel CRONOPROGRAMMA: da completare. Se i mesi sono indicati solo dal colore "
-        "delle celle, salvare la cartella in formato .xlsx e ripetere: i colori si leggono solo da lì.",
+        "delle celle, salvare il file in formato .xlsx e ripetere: i colori si leggono solo da lì.",
     ),
 }
 

@@ -11,24 +11,28 @@ import click
 
 from ..files import atomic_write, describe_os_error
 from ..findings import SchedeError, Severity
+from ..italian import number
 from ..plan.load import load_plan, plan_schema
 from ..report.consolidate import consolidate as run_consolidation
 from ..returns.importer import collect_paths, import_returns
-from ..scoring.overrides import load_overrides
+from ..scoring.overrides import assessment_filename, assessment_workbook, load_overrides
 from ..sheet.generate import generate as generate_workbooks
 from ..sheet.generate import missing_interim, planned_workbooks
 from ..sheet.layout import ROUND_LABELS
-from .common import BAD_INPUT, CONTEXT, ItalianCommand, fail, load_or_exit, plural, print_findings, round_option
+from .common import BAD_INPUT, CONTEXT, ItalianCommand, argument, fail, require_suffix, load_or_exit, plural, print_findings, round_option
 
 @click.command(cls=ItalianCommand, context_settings=CONTEXT)
-@click.argument("piano", type=click.Path(dir_okay=False))
+@argument("piano", type=click.Path(dir_okay=False),
+          help="Il file del piano: YAML (.yaml) o file Excel del piano (.xlsx, .xlsm, .ods).")
 @click.option("--json", "as_json", is_flag=True, help="Stampa le segnalazioni in JSON (per altri programmi).")
-def validate(piano: str, as_json: bool) -> None:
-    """Controlla un file del piano: YAML oppure cartella Excel (.xlsx, .xlsm, .ods).
+@click.option("-v", "--dettagli", "verbose", is_flag=True, help="Mostra anche le segnalazioni informative (come è stato letto ogni ATTESO).")
+def validate(piano: str, as_json: bool, verbose: bool) -> None:
+    """Controlla un file del piano: YAML oppure file Excel (.xlsx, .xlsm, .ods).
 
     Controlla struttura, pesi, numeri degli obiettivi, ATTESO, mesi, e-mail e responsabili;
-    in una cartella Excel indica foglio e cella di ogni problema.
-    Esce con 0 se il piano è valido (anche con avvisi), 2 se ha errori.
+    in un file Excel indica foglio e cella di ogni problema.
+    Stampa errori e avvisi; con -v anche le segnalazioni informative (--json le dà tutte). Esce con 0 se il piano
+    è valido (anche con avvisi), 2 se ha errori.
 
     \b
     Esempio:
@@ -39,7 +43,7 @@ def validate(piano: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([f.as_row() for f in result.findings], ensure_ascii=False, indent=2))
     else:
-        print_findings(result.findings)
+        print_findings(result.findings, quiet=not verbose)
     summary_to_stderr = as_json
     if not result.ok:
         errors = sum(f.severity is Severity.ERROR for f in result.findings)
@@ -52,22 +56,23 @@ def validate(piano: str, as_json: bool) -> None:
 
 
 @click.command(cls=ItalianCommand, context_settings=CONTEXT)
-@click.argument("piano", type=click.Path(dir_okay=False))
+@argument("piano", type=click.Path(dir_okay=False),
+          help="Il file del piano: YAML (.yaml) o file Excel del piano (.xlsx, .xlsm, .ods).")
 @click.option("-o", "--output", "out_dir", default="out", type=click.Path(file_okay=False),
-              help="Cartella in cui scrivere le cartelle Excel (predefinita: out).")
+              help="Cartella in cui scrivere i file Excel (predefinita: out).")
 @round_option(default="interim", help_text="Verifica per cui si generano le schede (predefinita: interim, la verifica intermedia).")
 @click.option("--password", default=None, help="Password di protezione dei fogli (predefinita: nessuna).")
-@click.option("--senza-allegato", "no_annex", is_flag=True, help="Non scrivere la cartella con l'allegato completo.")
+@click.option("--senza-allegato", "no_annex", is_flag=True, help="Non scrivere il file con l'allegato completo.")
 @click.option("--sovrascrivi", "--force", "overwrite", is_flag=True,
               help="Sostituisce i file già presenti con contenuto diverso (attenzione: potrebbero essere già compilati).")
 @click.option("--from", "--da", "carried_from", multiple=True, type=click.Path(exists=True), metavar="RITORNI",
-              help="Per la verifica finale: le cartelle restituite alla verifica intermedia (file o cartella, "
+              help="Per la verifica finale: i file restituiti alla verifica intermedia (file o cartella, "
                    "ripetibile); i loro valori e testi sono riportati, bloccati, nelle nuove schede.")
 def generate(piano: str, out_dir: str, round_: str, password: str | None, no_annex: bool, overwrite: bool,
              carried_from: tuple[str, ...]) -> None:
-    """Genera le cartelle Excel delle schede.
+    """Genera i file Excel delle schede.
 
-    Una cartella per settore (obiettivi del settore più quelli trasversali TUTTI), quella del
+    Un file per settore (obiettivi del settore più quelli trasversali TUTTI), quella del
     Segretario comunale e l'allegato completo con tutte le schede.
 
     \b
@@ -75,7 +80,7 @@ def generate(piano: str, out_dir: str, round_: str, password: str | None, no_ann
       schede generate schede/caluso-2023.yaml -o out/
       schede generate schede/caluso-2023.yaml -o out-finale/ --turno final --from ritorni-interim/
     """
-    plan = load_or_exit(piano, quiet=True).plan
+    plan = load_or_exit(piano).plan
     carried = []
     if carried_from:
         if round_ != "final":
@@ -100,7 +105,27 @@ def generate(piano: str, out_dir: str, round_: str, password: str | None, no_ann
             raise click.exceptions.Exit(fail(f"Impossibile scrivere in {out_dir}: {describe_os_error(error)}.")) from None
     for item in written:
         click.echo(f"{item.status:>10}  {item.path}  ({plural(item.sheets, 'scheda', 'schede')})")
-    click.echo(f"{len(written)} cartelle in {Path(out_dir)}.")
+    _assessments(plan, round_, Path(out_dir), overwrite)
+    click.echo(f"{len(written)} file in {Path(out_dir)}.")
+
+
+def _assessments(plan, round_: str, out_dir: Path, overwrite: bool) -> None:
+    """Beside the workbooks, the evaluator's prefilled assessments file (the Segretario's objectives)."""
+    data = assessment_workbook(plan, round_)
+    if data is None:
+        return
+    path = out_dir / assessment_filename(plan, round_)
+    if path.exists() and path.read_bytes() != data and not overwrite:
+        click.echo(f"{'invariato':>10}  {path}  (già presente, forse già compilato: non sostituito senza --sovrascrivi)")
+        return
+    status = "aggiornato" if path.exists() else "creato"
+    try:
+        atomic_write(path, data)
+    except OSError as error:
+        raise click.exceptions.Exit(fail(f"Impossibile scrivere {path}: {describe_os_error(error)}.")) from None
+    rows = sum(len(plan.objectives_of(s)) for s in plan.sectors if s.direct_assessment)
+    click.echo(f"{status:>10}  {path}  (valutazioni dirette da compilare: {plural(rows, 'obiettivo', 'obiettivi')}; "
+               "poi schede consolidate --valutazioni)")
 
 
 @click.command(cls=ItalianCommand, context_settings=CONTEXT)
@@ -124,8 +149,10 @@ def schema(out_file: str) -> None:
 
 
 @click.command("import", cls=ItalianCommand, context_settings=CONTEXT)
-@click.argument("piano", type=click.Path(dir_okay=False))
-@click.argument("ritorni", nargs=-1, required=True, type=click.Path())
+@argument("piano", type=click.Path(dir_okay=False),
+          help="Il file del piano: YAML (.yaml) o file Excel del piano (.xlsx, .xlsm, .ods).")
+@argument("ritorni", nargs=-1, required=True, type=click.Path(),
+          help="I file restituiti dai settori (.xlsx, .xlsm, .ods) o le cartelle che li contengono; uno o più.")
 @click.option("-o", "--output", "out_file", type=click.Path(dir_okay=False),
               help="File JSON in cui scrivere i dati letti (predefinito: nessuno, solo il resoconto).")
 @click.option("--tabelle", "tables_dir", type=click.Path(file_okay=False),
@@ -133,7 +160,7 @@ def schema(out_file: str) -> None:
 @round_option(help_text="Accetta solo le schede di questa verifica (predefinito: quella indicata nei file).")
 @click.option("-v", "--dettagli", "verbose", is_flag=True, help="Mostra anche le segnalazioni informative (valori normalizzati).")
 def import_(piano, ritorni, out_file, tables_dir, round_, verbose) -> None:
-    """Legge le cartelle restituite dai settori e le controlla con il piano.
+    """Legge i file restituiti dai settori e li controlla con il piano.
 
     RITORNI sono file (.xlsx, .xlsm, .ods) o cartelle che li contengono. Per ogni file stampa
     settore, verifica, schede trovate e i problemi con foglio e cella. I file restituiti non
@@ -143,8 +170,9 @@ def import_(piano, ritorni, out_file, tables_dir, round_, verbose) -> None:
     Esempio:
       schede import schede/caluso-2023.yaml ritorni/ -o risultati.json
     """
-    plan = load_or_exit(piano, quiet=True).plan
+    plan = load_or_exit(piano).plan
     paths, missing = collect_paths(ritorni)
+    print_findings(missing)
     with click.progressbar(length=len(paths), label="Lettura", file=sys.stderr) as bar:
         result = import_returns(plan, ritorni, round_=round_, progress=lambda _: bar.update(1))
     for item in result.files:
@@ -175,17 +203,21 @@ def import_(piano, ritorni, out_file, tables_dir, round_, verbose) -> None:
     used = sum(1 for f in result.files if f.used)
     click.echo(f"{plural(len(result.files), 'file letto', 'file letti')}, {used} usati, "
                f"{plural(len(result.objectives), 'scheda', 'schede')} importate.")
-    if missing:
+    if any(f.code == "READ_001" for f in missing):
         raise click.exceptions.Exit(fail("Un file o una cartella indicati non esistono: controllare i nomi."))
+    if not paths:
+        raise click.exceptions.Exit(fail("Nessun file .xlsx, .xlsm o .ods da leggere nelle cartelle indicate."))
     if result.unreadable:
         raise click.exceptions.Exit(1)
 
 
 @click.command(cls=ItalianCommand, context_settings=CONTEXT)
-@click.argument("piano", type=click.Path(dir_okay=False))
-@click.argument("ritorni", nargs=-1, required=True, type=click.Path())
+@argument("piano", type=click.Path(dir_okay=False),
+          help="Il file del piano: YAML (.yaml) o file Excel del piano (.xlsx, .xlsm, .ods).")
+@argument("ritorni", nargs=-1, required=True, type=click.Path(),
+          help="I file restituiti dai settori (.xlsx, .xlsm, .ods) o le cartelle che li contengono; uno o più.")
 @click.option("-o", "--output", "out_file", default="riepilogo.xlsx", type=click.Path(dir_okay=False),
-              help="Cartella di riepilogo da scrivere (predefinita: riepilogo.xlsx).")
+              help="File Excel del riepilogo da scrivere (.xlsx; predefinito: riepilogo.xlsx).")
 @round_option(help_text="Verifica da consolidare (predefinita: quella dei file restituiti).")
 @click.option("--valutazioni", "overrides_file", type=click.Path(dir_okay=False),
               help="File CSV o Excel con le valutazioni del Nucleo/OIV: colonne settore, obiettivo, valutazione "
@@ -194,7 +226,10 @@ def import_(piano, ritorni, out_file, tables_dir, round_, verbose) -> None:
               help="Cartella in cui scrivere ogni tabella anche in CSV e JSON.")
 @click.option("--allegato", "annex_file", type=click.Path(dir_okay=False),
               help="Scrive anche l'allegato dei risultati: le schede compilate con i valori calcolati.")
-def consolidate(piano, ritorni, out_file, round_, overrides_file, exports_dir, annex_file) -> None:
+@click.option("--from", "--da", "carried_from", multiple=True, type=click.Path(exists=True), metavar="RITORNI",
+              help="Per l'allegato della verifica finale: i file restituiti alla verifica intermedia (file o "
+                   "cartella, ripetibile), riportati accanto, come nelle schede della verifica finale.")
+def consolidate(piano, ritorni, out_file, round_, overrides_file, exports_dir, annex_file, carried_from) -> None:
     """Valuta le schede restituite e scrive il riepilogo dell'ente.
 
     Il riepilogo ha i fogli Riepilogo (ente e settori, con grafici), Obiettivi, Indicatori,
@@ -206,18 +241,25 @@ def consolidate(piano, ritorni, out_file, round_, overrides_file, exports_dir, a
       schede consolidate schede/caluso-2023.yaml ritorni/ -o riepilogo.xlsx
       schede consolidate schede/caluso-2023.yaml ritorni/ --valutazioni nucleo.csv --allegato risultati.xlsx
     """
-    plan = load_or_exit(piano, quiet=True).plan
+    require_suffix(out_file, (".xlsx",), "Riepilogo")
+    plan = load_or_exit(piano).plan
     overrides = []
     if overrides_file:
         overrides, problems = load_overrides(overrides_file, plan)
         print_findings(problems)
         if problems:
             raise click.exceptions.Exit(fail(f"Correggere il file delle valutazioni {overrides_file} e riprovare."))
+    carried = []
+    if carried_from:
+        interim = import_returns(plan, carried_from, round_="interim")
+        print_findings([f for f in interim.findings if f.severity is Severity.ERROR])
+        carried = interim.objectives
     paths, _ = collect_paths(ritorni)
     try:
         with click.progressbar(length=len(paths), label="Lettura", file=sys.stderr) as bar:
             done = run_consolidation(plan, ritorni, out_file, round_=round_, overrides=overrides,
-                                     exports_dir=exports_dir, annex_file=annex_file, progress=lambda _: bar.update(1))
+                                     exports_dir=exports_dir, annex_file=annex_file, carried=carried,
+                                     progress=lambda _: bar.update(1))
     except SchedeError as error:
         print_findings(error.findings)
         raise click.exceptions.Exit(BAD_INPUT) from None
@@ -226,10 +268,10 @@ def consolidate(piano, ritorni, out_file, round_, overrides_file, exports_dir, a
     print_findings(done.findings, quiet=True)
     evaluation = done.evaluation
     click.echo(f"Verifica {ROUND_LABELS[evaluation.round]}: "
-               + (f"punteggio dell'ente {evaluation.ente_score:.1f} ({evaluation.ente_band})"
+               + (f"punteggio dell'ente {number(evaluation.ente_score)} ({evaluation.ente_band})"
                   if evaluation.ente_score is not None else "punteggio dell'ente non valutabile"))
     for sector in evaluation.sectors:
-        score = f"{sector.score:5.1f}" if sector.score is not None else "    -"
+        score = f"{number(sector.score):>5}" if sector.score is not None else "    -"
         click.echo(f"  {sector.sector:<6} {score}  {sector.band:<24} schede {sector.returned}/{sector.expected}")
     for path in done.written:
         click.echo(f"Scritto {path}")

@@ -15,9 +15,9 @@ from ..findings import SchedeError
 from ..mail.receiving import read_receive_log, receive_log_path
 from ..mail.sending import LOG_FILE, read_log
 from ..scoring.overrides import load_overrides
-from .common import BAD_INPUT, CONTEXT, ItalianCommand, fail, load_or_exit, print_findings, round_option
+from .common import BAD_INPUT, CONTEXT, ItalianCommand, argument, fail, load_or_exit, print_findings, round_option
 
-_OVERRIDES = click.option("--valutazioni", "overrides_file", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
+_OVERRIDES = click.option("--valutazioni", "overrides_file", type=click.Path(exists=True, dir_okay=False), metavar="PERCORSO",
                           help="Le valutazioni del Nucleo/OIV (CSV o Excel, come per consolidate).")
 _ROUND = round_option(default="final", help_text="Verifica (predefinita: final, la verifica finale).")
 _OVERWRITE = click.option("--sovrascrivi", "--force", "overwrite", is_flag=True,
@@ -25,7 +25,7 @@ _OVERWRITE = click.option("--sovrascrivi", "--force", "overwrite", is_flag=True,
 
 
 def _results(piano: str, ritorni, round_: str, overrides_file: str | None, interim=()):
-    plan = load_or_exit(piano, quiet=True).plan
+    plan = load_or_exit(piano).plan
     overrides = []
     if overrides_file:
         overrides, problems = load_overrides(overrides_file, plan)
@@ -54,15 +54,17 @@ def _write(path: Path, data: bytes) -> None:
 
 
 @click.command("relazione", cls=ItalianCommand, context_settings=CONTEXT)
-@click.argument("piano", type=click.Path(dir_okay=False))
-@click.argument("ritorni", nargs=-1, required=True, type=click.Path())
-@click.option("-o", "--output", "out_file", default="relazione.docx", type=click.Path(dir_okay=False), metavar="FILE",
+@argument("piano", type=click.Path(dir_okay=False),
+          help="Il file del piano: YAML oppure file Excel del piano (.xlsx, .xlsm, .ods).")
+@argument("ritorni", nargs=-1, required=True, type=click.Path(),
+          help="I file restituiti (.xlsx, .xlsm, .ods) o le cartelle che li contengono.")
+@click.option("-o", "--output", "out_file", default="relazione.docx", type=click.Path(dir_okay=False), metavar="PERCORSO",
               help="Documento da scrivere (predefinito: relazione.docx).")
 @_ROUND
 @click.option("--intermedia", "interim", multiple=True, type=click.Path(), metavar="RITORNI",
               help="Le restituzioni della verifica intermedia, per il confronto con la finale (ripetibile).")
 @_OVERRIDES
-@click.option("--modello", "template", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
+@click.option("--modello", "template", type=click.Path(exists=True, dir_okay=False), metavar="PERCORSO",
               help="Modello .docx dell'ufficio (carta intestata, stili).")
 @click.option("--individuali", "individual", is_flag=True,
               help="Riporta il punteggio di ogni persona (predefinito: solo in forma aggregata).")
@@ -87,14 +89,16 @@ def relazione(piano, ritorni, out_file, round_, interim, overrides_file, templat
 
 
 @click.command("dossier", cls=ItalianCommand, context_settings=CONTEXT)
-@click.argument("piano", type=click.Path(dir_okay=False))
-@click.argument("ritorni", nargs=-1, required=True, type=click.Path())
+@argument("piano", type=click.Path(dir_okay=False),
+          help="Il file del piano: YAML oppure file Excel del piano (.xlsx, .xlsm, .ods).")
+@argument("ritorni", nargs=-1, required=True, type=click.Path(),
+          help="I file restituiti (.xlsx, .xlsm, .ods) o le cartelle che li contengono.")
 @click.option("-o", "--output", "out_dir", default="dossier", type=click.Path(file_okay=False), metavar="CARTELLA",
               help="Cartella del dossier (predefinita: dossier).")
 @_ROUND
 @_OVERRIDES
 @click.option("--cartella", "folder", default="out", type=click.Path(file_okay=False), metavar="CARTELLA",
-              help=f"Cartella delle cartelle inviate, con il registro degli invii {LOG_FILE} (predefinita: out).")
+              help=f"Cartella dei file inviati, con il registro degli invii {LOG_FILE} (predefinita: out).")
 @_OVERWRITE
 def dossier(piano, ritorni, out_dir, round_, overrides_file, folder, overwrite):
     """Scrive il dossier di validazione per l'OIV / Nucleo di valutazione.
@@ -135,8 +139,10 @@ def dossier(piano, ritorni, out_dir, round_, overrides_file, folder, overwrite):
 
 
 @click.command("trasparenza", cls=ItalianCommand, context_settings=CONTEXT)
-@click.argument("piano", type=click.Path(dir_okay=False))
-@click.argument("ritorni", nargs=-1, required=True, type=click.Path())
+@argument("piano", type=click.Path(dir_okay=False),
+          help="Il file del piano: YAML oppure file Excel del piano (.xlsx, .xlsm, .ods).")
+@argument("ritorni", nargs=-1, required=True, type=click.Path(),
+          help="I file restituiti (.xlsx, .xlsm, .ods) o le cartelle che li contengono.")
 @click.option("-o", "--output", "out_dir", default="trasparenza", type=click.Path(file_okay=False), metavar="CARTELLA",
               help="Cartella dei dati aperti (predefinita: trasparenza).")
 @_ROUND

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import click
 
-from .common import BAD_INPUT, CONTEXT, ItalianCommand, fail, load_or_exit, plural, print_findings, round_option
+from ..scoring.evaluate import DIRECT
+from .common import BAD_INPUT, CONTEXT, ItalianCommand, argument, fail, load_or_exit, plural, print_findings, round_option
 from ..files import describe_os_error
 from ..findings import finding, has_errors
 from ..returns.importer import import_returns
@@ -32,11 +33,13 @@ def _date(ctx, param, value):
 
 
 @click.command(cls=ItalianCommand, context_settings=CONTEXT)
-@click.argument("piano", type=click.Path(dir_okay=False))
-@click.argument("cartella", type=click.Path(exists=True, file_okay=False))
-@round_option(default="interim", help_text="Verifica delle cartelle da inviare (predefinita: interim, la verifica intermedia).")
+@argument("piano", type=click.Path(dir_okay=False),
+          help="Il file del piano: YAML (.yaml) o file Excel del piano (.xlsx, .xlsm, .ods).")
+@argument("cartella", type=click.Path(exists=True, file_okay=False),
+          help="La cartella con i file generati da «schede generate», uno per settore.")
+@round_option(default="interim", help_text="Verifica dei file da inviare (predefinita: interim, la verifica intermedia).")
 @click.option("--scadenza", "deadline", metavar="GG/MM/AAAA", callback=_date,
-              help="Data entro cui restituire le cartelle compilate, scritta nel messaggio.")
+              help="Data entro cui restituire i file compilati, scritta nel messaggio.")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
               help=f"File di configurazione della posta (predefinito: {CONFIG_FILE} nella cartella corrente, se c'è).")
 @click.option("--cc", multiple=True, metavar="INDIRIZZO", help="In copia a ogni messaggio, es. il Segretario (ripetibile).")
@@ -54,12 +57,14 @@ def _date(ctx, param, value):
 @click.option("--resend", "--reinvia", "resend", multiple=True, metavar="SETTORE",
               help="Invia di nuovo al settore anche se già inviato (ripetibile).")
 def send(piano, cartella, round_, deadline, config_file, cc, reply_to, template, log_file, dry_run, outbox, resend):
-    """Invia a ogni responsabile di settore la sua cartella per e-mail.
+    """Invia a ogni responsabile di settore il suo file per e-mail.
 
-    Un messaggio per settore, al responsabile indicato nel piano, con la cartella in allegato e
+    Un messaggio per settore, al responsabile indicato nel piano, con il file in allegato e
     il testo del modello (settore, verifica, scadenza, istruzioni). Prima di inviare controlla
-    che ci siano tutte le cartelle e tutti gli indirizzi: se manca qualcosa non parte nulla.
+    che ci siano tutti i file e tutti gli indirizzi: se manca qualcosa non parte nulla.
     Ogni invio è scritto nel registro: rilanciando si inviano solo i messaggi mancanti.
+    Il Segretario (valutazione diretta) riceve il suo file per informazione, senza nulla da
+    restituire; nulla, se nel piano non ha un indirizzo e-mail.
 
     Server, porta, sicurezza, utente e mittente si leggono dal file di configurazione
     (schede-mail.toml) o dalle variabili SCHEDE_SMTP_*; la password solo dalla variabile
@@ -70,7 +75,7 @@ def send(piano, cartella, round_, deadline, config_file, cc, reply_to, template,
       schede send schede/caluso-2023.yaml out/ --scadenza 15/07/2023 --dry-run
       schede send schede/caluso-2023.yaml out/ --scadenza 15/07/2023 --cc segretario@comune.it
     """
-    plan = load_or_exit(piano, quiet=True).plan
+    plan = load_or_exit(piano).plan
     if config_file is None and Path(CONFIG_FILE).is_file():
         config_file = CONFIG_FILE
     settings, findings = load_settings(config_file)
@@ -132,30 +137,32 @@ def send(piano, cartella, round_, deadline, config_file, cc, reply_to, template,
 
 
 @click.command(cls=ItalianCommand, context_settings=CONTEXT)
-@click.argument("piano", type=click.Path(dir_okay=False))
-@click.argument("ritorni", nargs=-1, type=click.Path())
+@argument("piano", type=click.Path(dir_okay=False),
+          help="Il file del piano: YAML (.yaml) o file Excel del piano (.xlsx, .xlsm, .ods).")
+@argument("ritorni", nargs=-1, type=click.Path(),
+          help="I file restituiti dai settori (.xlsx, .xlsm, .ods) o le cartelle che li contengono; nessuno se non è tornato ancora niente.")
 @click.option("--cartella", "folder", default="out", type=click.Path(file_okay=False),
-              help=f"Cartella delle cartelle generate e inviate, con il registro {LOG_FILE} (predefinita: out).")
+              help=f"Cartella dei file generati e inviati, con il registro {LOG_FILE} (predefinita: out).")
 @round_option(default="interim", help_text="Verifica da controllare (predefinita: interim, la verifica intermedia).")
 @click.option("--scadenza", "deadline", metavar="GG/MM/AAAA", callback=_date,
-              help="Data entro cui restituire le cartelle: mostra i giorni che mancano.")
+              help="Data entro cui restituire i file: mostra i giorni che mancano.")
 @click.option("--solleciti", "reminders_dir", type=click.Path(file_okay=False), metavar="CARTELLA",
-              help="Scrive in questa cartella un sollecito .eml (con la cartella di nuovo in allegato) per ogni "
+              help="Scrive in questa cartella un sollecito .eml (con il file di nuovo in allegato) per ogni "
                    "settore che non ha ancora restituito; si apre come bozza nel programma di posta.")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
               help=f"File di configurazione della posta, per il mittente dei solleciti (predefinito: {CONFIG_FILE}).")
 def status(piano, ritorni, folder, round_, deadline, reminders_dir, config_file):
     """Mostra a che punto è ogni settore: inviato, restituito, problemi, giorni alla scadenza.
 
-    RITORNI sono le cartelle restituite (file o cartelle). L'invio si legge dal registro
-    scritto da «schede send» nella cartella delle cartelle generate.
+    RITORNI sono i file restituiti (o le cartelle che li contengono). L'invio si legge dal registro
+    scritto da «schede send» nella cartella dei file generati.
 
     \b
     Esempio:
       schede status schede/caluso-2023.yaml ritorni/ --scadenza 15/07/2023
       schede status schede/caluso-2023.yaml ritorni/ --scadenza 15/07/2023 --solleciti solleciti/
     """
-    plan = load_or_exit(piano, quiet=True).plan
+    plan = load_or_exit(piano).plan
     records, log_findings = read_log(Path(folder) / LOG_FILE)
     print_findings(log_findings)
     result = import_returns(plan, ritorni, round_=round_)
@@ -171,7 +178,7 @@ def status(piano, ritorni, folder, round_, deadline, reminders_dir, config_file)
         sent = f"{s.sent_at:%d/%m/%Y %H:%M}" if s.sent_at else "non inviato"
         mail = f"{s.received_at:%d/%m/%Y %H:%M}" if s.received_at else "-"
         back = (f"{s.returned_at:%d/%m/%Y %H:%M}" if s.returned_at else "sì") if s.returned else (
-            "NO" if s.expected else "non previsto")
+            "NO" if s.expected else DIRECT)
         click.echo(f"{s.sector:<7} {sent:<17} {mail:<17} {back:<17} {s.objectives_returned:>3}/{s.objectives_expected:<3} "
                    f"{s.errors:>7} {s.warnings:>7}")
         if s.received_file:

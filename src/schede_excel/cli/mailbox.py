@@ -18,7 +18,7 @@ from ..findings import SchedeError, finding, has_errors
 from ..mail.receiving import (APART, PASSWORD_ENV, RECEIVE_LOG, load_mailbox_settings, open_mailbox, receive,
                               smtp_receipts)
 from ..mail.sending import CONFIG_FILE, LOG_FILE, PASSWORD_ENV as SMTP_PASSWORD_ENV, load_settings, parse_date, read_log
-from .common import BAD_INPUT, CONTEXT, ItalianCommand, fail, load_or_exit, plural, print_findings, round_option
+from .common import BAD_INPUT, CONTEXT, ItalianCommand, argument, fail, load_or_exit, plural, print_findings, round_option
 
 SOMETHING_LEFT = 1
 
@@ -43,16 +43,17 @@ def _password(variable: str, user: str, server: str) -> str | None:
 
 
 @click.command("ricevi", cls=ItalianCommand, context_settings=CONTEXT)
-@click.argument("piano", type=click.Path(dir_okay=False))
+@argument("piano", type=click.Path(dir_okay=False),
+          help="Il file del piano: YAML oppure file Excel del piano (.xlsx, .xlsm, .ods).")
 @click.option("--ritorni", "returns_dir", default="ritorni", type=click.Path(file_okay=False),
-              metavar="CARTELLA", help="Cartella in cui salvare le cartelle di lavoro restituite (predefinita: ritorni).")
+              metavar="CARTELLA", help="Cartella in cui salvare i file restituiti (predefinita: ritorni).")
 @click.option("--cartella", "folder", default="out", type=click.Path(file_okay=False),
-              metavar="CARTELLA", help=f"Cartella delle cartelle inviate, con il registro degli invii {LOG_FILE} "
+              metavar="CARTELLA", help=f"Cartella dei file inviati, con il registro degli invii {LOG_FILE} "
                                        "(predefinita: out).")
-@click.option("--registro", "log_file", type=click.Path(dir_okay=False), metavar="FILE",
+@click.option("--registro", "log_file", type=click.Path(dir_okay=False), metavar="PERCORSO",
               help=f"Registro degli invii (predefinito: CARTELLA/{LOG_FILE}).")
 @round_option(default="interim", help_text="Verifica di cui si raccolgono le restituzioni (predefinita: interim).")
-@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), metavar="PERCORSO",
               help=f"File di configurazione della posta, sezione [imap] (predefinito: {CONFIG_FILE} qui, se c'è).")
 @click.option("--dal", "since", metavar="GG/MM/AAAA", callback=_date,
               help="Legge i messaggi da questa data (predefinita: il primo invio della verifica nel registro).")
@@ -65,12 +66,12 @@ def _password(variable: str, user: str, server: str) -> str | None:
               help="Con --ricevuta: scrive le ricevute come file .eml in RITORNI/ricevute-bozze invece di inviarle.")
 @click.option("-v", "--dettagli", "verbose", is_flag=True, help="Mostra anche le segnalazioni informative.")
 def ricevi(piano, returns_dir, folder, log_file, round_, config_file, since, move_to, receipts, dry_run, verbose):
-    """Raccoglie dalla casella dell'ufficio le cartelle restituite dai settori, anche per PEC.
+    """Raccoglie dalla casella dell'ufficio i file restituiti dai settori, anche per PEC.
 
     Legge i messaggi arrivati dal primo invio della verifica, prende le cartelle allegate (anche
     dentro un messaggio inoltrato o una busta PEC), le riconosce (piano, settore, verifica; la
     risposta al messaggio inviato; il mittente) e le salva in RITORNI con un nome che dice
-    settore, verifica, data e impronta. Quelle di un altro piano o di un mittente sconosciuto
+    settore, verifica, data e impronta. Quelli di un altro piano o di un mittente sconosciuto
     vanno in RITORNI/da-verificare. Ogni file è annotato nel registro RITORNI/ricezioni.jsonl:
     rilanciando il comando nulla viene salvato due volte e nulla si perde.
 
@@ -83,7 +84,7 @@ def ricevi(piano, returns_dir, folder, log_file, round_, config_file, since, mov
       schede ricevi schede/caluso-2023.yaml --ritorni ritorni/ --cartella out/
       schede ricevi schede/caluso-2023.yaml --ricevuta --sposta Restituzioni
     """
-    plan = load_or_exit(piano, quiet=True).plan
+    plan = load_or_exit(piano).plan
     if config_file is None and Path(CONFIG_FILE).is_file():
         config_file = CONFIG_FILE
     settings, findings = load_mailbox_settings(config_file)
@@ -142,7 +143,7 @@ def ricevi(piano, returns_dir, folder, log_file, round_, config_file, since, mov
         ("salvato", "salvato", "salvati"), ("da verificare", "da verificare", "da verificare"),
         ("scartato", "scartato", "scartati"), ("già ricevuto", "già ricevuto", "già ricevuti")) if counts[o]]
     click.echo(f"{plural(reception.messages, 'messaggio letto', 'messaggi letti')}: "
-               + (", ".join(parts) if parts else "nessuna cartella di lavoro allegata")
+               + (", ".join(parts) if parts else "nessun file Excel allegato")
                + (f"; {plural(len(reception.receipts), 'ricevuta', 'ricevute')}" if receipts else "")
                + (f"; {plural(len(reception.moved), 'messaggio spostato', 'messaggi spostati')} in «{move_to}»" if move_to else "")
                + f". Registro: {Path(returns_dir) / RECEIVE_LOG}.")

@@ -8,7 +8,7 @@ import sys
 import click
 
 from ..version import __version__
-from .common import BAD_INPUT, CONTEXT, ItalianGroup, italian_usage_error
+from .common import BAD_INPUT, CONTEXT, INTERRUPTED, ItalianGroup
 from .cycle import consolidate, generate, import_, schema, validate
 from .mail import send, status
 from .deliverables import dossier, relazione, trasparenza
@@ -16,11 +16,14 @@ from .mailbox import ricevi
 from .plan import migrate, plan_export, plan_template
 
 
+_NO_ARGS = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click >= 8.2
+
+
 @click.group(cls=ItalianGroup, context_settings=CONTEXT)
 @click.version_option(__version__, "--version", message="schede-excel %(version)s", help="Mostra la versione ed esce.")
 def cli() -> None:
-    """Schede obiettivi del Piano della performance: genera le cartelle Excel per i settori,
-    le rilegge compilate, le controlla, le valuta e le consolida.
+    """Schede obiettivi del Piano della performance: genera i file Excel per i settori,
+    li rilegge compilati, li controlla, li valuta e li consolida.
 
     \b
     Esempio:
@@ -38,19 +41,22 @@ def main() -> None:
     """Entry point of the `schede` script: a bug shows a short Italian message, not a traceback."""
     try:
         code = cli.main(prog_name="schede", standalone_mode=False)
+    except _NO_ARGS as error:  # `schede` alone: the help, not an error
+        click.echo(error.ctx.get_help())
+        sys.exit(0)
     except click.UsageError as error:
         if error.ctx is not None:
             click.echo(error.ctx.get_usage(), err=True)
-        click.secho(f"Errore: {italian_usage_error(error.format_message())}", fg="red", err=True)
+        click.secho(f"Errore: {error.format_message()}", fg="red", err=True)
         command = error.ctx.command_path if error.ctx is not None else "schede"
         click.echo(f"Per l'aiuto: {command} --help", err=True)
         sys.exit(BAD_INPUT)
     except click.ClickException as error:
-        click.secho(f"Errore: {italian_usage_error(error.format_message())}", fg="red", err=True)
+        click.secho(f"Errore: {error.format_message()}", fg="red", err=True)
         sys.exit(error.exit_code)
-    except click.Abort:
+    except (click.Abort, KeyboardInterrupt):  # Ctrl-C; click turns it into Abort
         click.echo("Interrotto.", err=True)
-        sys.exit(1)
+        sys.exit(INTERRUPTED)
     except Exception as error:  # noqa: BLE001 - last resort, see docstring
         if os.environ.get("SCHEDE_DEBUG"):
             raise

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from .common import CONTEXT, ItalianCommand, fail, print_findings, plural
+from .common import CONTEXT, ItalianCommand, argument, fail, plural, print_findings, require_suffix
 from ..files import atomic_write, describe_os_error
 from ..findings import Severity, finding
 from ..sheet.migrate import migrate_workbook
@@ -42,14 +42,9 @@ def _write(path: str, data: bytes, overwrite: bool) -> str:
     return status
 
 
-def _require_suffix(path: str, suffixes: tuple[str, ...], what: str) -> None:
-    if Path(path).suffix.lower() not in suffixes:
-        raise click.exceptions.Exit(fail(f"{what}: il nome del file deve finire con {' o '.join(suffixes)} ({path})."))
-
-
 @click.command("plan-template", cls=ItalianCommand, context_settings=CONTEXT)
 @click.option("-o", "--output", "out_file", required=True, type=click.Path(dir_okay=False),
-              help="La cartella Excel (.xlsx) da scrivere.")
+              help="Il file Excel (.xlsx) da scrivere.")
 @_OVERWRITE
 def plan_template(out_file: str, overwrite: bool) -> None:
     """Scrive il modello vuoto del piano, da compilare in Excel o LibreOffice.
@@ -64,18 +59,19 @@ def plan_template(out_file: str, overwrite: bool) -> None:
       schede validate piano-2024.xlsx
       schede generate piano-2024.xlsx -o out/
     """
-    _require_suffix(out_file, (".xlsx",), "Modello del piano")
+    require_suffix(out_file, (".xlsx",), "Modello del piano")
     status = _write(out_file, build_plan_workbook(None), overwrite)
     click.echo(f"{status:>10}  {out_file}")
 
 
 @click.command("plan-export", cls=ItalianCommand, context_settings=CONTEXT)
-@click.argument("piano", type=click.Path(dir_okay=False))
+@argument("piano", type=click.Path(dir_okay=False),
+          help="Il file del piano: YAML (.yaml) o file Excel del piano (.xlsx, .xlsm, .ods).")
 @click.option("-o", "--output", "out_file", required=True, type=click.Path(dir_okay=False),
-              help="Il file da scrivere: .xlsx (cartella del piano) oppure .yaml.")
+              help="Il file da scrivere: .xlsx (file Excel del piano) oppure .yaml.")
 @_OVERWRITE
 def plan_export(piano: str, out_file: str, overwrite: bool) -> None:
-    """Scrive il piano in un'altra forma: da YAML a cartella Excel, o viceversa.
+    """Scrive il piano in un'altra forma: da YAML a file Excel, o viceversa.
 
     Il piano riletto dal file scritto è identico all'originale. Un piano con errori (per
     esempio pesi che non danno 100) si esporta lo stesso, per correggerlo nell'altra forma.
@@ -85,7 +81,7 @@ def plan_export(piano: str, out_file: str, overwrite: bool) -> None:
       schede plan-export schede/caluso-2023.yaml -o piano-2023.xlsx
       schede plan-export piano-2024.xlsx -o schede/piano-2024.yaml
     """
-    _require_suffix(out_file, (".xlsx", *_YAML), "Piano esportato")
+    require_suffix(out_file, (".xlsx", *_YAML), "Piano esportato")
     result = load_plan(piano)
     print_findings(result.findings, quiet=True)
     if result.plan is None:
@@ -104,16 +100,17 @@ def plan_export(piano: str, out_file: str, overwrite: bool) -> None:
 
 
 @click.command("migrate", cls=ItalianCommand, context_settings=CONTEXT)
-@click.argument("cartella", type=click.Path(exists=True, dir_okay=False))
+@argument("schede", metavar="SCHEDE", type=click.Path(exists=True, dir_okay=False),
+          help="Il file Excel (.xlsx, .xlsm, .ods, .xls) con le schede dell'anno scorso.")
 @click.option("-o", "--output", "out_file", required=True, type=click.Path(dir_okay=False),
               help="Il file YAML del nuovo piano da scrivere.")
 @click.option("--anno", type=int, default=None, help="Anno del nuovo piano (predefinito: quello delle schede più uno).")
 @click.option("--ente", default=None, help="Nome dell'ente, se le schede non lo riportano («Comune di …»).")
 @_OVERWRITE
-def migrate(cartella: str, out_file: str, anno: int | None, ente: str | None, overwrite: bool) -> None:
+def migrate(schede: str, out_file: str, anno: int | None, ente: str | None, overwrite: bool) -> None:
     """Ricava il piano dell'anno nuovo dalle schede dell'anno scorso fatte a mano.
 
-    CARTELLA è una cartella di schede nel formato consueto (.xlsx, .xlsm, .ods, .xls), una
+    SCHEDE è un file Excel di schede nel formato consueto (.xlsx, .xlsm, .ods, .xls), una
     scheda per foglio, anche non fatta con questo programma: le sezioni si trovano dalle
     etichette. Il piano scritto ha l'anno più uno, le date delle verifiche e gli ATTESO con
     data portati avanti di un anno, senza RAGGIUNTO, verifiche e personale. Quello che manca
@@ -124,8 +121,8 @@ def migrate(cartella: str, out_file: str, anno: int | None, ente: str | None, ov
       schede migrate allegato-2023.xlsx -o schede/piano-2024.yaml
       schede validate schede/piano-2024.yaml
     """
-    _require_suffix(out_file, _YAML, "Piano ricavato")
-    outcome = migrate_workbook(Path(cartella).read_bytes(), file=cartella, year=anno, entity=ente)
+    require_suffix(out_file, _YAML, "Piano ricavato")
+    outcome = migrate_workbook(Path(schede).read_bytes(), file=schede, year=anno, entity=ente)
     print_findings(outcome.findings)
     if outcome.data is None:
         raise click.exceptions.Exit(fail("Nessun piano è stato scritto."))

@@ -487,6 +487,8 @@ def prepare(plan: Plan, folder: str | Path, settings: MailSettings, *, round_: s
     records = list(sent)
     for book in books:
         sector, path = book.sector, folder / book.filename
+        if sector.direct_assessment and not sector.email:
+            continue  # the plan sends the Segretario nothing: no address, nothing to fill in
         problems = _sector_problems(sector, path, folder, drafts)
         batch.findings.extend(problems)
         if problems:
@@ -508,7 +510,9 @@ def prepare(plan: Plan, folder: str | Path, settings: MailSettings, *, round_: s
                   "verifica": f"{review.date:%d/%m/%Y}", "scadenza": italian_date(settings.deadline),
                   "istruzioni": instructions, "file": path.name}
         try:
-            subject, body = template.render(values)
+            # Directly assessed: sent for information, with its own packaged text (nothing to return).
+            chosen = MessageTemplate.parse(_package_text("informazione.txt")) if sector.direct_assessment else template
+            subject, body = chosen.render(values)
         except ValueError as error:
             found(finding("MAIL_009", template=source, detail=str(error), allowed=_allowed()))
             template = None

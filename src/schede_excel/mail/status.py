@@ -80,7 +80,7 @@ def sector_status(plan: Plan, result: ImportResult, sent: list[SentRecord], roun
             returned_file=", ".join(sorted(paths)) if paths else None,
             returned_at=newest.modified if newest else None,
             objectives_returned=len(records),
-            objectives_expected=len(plan.objectives_of(sector)),
+            objectives_expected=0 if sector.direct_assessment else len(plan.objectives_of(sector)),
             errors=sum(f.severity is Severity.ERROR for f in found),
             warnings=sum(f.severity is Severity.WARNING for f in found),
             days_left=(deadline - today).days if deadline else None,

@@ -12,6 +12,7 @@ from typing import Callable
 from collections import Counter
 
 from ..findings import Finding, finding
+from ..italian import number
 from .model import CROSS_CUTTING, MAX_DUP_LINKS, IndicatorKind, Plan
 from .targets import ACCEPTED_FORMS, TargetError
 
@@ -51,7 +52,8 @@ def check_plan(plan: Plan, place: Callable[[tuple[str | int, ...]], dict[str, ob
         if not sector.head:
             out.append(finding("PLAN_010", **place(("settori", i)), sector=sector.code))
         if not sector.email:
-            out.append(finding("PLAN_011", **place(("settori", i)), sector=sector.code))
+            if not sector.direct_assessment:  # the Segretario without an address is simply not sent his sheets
+                out.append(finding("PLAN_011", **place(("settori", i)), sector=sector.code))
         elif not _EMAIL.match(sector.email):
             out.append(finding("PLAN_009", **place(("settori", i, "email")), sector=sector.code, email=sector.email))
         elif _EXAMPLE_DOMAIN.search(sector.email):
@@ -93,8 +95,8 @@ def check_plan(plan: Plan, place: Callable[[tuple[str | int, ...]], dict[str, ob
     policy = plan.scoring
     if policy.partial_threshold > policy.achieved_threshold:
         out.append(finding("PLAN_018", **place(("punteggio", "soglia_parziale")),
-                           detail=f"la soglia di parzialmente raggiunto ({policy.partial_threshold:g}) supera quella "
-                                  f"di raggiunto ({policy.achieved_threshold:g})"))
+                           detail=f"la soglia di parzialmente raggiunto ({number(policy.partial_threshold, None)}) supera quella "
+                                  f"di raggiunto ({number(policy.achieved_threshold, None)})"))
     if policy.value_weight + policy.time_weight == 0:
         out.append(finding("PLAN_018", **place(("punteggio", "peso_valore")),
                            detail="peso_valore e peso_tempi non possono essere entrambi 0"))
@@ -103,13 +105,32 @@ def check_plan(plan: Plan, place: Callable[[tuple[str | int, ...]], dict[str, ob
             out.append(finding("PLAN_018", **place(("punteggio", "pesi_settori", code)),
                                detail=f"pesi_settori nomina il settore «{code}», che non c'è; settori: {', '.join(sorted(codes))}"))
 
+    out.extend(_weight_totals(plan, place))
+    return out
+
+
+def _weight_totals(plan: Plan, place) -> list[Finding]:
+    """Each sector's weights total 100, cross-cutting ones included; one root cause, one error.
+
+    When every sector with indicators misses 100 by the same amount with the same own total,
+    the cross-cutting weights are what is wrong: one PLAN_019 on them, not one PLAN_004 per sector.
+    """
+    out = []
     shared = sum(o.weight for o in plan.objectives if o.cross_cutting)
+    wrong = []
     for i, sector in enumerate(plan.sectors):
         own = sum(o.weight for o in plan.objectives if o.sector == sector.code)
         if sector.direct_assessment:
             if own != 100:
                 out.append(finding("PLAN_005", **place(("settori", i)), sector=sector.code, total=own))
         elif own + shared != 100:
-            out.append(finding("PLAN_004", **place(("settori", i)), sector=sector.code, own=own,
-                               shared=shared, total=own + shared))
-    return out
+            wrong.append(finding("PLAN_004", **place(("settori", i)), sector=sector.code, own=own,
+                                 shared=shared, total=own + shared))
+    with_indicators = [s for s in plan.sectors if not s.direct_assessment]
+    owns = {f.params["own"] for f in wrong}
+    first_shared = next((i for i, o in enumerate(plan.objectives) if o.cross_cutting), None)
+    if len(with_indicators) > 1 and len(wrong) == len(with_indicators) and len(owns) == 1 and first_shared is not None:
+        own = owns.pop()
+        return out + [finding("PLAN_019", **place(("obiettivi", first_shared, "peso")), shared=shared, own=own,
+                              expected=100 - own, sectors=len(wrong))]
+    return out + wrong

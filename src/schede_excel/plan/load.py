@@ -25,7 +25,7 @@ def load_plan(path: str | Path) -> PlanResult:
     except FileNotFoundError:
         return PlanResult(plan=None, findings=[finding("PLAN_001", file=str(path), detail="il file non esiste")])
     except UnicodeDecodeError:
-        return PlanResult(plan=None, findings=[finding("PLAN_001", file=str(path), detail="non è un testo UTF-8 (è forse una cartella Excel? il nome deve finire con .xlsx, .xlsm o .ods)")])
+        return PlanResult(plan=None, findings=[finding("PLAN_001", file=str(path), detail="non è un testo UTF-8 (è forse un file Excel? il nome deve finire con .xlsx, .xlsm o .ods)")])
     except OSError as error:
         return PlanResult(plan=None, findings=[finding("PLAN_001", file=str(path), detail=describe_os_error(error))])
     return parse_plan(text, file=str(path))

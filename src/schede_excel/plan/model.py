@@ -146,7 +146,7 @@ class Sector(Model):
     code: str = Field(alias="codice", pattern=r"^[A-Za-z0-9_-]{1,12}$", description="Codice breve del settore (es. FIN), usato negli obiettivi, nei nomi dei fogli e dei file.")
     name: str = Field(alias="nome", min_length=1, description="Nome del settore come appare nella scheda.")
     head: str = Field(default="", alias="responsabile", description="Responsabile di servizio (nome come appare nella scheda); può mancare.")
-    email: str = Field(default="", alias="email", description="E-mail del responsabile, per l'invio della cartella.")
+    email: str = Field(default="", alias="email", description="E-mail del responsabile, per l'invio del file.")
     direct_assessment: bool = Field(default=False, alias="valutazione_diretta", description="Vero per il Segretario comunale: schede senza indici, valutate direttamente, senza obiettivi trasversali.")
 
 

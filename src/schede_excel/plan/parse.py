@@ -7,6 +7,8 @@ every problem of a file at once.
 
 from __future__ import annotations
 
+import re
+
 import json
 
 import yaml
@@ -181,12 +183,46 @@ def plan_from_data(data: dict, *, file: str | None = None, locate=lambda path: N
         where.update(found if isinstance(found, dict) else {"line": found})
         return where
 
+    data, named = _entity_without_comune_di(data, place)
     try:
         plan = Plan.model_validate(data)
     except ValidationError as errors:
-        findings = []
+        findings = list(named)
         for error in errors.errors():
             where = place(tuple(error["loc"]))
             findings.append(finding("PLAN_003", **where, field=where["path"] or "piano", detail=_describe(error)))
+        # Unknown keys alone: check the rest too, so that every problem of the file shows at once.
+        if all(error["type"] == "extra_forbidden" for error in errors.errors()):
+            try:
+                rest = Plan.model_validate(_without(data, [tuple(error["loc"]) for error in errors.errors()]))
+            except ValidationError:
+                rest = None
+            if rest is not None:
+                findings += check_plan(rest, place)
         return PlanResult(plan=None, findings=findings)
-    return PlanResult(plan=plan, findings=check_plan(plan, place))
+    return PlanResult(plan=plan, findings=named + check_plan(plan, place))
+
+
+_COMUNE_DI = re.compile(r"^\s*comune\s+di\s+", re.IGNORECASE)
+
+
+def _entity_without_comune_di(data: dict, place) -> tuple[dict, list]:
+    """`ente: Comune di Caluso` read as `Caluso` (the sheets write «Comune di» themselves), with a warning."""
+    entity = data.get("ente")
+    if not isinstance(entity, str) or not _COMUNE_DI.match(entity) or not _COMUNE_DI.sub("", entity).strip():
+        return data, []
+    name = _COMUNE_DI.sub("", entity).strip()
+    return {**data, "ente": name}, [finding("PLAN_020", **place(("ente",)), found=entity.strip(), name=name)]
+
+
+def _without(data, paths: list[tuple]):
+    """A copy of `data` without the keys at `paths` (each a path of keys and list indexes)."""
+    if not paths:
+        return data
+    if isinstance(data, dict):
+        dropped = {p[0] for p in paths if len(p) == 1}
+        return {k: _without(v, [p[1:] for p in paths if len(p) > 1 and p[0] == k])
+                for k, v in data.items() if k not in dropped}
+    if isinstance(data, list):
+        return [_without(v, [p[1:] for p in paths if len(p) > 1 and p[0] == i]) for i, v in enumerate(data)]
+    return data

@@ -62,26 +62,38 @@ def achievement(target: Target, achieved, review_date: date, policy: ScoringPoli
     return max(0.0, min(100.0, achieved / target.value * 100.0))
 
 
-def sheet_achievement(target, achieved, review_date, policy, *, final: bool) -> float | None:
-    """The achievement as the sheet's hidden column shows it: blanks count 0 in the final review.
+def counted_achievement(target: Target, achieved, review_date: date, policy: ScoringPolicy, *, final: bool) -> float | None:
+    """What one indicator brings to its review average: the one rule the sheet's formulas and the scoring share.
 
-    A recurring target with nothing due yet has none, entered or not.
+    None when it is left out: a recurring target with nothing due yet (entered or not), or a
+    blank indicator not yet due at the intermediate review (a later deadline). A blank on an
+    indicator that is due counts 0 in both reviews, so leaving a value out never raises an
+    average. A RAGGIUNTO typed as text in a number or date cell reaches here as blank (the
+    sheet's formulas read numbers only, and the import follows them).
     """
-    if not target.is_due(review_date) and target.kind is TargetKind.RECURRING:
+    if target.kind is TargetKind.RECURRING and not target.is_due(review_date):
         return None
     value = achievement(target, achieved, review_date, policy)
-    return 0.0 if value is None and final else value
+    if value is None and (final or target.is_due(review_date)):
+        return 0.0
+    return value
+
+
+def sheet_achievement(target, achieved, review_date, policy, *, final: bool) -> float | None:
+    """The achievement as the sheet's hidden column shows it: `counted_achievement`."""
+    return counted_achievement(target, achieved, review_date, policy, final=final)
+
+
+def group_average(values) -> float | None:
+    """A review average over what the indicators of a group bring; None when none brings anything."""
+    values = [v for v in values if v is not None]
+    return mean(values) if values else None
 
 
 def sheet_average(entries, review_date: date, policy: ScoringPolicy, *, final: bool) -> float | None:
     """A review average as the sheet computes it from (target, achieved) pairs.
 
-    None (a blank cell) when the group has no indicator or nothing was entered yet; otherwise
-    the mean achievement, leaving blanks out at the interim review and counting them 0 at the final.
+    None (a blank cell) when the group has no indicator or none of them counts yet (nothing
+    due); otherwise the mean of `counted_achievement`, blanks on due indicators counting 0.
     """
-    entries = list(entries)
-    if not entries or all(achieved is None for _, achieved in entries):
-        return None
-    values = [sheet_achievement(t, a, review_date, policy, final=final) for t, a in entries]
-    values = [v for v in values if v is not None]
-    return mean(values) if values else None
+    return group_average(counted_achievement(t, a, review_date, policy, final=final) for t, a in entries)

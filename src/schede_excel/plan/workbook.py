@@ -314,7 +314,7 @@ class _BookWriter:
             "una cella. Le colonne in grigio si calcolano da sole. Righe vuote e ordine delle righe non contano, "
             "tranne l'ordine degli obiettivi (quello dell'allegato) e delle fasi e degli indici di un obiettivo.",
             "Controllo: schede validate piano.xlsx (indica foglio e cella di ogni problema). "
-            "Generazione: schede generate piano.xlsx -o cartelle/",
+            "Generazione: schede generate piano.xlsx -o out/",
         ]
         ws.write_string(0, 0, "Istruzioni", self.f.title)
         for row, text in enumerate(lines, start=2):

@@ -45,20 +45,28 @@ def round_of(records: list[ObjectiveReturn]) -> str:
     return rounds.most_common(1)[0][0] if rounds else "interim"
 
 
-def results_annex(plan: Plan, records: list[ObjectiveReturn], round_: str) -> bytes:
-    """Every sector's sheets, filled with what it returned and the computed fields, all locked."""
+def results_annex(plan: Plan, records: Sequence[ObjectiveReturn], round_: str,
+                  carried: Sequence[ObjectiveReturn] = ()) -> bytes:
+    """Every sector's sheets, filled with what it returned and the computed fields, all locked.
+
+    In the final round `carried` are the interim returns: their block and the RAGGIUNTO
+    intermedio column are shown as on the final workbooks the sectors filled.
+    """
     returned = {(r.sector, r.objective): r for r in records if r.round == round_}
-    pages = [Page(objective, sector, values=returned.get((sector.code, objective.key)))
+    interim = {(r.sector, r.objective): r for r in (*carried, *records) if r.round == "interim"} if round_ == "final" else {}
+    pages = [Page(objective, sector, values=returned.get((sector.code, objective.key)),
+                  carried=interim.get((sector.code, objective.key)))
              for sector in plan.sectors for objective in plan.objectives_of(sector)]
     return build_pages(plan, pages, review=review_for(plan, round_), editable=False, instructions=False)
 
 
 def consolidate(plan: Plan, paths: Iterable[str | Path], out_file: str | Path, *, round_: str | None = None,
                 overrides: Sequence[Override] = (), exports_dir: str | Path | None = None,
-                annex_file: str | Path | None = None,
+                annex_file: str | Path | None = None, carried: Sequence[ObjectiveReturn] = (),
                 progress: Callable[[Path], None] | None = None) -> Consolidation:
     """Import, evaluate and write the summary (and the exports and the annex of results, if asked).
 
+    `carried` are the interim returns, for the final round's annex of results (`results_annex`).
     Raises `SchedeError`, writing nothing, when a path named does not exist (CONS_001) or no
     returned file could be used (CONS_002): a summary of nothing would replace a good one.
     """
@@ -84,6 +92,6 @@ def consolidate(plan: Plan, paths: Iterable[str | Path], out_file: str | Path, *
             atomic_write(Path(exports_dir) / name, data)
             done.written.append(Path(exports_dir) / name)
     if annex_file is not None:
-        atomic_write(annex_file, results_annex(plan, result.objectives, round_))
+        atomic_write(annex_file, results_annex(plan, result.objectives, round_, carried))
         done.written.append(Path(annex_file))
     return done

@@ -22,6 +22,7 @@ import xlsxwriter
 from ..exports import Column, Kind, export_files
 from ..italian import day, number, percent
 from ..plan.targets import TargetKind
+from ..scoring.evaluate import DIRECT
 from ..returns.importer import ImportResult
 from ..scoring.evaluate import Evaluation, IndicatorScore
 from ..sheet.layout import ROUND_LABELS
@@ -143,9 +144,13 @@ def summary_tables(evaluation: Evaluation, result: ImportResult) -> dict[str, pd
     returned = {(f.sector, f.round): f for f in result.files if f.used and f.sector}
     for sector in plan.sectors:
         file = returned.get((sector.code, evaluation.round))
+        state = "restituito" if file else "mancante"
+        if sector.direct_assessment and not file:
+            own = [o for o in evaluation.objectives if o.sector == sector.code]
+            state = f"{DIRECT}: {sum(o.overridden for o in own)} su {len(own)} obiettivi valutati"
         deliveries.append({"Settore": sector.code, "Verifica": ROUND_LABELS[evaluation.round],
                            "File": file.path if file else "", "Data": _naive(file.modified) if file else None,
-                           "Impronta SHA-256": file.sha256 if file else "", "Stato": "restituito" if file else "mancante"})
+                           "Impronta SHA-256": file.sha256 if file else "", "Stato": state})
     for f in result.files:
         if not f.used:
             deliveries.append({"Settore": f.sector or "", "Verifica": ROUND_LABELS.get(f.round or "", ""), "File": f.path,

@@ -24,7 +24,7 @@ from ..plan.model import CROSS_CUTTING, IndicatorKind, Objective, Plan, Sector
 from .model import IndicatorReturn, ObjectiveReturn, ReviewReturn, StaffReturn
 from ..spreadsheet.reader import RawSheet
 from ..plan.targets import Entry
-from .values import read_value
+from .values import EXPECTED, Note, read_value
 
 _TITLE = re.compile(r"comune di (.+?) anno (\d{4}) - obiettivo strategico n° ?(\d+)")
 
@@ -229,11 +229,16 @@ def _indicators(sheet, labels: _Labels, plan: Plan, objective: Objective, lay, r
             if _changed(sheet.text(row, COL_TARGET), indicator.target):
                 out.append(finding("RET_020", **where, cell=a1(row, COL_TARGET), field=f"ATTESO di «{_short(indicator.description, 40)}»",
                                    found=sheet.text(row, COL_TARGET), expected=indicator.target))
-            value, notes = read_value(sheet.cells.get((row, COL_ACHIEVED)), target.entry, plan.year)
+            raw = sheet.cells.get((row, COL_ACHIEVED))
+            value, notes = read_value(raw, target.entry, plan.year)
+            if value is not None and target.entry is not Entry.YES_NO and isinstance(raw.value, str):
+                # The sheet's formulas read numbers only; the scoring follows them (rules.counted_achievement).
+                notes = [Note("RET_015", raw.value, EXPECTED[target.entry])]
+                value = None
             for note in notes:
                 out.append(finding(note.code, **where, cell=cell_ref, indicator=_short(indicator.description, 50),
                                    found=note.found, detail=note.detail))
-            if value is None and not any(n.code == "RET_011" for n in notes):
+            if value is None and not any(n.code in ("RET_011", "RET_015") for n in notes):
                 if round_ == "final" or target.is_due(review_date):
                     out.append(finding("RET_013", **where, cell=cell_ref, indicator=_short(indicator.description, 50),
                                        target=indicator.target, review=ROUND_LABELS[round_]))

@@ -9,20 +9,22 @@ and is marked wherever it appears. The result is plain records plus findings.
 from __future__ import annotations
 
 import unicodedata
+from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
-from statistics import mean
 from typing import Sequence
 
 from ..findings import Finding, Result, finding
+from ..italian import day, number, percent
 from ..sheet.layout import ROUND_LABELS, TIME_KINDS, VALUE_KINDS
 from ..plan.model import IndicatorKind, Objective, Plan, ScoringPolicy
 from ..returns.model import Achieved, ObjectiveReturn
-from ..plan.rules import achievement, deviation
+from ..plan.rules import counted_achievement, deviation, group_average
 from ..plan.targets import Target, TargetKind
 
-MET, PARTIAL, LATE, MISSING, NOT_DUE, OVERRIDDEN = ("raggiunto", "parziale", "in ritardo", "mancante",
-                                                    "non ancora dovuto", "valutato")
+DIRECT = "valutazione diretta"  # what status, Consegne and the counts say of the Segretario: nothing to return
+MET, PARTIAL, NOT_MET, LATE, MISSING, NOT_DUE, OVERRIDDEN = (
+    "raggiunto", "parziale", "non raggiunto", "in ritardo", "mancante", "non ancora dovuto", "valutato")
 
 
 def band(score: float | None, policy: ScoringPolicy) -> str:
@@ -65,7 +67,7 @@ class IndicatorScore(Score):
     achieved: Achieved = Field(description="RAGGIUNTO as read (fraction, number, date, bool) or None")
     deviation: float | None = Field(description="Scost.: raggiunto - atteso, days late, periods short")
     achievement: float | None = Field(description="0-100, or None when not counted")
-    status: str = Field(description="raggiunto, parziale, in ritardo, mancante, non ancora dovuto, valutato")
+    status: str = Field(description="raggiunto, parziale, non raggiunto, in ritardo, mancante, non ancora dovuto, valutato")
     counted: bool = Field(description="whether it enters the averages")
     overridden: bool = Field(default=False, description="True when the evaluator's assessment replaced the computed value")
     note: str = Field(default="", description="the evaluator's note")
@@ -100,7 +102,7 @@ class SectorScore(Score):
     sector: str = Field(description="sector code")
     name: str = Field(description="sector name")
     head: str = Field(description="the sector head's name")
-    expected: int = Field(description="sheets the sector reports on")
+    expected: int = Field(description="sheets the sector reports on; 0 for a directly assessed one, which returns none")
     returned: int = Field(description="sheets it returned")
     score: float | None = Field(description="sum(peso x objective score) / sum(peso), 0-100; None when nothing can be assessed")
     band: str = Field(description="raggiunto, parzialmente raggiunto, non raggiunto or non valutabile, by the policy's thresholds")
@@ -142,7 +144,7 @@ class Evaluation(Result):
     def rules(self) -> list[tuple[str, str]]:
         """The scoring rules in force, as (rule, value) lines in Italian."""
         p = self.plan.scoring
-        weights = ", ".join(f"{k} {v:g}" for k, v in p.sector_weights.items()) or "uguali"
+        weights = ", ".join(f"{k} {number(v, None)}" for k, v in p.sector_weights.items()) or "uguali"
         return [
             ("Verifica", f"{ROUND_LABELS[self.round]} al {self.review_date:%d/%m/%Y}"),
             ("Percentuali e numeri (più è meglio)", "raggiunto / atteso x 100, al massimo 100; atteso 0: 100"),
@@ -152,16 +154,22 @@ class Evaluation(Result):
             ("Entro N giorni", f"100 entro N giorni; oltre scende linearmente a 0 a N + {p.late_zero_days} giorni"),
             ("Periodici (mensile, trimestrale, entro il 5 del mese)", "scadenze rispettate / scadenze dovute alla data della verifica x 100"),
             ("Sì/No e qualitativi", "Sì 100, No 0"),
-            ("Verifica intermedia", "gli indicatori con scadenza successiva alla verifica e non ancora completati non sono dovuti: mostrati, non in media"),
-            ("RAGGIUNTO non compilato", "segnalato; alla verifica finale conta 0"),
+            ("Indicatori non ancora dovuti", "alla verifica intermedia, un indicatore con scadenza successiva alla verifica e non ancora completato: mostrato, non in media; un periodico senza scadenze ancora dovute: mai in media"),
+            ("RAGGIUNTO non compilato", "segnalato; se l'indicatore è dovuto conta 0, in entrambe le verifiche: lasciare vuoto non alza mai una media"),
+            ("RAGGIUNTO scritto come testo", "un numero o una data scritti come testo (es. «95%» incollato) non contano, né sulla scheda né nel riepilogo; segnalati da riscrivere"),
+            ("Completamento dopo la data della verifica", "la data conta come scritta (le schede si compilano spesso qualche giorno dopo), con un avviso"),
             ("MEDIA VALORE RAGGIUNTO %", "media degli indici di Quantità, Costo e Qualità"),
-            ("MEDIA RISPETTO DEI TEMPI %", "media degli indici di Tempo"),
-            ("Medie sulla scheda", "restano vuote finché nel gruppo non si compila nulla; alla verifica finale qui gli indicatori non compilati contano 0"),
-            ("Punteggio obiettivo", f"media pesata delle medie presenti: valore {p.value_weight:g}, tempi {p.time_weight:g}; senza indici: valutazione diretta"),
+            ("MEDIA RISPETTO DEI TEMPI %", "media degli indici di Tempo, qualunque sia il tipo di atteso (anche Sì/No e periodici): decide il blocco in cui il piano lo mette"),
+            ("Medie sulla scheda", "le formule della scheda applicano le stesse regole: restano vuote solo se nel gruppo nessun indicatore è ancora dovuto"),
+            ("Obiettivo senza medie", "«non valutabile» solo quando nessun indicatore è ancora dovuto: escluso dal punteggio del settore"),
+            ("Scheda non restituita", "come una scheda lasciata vuota: gli indicatori dovuti contano 0"),
+            ("Punteggio obiettivo", f"media pesata delle medie presenti: valore {number(p.value_weight, None)}, tempi {number(p.time_weight, None)}; senza indici: valutazione diretta"),
             ("Punteggio settore", "somma (peso x punteggio obiettivo) / somma pesi, obiettivi trasversali compresi"),
             ("Punteggio persona", "somma (% partecipazione x punteggio obiettivo) / somma % partecipazione"),
-            ("Punteggio ente", f"media dei punteggi dei settori; pesi: {weights}"),
-            ("Fasce", f">= {p.achieved_threshold:g} raggiunto; >= {p.partial_threshold:g} parzialmente raggiunto; sotto non raggiunto"),
+            ("Persona ripetuta nella stessa scheda", "le quote si sommano, con un avviso"),
+            ("Persona senza % partecipazione", "punteggio non calcolato finché la % manca, con un avviso"),
+            ("Punteggio ente", f"media dei punteggi dei settori; pesi: {weights}; i settori a valutazione diretta (Segretario) solo se hanno un peso in pesi_settori"),
+            ("Fasce", f">= {number(p.achieved_threshold, None)} raggiunto; >= {number(p.partial_threshold, None)} parzialmente raggiunto; sotto non raggiunto"),
             ("Valutazioni del Nucleo/OIV", "sostituiscono il valore calcolato e sono indicate come tali"),
         ]
 
@@ -179,21 +187,18 @@ def _score_indicator(plan, record_sector, objective: Objective, kind, index, ind
     review_date = plan.interim_review if round_ == "interim" else plan.final_review
     target: Target = indicator.parsed_target(plan.year, cost=kind is IndicatorKind.COST)
     override = overrides.get((record_sector, objective.key, kind, index))
-    value = achievement(target, achieved, review_date, policy)
+    value = counted_achievement(target, achieved, review_date, policy, final=final)
     if override is not None:
-        value, status, counted = override.score, OVERRIDDEN, True
-    elif target.kind is TargetKind.RECURRING and not target.is_due(review_date):
-        value, status, counted = None, NOT_DUE, False
+        value, status = override.score, OVERRIDDEN
+    elif value is None:
+        status = NOT_DUE
     elif achieved is None:
-        if not final and not target.is_due(review_date):
-            status, counted = NOT_DUE, False
-        else:
-            status, counted = MISSING, final
-            value = 0.0 if final else None
+        status = MISSING
     elif target.kind is TargetKind.DEADLINE and achieved > target.deadline:
-        status, counted = LATE, True
+        status = LATE
     else:
-        status, counted = (MET if value >= 100 else PARTIAL), True
+        status = MET if value >= 100 else PARTIAL if value > 0 else NOT_MET
+    counted = value is not None
     return IndicatorScore(sector=record_sector, objective=objective.key, kind=kind, index=index,
                           description=indicator.description, target=indicator.target, target_kind=target.kind,
                           achieved=achieved, deviation=deviation(target, achieved, review_date), achievement=value,
@@ -232,10 +237,10 @@ def evaluate(plan: Plan, records: Sequence[ObjectiveReturn], round_: str, overri
                     scores.append(_score_indicator(plan, sector.code, objective, kind, index, indicator,
                                                    achieved.get((kind, index)), round_, indicator_overrides))
             indicators.extend(scores)
-            value = [s.achievement for s in scores if s.kind in VALUE_KINDS and s.counted and s.achievement is not None]
-            time = [s.achievement for s in scores if s.kind in TIME_KINDS and s.counted and s.achievement is not None]
-            value_score = mean(value) if value else None
-            time_score = mean(time) if time else None
+            if record is not None:
+                _late_completions(record, scores, plan, round_, findings)
+            value_score = group_average(s.achievement for s in scores if s.kind in VALUE_KINDS)
+            time_score = group_average(s.achievement for s in scores if s.kind in TIME_KINDS)
             score = _weighted([(policy.value_weight, value_score), (policy.time_weight, time_score)])
             override = objective_overrides.get((sector.code, objective.key))
             if override is not None:
@@ -256,13 +261,35 @@ def evaluate(plan: Plan, records: Sequence[ObjectiveReturn], round_: str, overri
     for sector in plan.sectors:
         own = [o for o in objectives if o.sector == sector.code]
         score = _weighted([(o.weight, o.score) for o in own])
-        sectors.append(SectorScore(sector=sector.code, name=sector.name, head=sector.head, expected=len(own),
+        expected = 0 if sector.direct_assessment else len(own)  # the Segretario returns no sheet
+        sectors.append(SectorScore(sector=sector.code, name=sector.name, head=sector.head, expected=expected,
                                    returned=sum(o.returned for o in own), score=score, band=band(score, policy)))
-    weights = policy.sector_weights
-    ente = _weighted([(weights.get(s.sector, 1.0), s.score) for s in sectors])
+    ente = _weighted([(ente_weight(plan, s.sector), s.score) for s in sectors])
     people = _people(plan, records, round_, objectives, findings)
     return Evaluation(plan=plan, round=round_, indicators=indicators, objectives=objectives, sectors=sectors, people=people,
                       ente_score=ente, ente_band=band(ente, policy), findings=findings)
+
+
+def _late_completions(record: ObjectiveReturn, scores: list[IndicatorScore], plan: Plan, round_: str, findings) -> None:
+    """A completion date after the review date counts as written (the sheet is often filled days later), with a warning."""
+    review_date = plan.interim_review if round_ == "interim" else plan.final_review
+    cells = {(i.kind, i.index): i.cell for i in record.indicators}
+    for s in scores:
+        if s.target_kind is TargetKind.DEADLINE and isinstance(s.achieved, date) and s.achieved > review_date:
+            findings.append(finding("EVAL_006", file=record.file, sheet=record.sheet, cell=cells.get((s.kind, s.index)),
+                                    indicator=s.description[:50], found=day(s.achieved), review=day(review_date)))
+
+
+def ente_weight(plan: Plan, code: str) -> float:
+    """A sector's weight in the ente score: `pesi_settori`, else 1; 0 for a directly assessed one not named there.
+
+    The Segretario's assessment is not a result of the ente's structure: it enters the ente score
+    only when the plan gives it a weight on purpose, so assessing him never moves the ente's score.
+    """
+    weights = plan.scoring.sector_weights
+    if code in weights:
+        return weights[code]
+    return 0.0 if plan.sector(code).direct_assessment else 1.0
 
 
 def _people(plan: Plan, records, round_, objectives: list[ObjectiveScore], findings) -> list[PersonScore]:
@@ -271,21 +298,32 @@ def _people(plan: Plan, records, round_, objectives: list[ObjectiveScore], findi
     for record in records:
         if record.round != round_:
             continue
+        seen: set[str] = set()
         for person in record.staff:
             if not person.name:
                 continue
-            entry = people.setdefault((record.sector, person_key(person.name)),
-                                      {"name": person.name, "category": person.category, "shares": {}})
+            key = person_key(person.name)
+            entry = people.setdefault((record.sector, key),
+                                      {"name": person.name, "category": person.category, "shares": {}, "blank": False})
             entry["category"] = entry["category"] or person.category
-            if person.participation is not None:
+            if key in seen:  # the same person twice on one sheet: the shares add up, and the sheet should say so
+                findings.append(finding("EVAL_004", file=record.file, sheet=record.sheet, cell=person.cell,
+                                        name=person.name, objective=record.objective))
+            seen.add(key)
+            if person.participation is None:
+                entry["blank"] = True
+                findings.append(finding("EVAL_005", file=record.file, sheet=record.sheet, cell=person.cell,
+                                        name=person.name, objective=record.objective))
+            else:
                 entry["shares"][record.objective] = entry["shares"].get(record.objective, 0) + person.participation
     out = []
     for (sector, _), entry in sorted(people.items()):
         shares = entry["shares"]
         total = sum(shares.values())
-        score = _weighted([(share, scores.get((sector, key))) for key, share in shares.items()])
-        if abs(total - 1) > 0.005:
-            findings.append(finding("EVAL_003", sector=sector, name=entry["name"], total=f"{total * 100:g}%"))
+        # A missing share leaves the score open rather than leaving that objective out of it.
+        score = None if entry["blank"] else _weighted([(share, scores.get((sector, key))) for key, share in shares.items()])
+        if abs(total - 1) > 0.005 and not entry["blank"]:
+            findings.append(finding("EVAL_003", sector=sector, name=entry["name"], total=percent(total)))
         out.append(PersonScore(sector=sector, name=entry["name"], category=entry["category"], shares=shares,
                                total=total, score=score))
     return out

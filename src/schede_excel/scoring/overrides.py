@@ -2,8 +2,11 @@
 
 One row per assessment: `settore`, `obiettivo` (FIN/1 or just 1), `valutazione` (0-100), and
 for a single indicator `blocco` (quantita, tempo, costo, qualita) and `numero`; `nota` is free
-text (why), `valutatore` who assessed it (both shown in the validation dossier). Every row is checked against the plan before anything is computed, so a typo stops the
-consolidation with its row number instead of being ignored.
+text (why), `valutatore` who assessed it (both shown in the validation dossier). Every row is
+checked against the plan before anything is computed, so a typo stops the consolidation with its
+row number instead of being ignored. A row whose `valutazione` is blank is not yet assessed and
+is skipped, so the prefilled workbook of `assessment_workbook()` (one row per directly assessed
+objective) can be filled a little at a time.
 """
 
 from __future__ import annotations
@@ -12,13 +15,64 @@ import csv
 import io
 from pathlib import Path
 
+import xlsxwriter
+
 from .evaluate import Override
 from ..files import describe_os_error
 from ..findings import Finding, finding
 from ..plan.model import IndicatorKind, Plan
+from ..sheet.layout import ROUND_LABELS
 from ..spreadsheet.reader import UnreadableFile, read_workbook
 
 COLUMNS = ("settore", "obiettivo", "valutazione", "blocco", "numero", "nota", "valutatore")
+BLOCKS = {"quantita": "quantita", "quantità": "quantita", "tempo": "tempo", "costo": "costo",
+          "qualita": "qualita", "qualità": "qualita"}  # as written in files and as printed on the sheets
+
+
+def assessment_filename(plan: Plan, round_: str) -> str:
+    """The name of the prefilled assessments workbook, beside the sectors' workbooks."""
+    return f"{plan.plan_id}-{ROUND_LABELS[round_]}-valutazioni.xlsx"
+
+
+def assessment_workbook(plan: Plan, round_: str) -> bytes | None:
+    """The evaluator's workbook, prefilled: one row per directly assessed objective (the Segretario's).
+
+    Columns settore, obiettivo, valutazione (to fill, 0-100), nota, and the objective's title
+    and weight for reference; `read_overrides` reads it back as it is. None when no sector of
+    the plan is assessed directly.
+    """
+    rows = [(sector, objective) for sector in plan.sectors if sector.direct_assessment
+            for objective in plan.objectives_of(sector)]
+    if not rows:
+        return None
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(buffer, {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False})
+    ws = wb.add_worksheet("Valutazioni")
+    header = wb.add_format({"bold": True, "bg_color": "#D9D9D9", "border": 1})
+    locked = wb.add_format({"border": 1, "text_wrap": True, "valign": "top"})
+    open_ = wb.add_format({"border": 1, "locked": False, "bg_color": "#FFF2CC", "valign": "top", "text_wrap": True})
+    columns = [("settore", 10), ("obiettivo", 12), ("titolo", 50), ("peso", 7), ("valutazione", 13), ("nota", 50)]
+    for col, (name, width) in enumerate(columns):
+        ws.write_string(0, col, name, header)
+        ws.set_column(col, col, width)
+    for row, (sector, objective) in enumerate(rows, start=1):
+        ws.write_string(row, 0, sector.code, locked)
+        ws.write_string(row, 1, objective.key, locked)
+        ws.write_string(row, 2, objective.title, locked)
+        ws.write_number(row, 3, objective.weight, locked)
+        ws.write_blank(row, 4, None, open_)
+        ws.write_blank(row, 5, None, open_)
+    ws.data_validation(1, 4, len(rows), 4, {
+        "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 100,
+        "input_title": "Valutazione", "input_message": "Valutazione dell'obiettivo, da 0 a 100 (es. 95).",
+        "error_title": "Valore non valido", "error_message": "Inserire un numero da 0 a 100."})
+    ws.write_string(len(rows) + 2, 0, f"Piano della performance {plan.year}, verifica "
+                    f"{ROUND_LABELS[round_]}: compilare valutazione (e nota) nelle celle "
+                    "in giallo; una riga vuota è una valutazione non ancora inserita. Poi: schede consolidate "
+                    "... --valutazioni con questo file.")
+    ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True})
+    wb.close()
+    return buffer.getvalue()
 
 
 def _rows_from_csv(data: bytes) -> list[list[str]]:
@@ -70,6 +124,8 @@ def read_overrides(data: bytes, name: str, plan: Plan) -> tuple[list[Override], 
         values = {c: (row[header.index(c)].strip() if c in header and header.index(c) < len(row) else "")
                   for c in COLUMNS}
         at = {"file": name, "line": number}
+        if not values["valutazione"]:
+            continue  # not yet assessed
         sector = values["settore"].upper()
         objective = values["obiettivo"].upper()
         if objective and "/" not in objective:
@@ -84,10 +140,11 @@ def read_overrides(data: bytes, name: str, plan: Plan) -> tuple[list[Override], 
         if not plan.reports(sector, objective):
             problems.append(finding("EVAL_001", **at, sector=sector or "?", objective=objective or "?"))
             continue
-        kind, index = values["blocco"].lower() or None, None
-        if kind is not None:
-            if kind not in {k.value for k in IndicatorKind}:
-                problems.append(finding("EVAL_012", **at, found=kind))
+        written, index = values["blocco"], None
+        kind = BLOCKS.get(written.lower().removeprefix("indici di ").strip()) if written else None
+        if written:
+            if kind is None:
+                problems.append(finding("EVAL_012", **at, found=written))
                 continue
             try:
                 index = int(values["numero"] or "1")

@@ -45,12 +45,19 @@ def deviation_formula(target: Target, ref: str, review_date: date) -> str | None
 
 
 def achievement_formula(target: Target, ref: str, review_date: date, policy: ScoringPolicy, *, final: bool) -> str:
-    """Achievement 0-100 for the RAGGIUNTO cell `ref`; blank ("" or 0 in the final review) when empty."""
-    blank = "0" if final else '""'
+    """Achievement 0-100 for the RAGGIUNTO cell `ref`, as `rules.counted_achievement`.
+
+    Not a number (blank, or a number typed as text) counts 0 once the indicator is due, and ""
+    (left out of the average) while it is not. Only ISNUMBER decides, the same in Excel and
+    LibreOffice whatever the locale: a formula that parsed text would read `1.250` or
+    `10/06/2024` differently from one installation to the next.
+    """
+    blank = "0" if final or target.is_due(review_date) else '""'
     kind = target.kind
     if kind is TargetKind.YES_NO:
-        yes = ",".join([f'{ref}="{word}"' for word in YES_WORDS] + [f"{ref}=1"])
-        return f'=IF({ref}="",{blank},IF(OR({yes}),100,0))'
+        # TRIM and LOWER as the import's strip() and lower(); LibreOffice may compare text case-sensitively
+        yes = ",".join([f'LOWER(TRIM({ref}))="{word.lower()}"' for word in YES_WORDS] + [f"{ref}=1"])
+        return f'=IF(TRIM({ref})="",{blank},IF(OR({yes}),100,0))'
     late = policy.late_zero_days
 
     def clamp(expr: str) -> str:
@@ -76,13 +83,9 @@ def achievement_formula(target: Target, ref: str, review_date: date, policy: Sco
     return f"=IF(ISNUMBER({ref}),{body},{blank})"
 
 
-def _refs(cells: list[str]) -> str:
-    return ",".join(cells)
-
-
-def average_formula(input_refs: list[str], achievement_refs: list[str]) -> str | None:
-    """A review average over a group of indicators; None when the group is empty."""
-    if not input_refs:
+def average_formula(achievement_refs: list[str]) -> str | None:
+    """A review average over a group's achievement cells, as `rules.group_average`; None when the group is empty."""
+    if not achievement_refs:
         return None
-    inputs, values = _refs(input_refs), _refs(achievement_refs)
-    return f'=IF(OR(COUNTA({inputs})=0,COUNT({values})=0),"",AVERAGE({values}))'
+    values = ",".join(achievement_refs)
+    return f'=IF(COUNT({values})=0,"",AVERAGE({values}))'

@@ -482,7 +482,7 @@ class _SheetWriter:
         for label_span, value_span, text, kinds in groups:
             g.merge(label_span, text, s.label)
             slots = lay.indicator_rows(kinds)
-            formula = average_formula([a1(*slot.achieved) for slot in slots], [a1(*slot.achievement) for slot in slots])
+            formula = average_formula([a1(*slot.achievement) for slot in slots])
             if formula and open_:
                 entries = [p for k in kinds for p in pairs[k]]
                 cached = sheet_average(entries, when, plan.scoring, final=block.round == "final")
@@ -569,22 +569,36 @@ def _instructions(wb, styles: _Styles, plan: Plan, sector: Sector | None, review
     ws.fit_to_pages(1, 0)
     round_label = ROUND_LABELS[review.round]
     who = f"Settore {sector.name}" if sector else "Allegato completo"
-    lines = [
+    title = [
         (f"Comune di {plan.entity} - Schede obiettivi {plan.year}", styles.instructions_title),
         (f"{who} - verifica {round_label} al {review.date:%d/%m/%Y}", styles.label),
         ("", None),
-        ("Ogni foglio è la scheda di un obiettivo. Le celle da compilare sono in giallo; le altre sono protette.", styles.instructions),
-        ("RAGGIUNTO: inserire il valore nella forma indicata dal messaggio che compare selezionando la cella "
-         "(percentuale, numero, data di completamento gg/mm/aaaa, oppure Sì/No dall'elenco).", styles.instructions),
-        ("Scost. e le medie della verifica si calcolano da sole.", styles.instructions),
-        (f"Compilare la VERIFICA {round_label.upper()}: analisi degli scostamenti, provvedimenti correttivi e il personale "
-         "coinvolto con la % di partecipazione (es. 50%).", styles.instructions),
-        ("Non rinominare il file né modificare i testi del piano: il foglio viene riconosciuto automaticamente al "
-         "rientro. Salvare in formato .xlsx (o .ods con LibreOffice) e rispedire il file in risposta al messaggio.", styles.instructions),
-        ("I fogli sono protetti con password: per modificarli chiederla all'ufficio che li ha inviati." if password else
-         "La protezione dei fogli non ha password: se fosse proprio necessario toglierla, i valori del piano "
-         "verranno comunque ricontrollati al rientro.", styles.instructions),
     ]
+    if sector is not None and sector.direct_assessment:
+        # The Segretario's sheets have nothing to fill in: they are sent for information.
+        body = [
+            ("Le schede sono inviate per informazione: non c'è nulla da compilare né da restituire.", styles.instructions),
+            ("Gli obiettivi non hanno indici di risultato: ognuno è valutato direttamente dal Nucleo di valutazione/OIV, "
+             "nel file delle valutazioni preparato dall'ufficio (una riga per obiettivo).", styles.instructions),
+        ]
+    else:
+        body = [
+            ("Ogni foglio è la scheda di un obiettivo. Le celle da compilare sono in giallo; le altre sono protette.", styles.instructions),
+            ("RAGGIUNTO: inserire il valore nella forma indicata dal messaggio che compare selezionando la cella "
+             "(percentuale, numero, data di completamento gg/mm/aaaa, oppure Sì/No dall'elenco). Scriverlo come valore, "
+             "non come testo: un numero incollato come testo non conta.", styles.instructions),
+            ("Scost. e le medie della verifica si calcolano da sole; un RAGGIUNTO lasciato vuoto conta 0 se l'indicatore "
+             "è già dovuto.", styles.instructions),
+            (f"Compilare la VERIFICA {round_label.upper()}: analisi degli scostamenti, provvedimenti correttivi e il personale "
+             "coinvolto con la % di partecipazione (es. 50%).", styles.instructions),
+            ("Il file si può rinominare e salvare in .xlsx (o .ods con LibreOffice): i fogli vengono riconosciuti "
+             "automaticamente al rientro. Non modificare i testi del piano. Rispedire il file in risposta al messaggio.",
+             styles.instructions),
+            ("I fogli sono protetti con password: per modificarli chiederla all'ufficio che li ha inviati." if password else
+             "La protezione dei fogli non ha password: se fosse proprio necessario toglierla, i valori del piano "
+             "verranno comunque ricontrollati al rientro.", styles.instructions),
+        ]
+    lines = title + body
     for row, (text, fmt) in enumerate(lines):
         if fmt:
             g.put(row, 0, text, fmt)

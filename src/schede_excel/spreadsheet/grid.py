@@ -98,7 +98,7 @@ def workbook_kind(data: bytes) -> str:
     if data.startswith(_OLE_MAGIC):
         return "xls"
     if not data.startswith(b"PK\x03\x04"):
-        raise NotAWorkbook("non è una cartella di lavoro (.xlsx, .xlsm, .ods)")
+        raise NotAWorkbook("non è un file Excel (.xlsx, .xlsm, .ods)")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
@@ -108,7 +108,7 @@ def workbook_kind(data: bytes) -> str:
         raise NotAWorkbook("il file è danneggiato (archivio zip non valido)") from None
     if "xl/workbook.xml" in names:
         return "xlsx"
-    raise NotAWorkbook("è un archivio zip ma non una cartella di lavoro (.xlsx, .xlsm, .ods)")
+    raise NotAWorkbook("è un archivio zip ma non un file Excel (.xlsx, .xlsm, .ods)")
 
 
 def _fill_key(cell) -> str | None:
