@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from schede_excel.returns.values import MAX_PERCENT
 from schede_excel.sheet.generate import planned_workbooks, review_for
 from schede_excel.returns.importer import import_returns, read_return
 from schede_excel.sheet.layout import COL_TARGET, a1, sheet_layout, sheet_names
@@ -38,7 +39,7 @@ def fin_book(small_plan):
 
 def entry_values(entry: Entry):
     return {
-        Entry.PERCENT: st.floats(0, 10).map(lambda x: round(x, 4)),
+        Entry.PERCENT: st.floats(0, MAX_PERCENT).map(lambda x: round(x, 4)),  # above 200% is refused
         Entry.NUMBER: st.floats(0, 1_000_000).map(lambda x: round(x, 2)),
         Entry.DATE: st.dates(date(2022, 1, 1), date(2025, 12, 31)),
         Entry.DAYS: st.integers(0, 365).map(float),

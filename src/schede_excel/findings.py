@@ -78,6 +78,11 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "RET_009": (Severity.WARNING, "La scheda {objective} è stata generata da una versione diversa del piano: si usano i valori del piano attuale."),
     "RET_010": (Severity.INFO, "{indicator}: trovato «{found}», letto come {detail}."),
     "RET_011": (Severity.ERROR, "{indicator}: trovato «{found}», atteso {detail}; valore non usato."),
+    "RET_015": (
+        Severity.WARNING,
+        "{indicator}: trovato «{found}», letto come {detail}, ma si poteva leggere diversamente: controllare "
+        "il valore e, se non è quello inteso, scriverlo con il simbolo % o con la virgola decimale (es. 95% o 0,95).",
+    ),
     "RET_012": (Severity.WARNING, "{indicator}: la cella contiene una formula ({found}); si usa il valore calcolato {detail}."),
     "RET_013": (Severity.WARNING, "{indicator}: RAGGIUNTO non compilato (atteso {target}) alla verifica {review}."),
     "RET_014": (Severity.WARNING, "Il foglio ha più di {rows} righe usate: le righe oltre sono ignorate."),
