@@ -86,10 +86,22 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "RET_012": (Severity.WARNING, "{indicator}: la cella contiene una formula ({found}); si usa il valore calcolato {detail}."),
     "RET_013": (Severity.WARNING, "{indicator}: RAGGIUNTO non compilato (atteso {target}) alla verifica {review}."),
     "RET_014": (Severity.WARNING, "Il foglio ha più di {rows} righe usate: le righe oltre sono ignorate."),
-    "RET_016": (Severity.WARNING, "La scheda {objective} compare più volte nel file: si usa il primo foglio."),
+    "RET_016": (Severity.WARNING, "La scheda {objective} compare più volte nel file: questo foglio non è usato, si usa «{used}», che {reason}."),
+    "RET_017": (Severity.WARNING, "La data di salvataggio scritta nel file ({found}) non è plausibile: non è usata; per scegliere la restituzione più recente conta la data del file su disco."),
+    "RET_019": (Severity.WARNING, "Nessuna scheda obiettivo del piano nel file ({count} fogli: {sheets}): il file non è usato. Rispedire la cartella ricevuta, dopo averla compilata."),
     "RET_018": (Severity.INFO, "Foglio riconosciuto dalle etichette (i dati nascosti di riconoscimento mancano)."),
     "RET_020": (Severity.WARNING, "{field} modificato nel file: trovato «{found}», nel piano «{expected}»; si usa il valore del piano."),
-    "RET_021": (Severity.WARNING, "{block}: trovate {found} righe di indicatori, attese {expected}; righe abbinate nell'ordine."),
+    "RET_021": (Severity.WARNING, "{block}: trovate {found} righe di indicatori, attese {expected}; ogni riga è abbinata al suo indicatore dal testo."),
+    "RET_022": (
+        Severity.ERROR,
+        "{block}: la riga dell'indicatore «{indicator}» non si trova (cancellata, o testo cambiato dopo aver "
+        "spostato le righe): il suo RAGGIUNTO non è letto. Ripristinare la riga com'era nella scheda ricevuta.",
+    ),
+    "RET_023": (
+        Severity.WARNING,
+        "Trovato «{found}» in una cella che nella scheda è coperta dall'unione {range}, quindi non si vede: il valore "
+        "non è usato. Scriverlo nella cella {first}.",
+    ),
     "RET_030": (Severity.ERROR, "% partecipazione di {name}: trovato {found}, atteso un valore tra 0% e 100%; valore non usato."),
     "RET_031": (Severity.WARNING, "Riga del personale senza cognome e nome."),
     "RET_040": (Severity.WARNING, "Nella cartella non ci sono file .xlsx, .xlsm od .ods."),

@@ -43,6 +43,9 @@ READ_COLUMNS = frozenset({COL_NUMBER, COL_TEXT, COL_TARGET, COL_ACHIEVED, MONTH_
 """The columns a returned sheet is read from: labels and texts, ATTESO, RAGGIUNTO, the right half's
 labels and texts, PESO and its value, the hidden identity. (Formula results and month marks are not read.)"""
 
+VISIBLE_COLUMNS = frozenset(range(COL_NUMBER, LAST_COL + 1))
+"""Every column a person sees on the sheet (A to Q): read too, so that a value under a merged range is found."""
+
 MIN_PHASE_ROWS = 6
 
 
