@@ -48,7 +48,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "PLAN_009": (Severity.ERROR, "Settore {sector}: indirizzo e-mail «{email}» non valido; atteso nome@dominio.it."),
     "PLAN_010": (Severity.WARNING, "Settore {sector}: responsabile non indicato (la scheda lo mostrerà vuoto)."),
     "PLAN_011": (Severity.WARNING, "Settore {sector}: indirizzo e-mail del responsabile non indicato (non si potrà inviare la cartella)."),
-    "PLAN_012": (Severity.ERROR, "Settore {sector}: il codice «{code}» è usato da più settori; i codici devono essere unici."),
+    "PLAN_012": (Severity.ERROR, "Settore {sector}: il codice «{sector}» è usato da più settori; i codici devono essere unici."),
     "PLAN_013": (
         Severity.ERROR,
         "Obiettivo {objective}: il settore {sector} è a valutazione diretta e i suoi obiettivi non "
@@ -58,6 +58,11 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "PLAN_015": (Severity.INFO, "Obiettivo {objective}: nessun mese pianificato nel cronoprogramma."),
     "PLAN_016": (Severity.ERROR, "Obiettivo {objective}: {count} collegamenti DUP; al massimo 8."),
     "PLAN_018": (Severity.ERROR, "Regole di valutazione (punteggio): {detail}."),
+    "PLAN_019": (Severity.ERROR, "{field}: il testo contiene un {char}; scriverlo su una riga sola, senza a capo."),
+    "PLAN_020": (Severity.ERROR, "Il valore {found} si legge in modi diversi (YAML lo prenderebbe per {reading}): se è un testo scriverlo tra virgolette ({quoted}), se è un numero {fix}."),
+    "PLAN_021": (Severity.WARNING, "Il testo dopo « #» è letto come un commento e non fa parte del valore (che resta «{value}»): se fa parte del testo, scrivere tutto il valore tra virgolette."),
+    "PLAN_022": (Severity.ERROR, "La chiave «{key}» compare più volte nella stessa sezione (anche alla riga {other}): lasciarne una sola."),
+    "PLAN_023": (Severity.ERROR, "Il file del piano è rifiutato: {detail}. Un piano ha qualche migliaio di voci e pochi livelli di rientro."),
     "PLAN_017": (Severity.INFO, "Settore {sector}: indirizzo e-mail {email} di esempio (dominio example), da sostituire prima dell'invio."),
     # Reading returned files (spreadsheet.py): the file cannot be read at all
     "READ_001": (Severity.ERROR, "File non leggibile: {reason}."),
