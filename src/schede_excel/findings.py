@@ -210,6 +210,29 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
         "scrivere ({detail}); invio interrotto. Aggiungere a mano l'invio al registro o non rilanciare "
         "senza controllare, per non inviarlo due volte.",
     ),
+    "MAIL_030": (
+        Severity.ERROR,
+        "Settore {sector}: il messaggio (Message-ID {message_id}) è partito ma la risposta del server non è "
+        "arrivata ({detail}): non si sa se è stato consegnato. È segnato «in invio» nel registro {log} e non "
+        "viene inviato di nuovo da solo; controllare con il responsabile o nella posta inviata, poi, se serve, "
+        "usare --resend {sector}.",
+    ),
+    "MAIL_031": (
+        Severity.WARNING,
+        "Settore {sector}: un invio iniziato il {started} a {to} (Message-ID {message_id}) si è interrotto prima "
+        "della risposta del server: forse il messaggio è arrivato, forse no. Non viene inviato di nuovo; "
+        "controllare con il responsabile e, se non è arrivato, usare --resend {sector}.",
+    ),
+    "MAIL_032": (
+        Severity.ERROR,
+        "Settore {sector}: il campo {field} contiene un {char} e non può stare nell'intestazione di un messaggio; "
+        "correggerlo nel piano (su una riga sola).",
+    ),
+    "MAIL_033": (
+        Severity.ERROR,
+        "Settore {sector}: il registro degli invii {log} non si può scrivere ({detail}); il messaggio non è stato "
+        "inviato, per non rischiare di inviarlo due volte. Rilanciare quando il registro è scrivibile.",
+    ),
     "MAIL_029": (Severity.ERROR, "Impossibile scrivere le bozze in {folder}: {detail}."),
     # Plan workbooks (planbook.py) and migration of hand-made schede (migrate.py)
     "BOOK_001": (Severity.ERROR, "Il file non si può leggere come cartella di lavoro: {detail}. Salvarlo in formato .xlsx o .ods e riprovare."),
