@@ -326,3 +326,36 @@ def test_a_corrected_sheet_sent_later_replaces_only_that_sheet(small_plan, fin_b
 
     fin = next(s for s in sector_status(small_plan, result, [], "interim") if s.sector == "FIN")
     assert fin.objectives_returned == 3 and "a-fin.xlsx" in fin.returned_file and "b-fin" in fin.returned_file
+
+
+# --- issue 14: one number parser that knows the cell's kind and format --------------------------------
+
+from schede_excel.findings import CATALOGUE, Severity  # noqa: E402
+from schede_excel.returns.values import read_value  # noqa: E402
+from schede_excel.spreadsheet.reader import RawCell  # noqa: E402
+
+
+@pytest.mark.parametrize("cell, entry, expected, shown", [
+    (RawCell("-3,5"), Entry.NUMBER, None, "RET_011"),         # the minus sign is kept: refused, never 3.5
+    (RawCell("-0,5"), Entry.PERCENT, None, "RET_011"),        # never 50%
+    (RawCell("0.950"), Entry.NUMBER, 0.95, None),             # a decimal point after 0, never 950
+    (RawCell("0.950"), Entry.PERCENT, 0.95, "RET_015"),       # 95%, said: no % was typed
+    (RawCell("1.500"), Entry.NUMBER, 1500.0, "RET_015"),      # an Italian thousand, said
+    (RawCell("-5%"), Entry.PERCENT, None, "RET_011"),
+    (RawCell("250%"), Entry.PERCENT, None, "RET_011"),
+    (RawCell(-0.05, is_percent=True), Entry.PERCENT, None, "RET_011"),
+    (RawCell(2.5, is_percent=True), Entry.PERCENT, None, "RET_011"),
+    (RawCell(1.5, is_percent=True), Entry.PERCENT, 1.5, None),
+    (RawCell(5.0), Entry.PERCENT, 0.05, "RET_015"),           # a paste in General format: 5 is 5%...
+    (RawCell(11.0), Entry.PERCENT, 0.11, "RET_015"),          # ... and 11 is 11%, both said
+    (RawCell("5"), Entry.PERCENT, 0.05, "RET_015"),           # typed as text, the same rule
+    (RawCell(0.9), Entry.PERCENT, 0.9, "RET_015"),
+    (RawCell(0.9, is_percent=True), Entry.PERCENT, 0.9, None),
+    (RawCell("95%"), Entry.PERCENT, 0.95, None),
+    (RawCell("\u22123,5"), Entry.NUMBER, None, "RET_011"),
+])
+def test_numbers_typed_or_pasted(cell, entry, expected, shown):
+    value, notes = read_value(cell, entry, 2023)
+    assert value == (pytest.approx(expected) if isinstance(expected, float) else expected)
+    visible = [n.code for n in notes if CATALOGUE[n.code][0] is not Severity.INFO]
+    assert visible == ([shown] if shown else [])
