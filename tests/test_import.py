@@ -8,6 +8,7 @@ values changed; missing, blank and wrong-kind values; staff rows inserted.
 from __future__ import annotations
 
 import io
+import json
 import os
 from datetime import date, datetime
 
@@ -359,3 +360,76 @@ def test_numbers_typed_or_pasted(cell, entry, expected, shown):
     assert value == (pytest.approx(expected) if isinstance(expected, float) else expected)
     visible = [n.code for n in notes if CATALOGUE[n.code][0] is not Severity.INFO]
     assert visible == ([shown] if shown else [])
+
+
+# --- issue 11: only what a person sees is read ------------------------------------------------------
+
+HIDDEN = "NASCOSTO"
+
+
+def typed_under_every_merge(data: bytes) -> tuple[bytes, dict[str, list[str]]]:
+    """With openpyxl, a value typed into every cell a merged range covers, on every sheet (unmerge, type,
+    merge again without clearing: what Excel does when a user pastes over a merge)."""
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    typed = {}
+    for ws in wb.worksheets:
+        ranges = [str(r) for r in ws.merged_cells.ranges]
+        cells = []
+        for ref in ranges:
+            ws.unmerge_cells(ref)
+            first = True
+            for row in ws[ref]:
+                for cell in row:
+                    if not first:
+                        cell.value = f"{HIDDEN} {cell.coordinate}"
+                        cells.append(cell.coordinate)
+                    first = False
+        for ref in ranges:
+            ws.merged_cells.add(ref)
+        typed[ws.title] = sorted(cells)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue(), typed
+
+
+def _hidden_read(read) -> dict[str, list[str]]:
+    found = {}
+    for f in read.findings:
+        if f.code == "RET_023":
+            found.setdefault(f.sheet, []).append(f.cell)
+    return {sheet: sorted(cells) for sheet, cells in found.items()}
+
+
+def test_a_value_under_any_merge_is_reported_never_scored(small_plan, fin_book):
+    book, generated = fin_book
+    filling_names = [name for name, _, _ in slots_of(small_plan, book)]
+    returned, typed = typed_under_every_merge(generated)
+    read = read_return(small_plan, returned, "r.xlsx")
+    assert read.file.readable
+    assert _hidden_read(read) == {name: typed[name] for name in filling_names}
+    assert all(len(typed[name]) > 100 for name in filling_names)
+    assert HIDDEN not in json.dumps([r.model_dump(mode="json") for r in read.objectives])
+    for record in read.objectives:  # nothing scored from them: no staff, no RAGGIUNTO, no review text
+        assert record.staff == () and all(i.achieved is None for i in record.indicators)
+
+
+@pytest.mark.parametrize("suffix", [".ods", ".xlsx"])
+def test_a_value_under_a_merge_is_reported_after_a_libreoffice_save(libreoffice, small_plan, fin_book, tmp_path, suffix):
+    book, generated = fin_book
+    name, objective, lay = list(slots_of(small_plan, book))[1]
+    staff, causes = lay.staff_rows[0], lay.reviews["interim"].causes
+    refs = [a1(staff, 1), a1(causes.row, causes.col + 2), a1(lay.reviews["final"].causes.row, causes.last_col + 3)]
+    wb = openpyxl.load_workbook(io.BytesIO(generated))
+    ws = wb[name]
+    for ref in refs:
+        merged = next(str(r) for r in ws.merged_cells.ranges if ref in r)
+        ws.unmerge_cells(merged)
+        ws[ref] = f"{HIDDEN} {ref}"
+        ws.merged_cells.add(merged)
+    path = tmp_path / "nascosti.xlsx"
+    wb.save(path)
+    with libreoffice.open(path) as doc:
+        saved = doc.save_as(tmp_path / f"ritorno{suffix}")
+    read = read_return(small_plan, saved.read_bytes(), saved.name)
+    assert _hidden_read(read).get(name) == sorted(refs)
+    assert HIDDEN not in json.dumps([r.model_dump(mode="json") for r in read.objectives])
