@@ -68,6 +68,11 @@ _Resolver.add_implicit_resolver(
     list("-+0123456789"))
 
 
+def reads_as_text(plain: str) -> bool:
+    """True when `plain`, written without quotes, is read back by this loader as that very text."""
+    return _Resolver().resolve(yaml.ScalarNode, plain, (True, False)) == _STR
+
+
 class _Constructor(SafeConstructor):
     """Safe construction; an ambiguous scalar stays the text written (it is reported), an impossible date too."""
 
