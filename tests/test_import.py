@@ -433,3 +433,37 @@ def test_a_value_under_a_merge_is_reported_after_a_libreoffice_save(libreoffice,
     read = read_return(small_plan, saved.read_bytes(), saved.name)
     assert _hidden_read(read).get(name) == sorted(refs)
     assert HIDDEN not in json.dumps([r.model_dump(mode="json") for r in read.objectives])
+
+
+def test_text_typed_after_unmerging_a_review_cell_is_read(small_plan, fin_book):
+    """Unmerged, the cells of the range are visible: what was typed in any of them is read, left to right."""
+    book, generated = fin_book
+    name, objective, lay = list(slots_of(small_plan, book))[1]
+    final = lay.reviews["final"].causes
+    wb = openpyxl.load_workbook(io.BytesIO(generated))
+    ws = wb[name]
+    ws.unmerge_cells(f"{a1(final.row, final.col)}:{a1(final.row, final.last_col)}")
+    ws[a1(final.row, final.col + 4)] = "Personale in malattia"
+    out = io.BytesIO()
+    wb.save(out)
+    read = read_return(small_plan, out.getvalue(), "r.xlsx")
+    record = next(r for r in read.objectives if r.objective == objective.key)
+    assert record.review("final").causes == "Personale in malattia"
+    assert not [f for f in read.findings if f.code == "RET_023"]
+
+
+def test_an_emoji_in_a_title_generates_and_reads_back(tmp_path):
+    from schede_excel.plan.parse import parse_plan
+    from schede_excel.sheet.generate import generate
+    from tests.plans import as_yaml, small_plan_data
+
+    data = small_plan_data()
+    data["obiettivi"][1]["titolo"] = "RENDICONTO " + "\U0001F600" * 20
+    plan = parse_plan(as_yaml(data)).plan
+    names = sheet_names(plan.objectives_of(plan.sector("FIN")))
+    assert all(len(n.encode("utf-16-le")) // 2 <= 31 for n in names)
+    assert not any("\ud83d" in n for n in names)  # never half an emoji
+    generate(plan, tmp_path, annex=False)
+    book = planned_workbooks(plan)[0]
+    read = read_return(plan, (tmp_path / book.filename).read_bytes(), book.filename)
+    assert {r.objective for r in read.objectives} == {o.key for o in book.objectives}

@@ -693,3 +693,38 @@ def test_a_legitimate_10_mb_text_cell_is_read(plan, corpus):
     assert read.file.readable, [str(f) for f in read.findings]
     record = next(r for r in read.objectives if r.objective == plan.objectives[0].key)
     assert record.review("interim").causes == text.strip()
+
+
+def test_an_ods_with_the_1904_null_date_reads_its_dates_as_written():
+    """ODS stores dates as ISO text whatever the null date: table:null-date changes nothing read."""
+    office = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+    content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="{office}" '
+               'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:spreadsheet>'
+               '<table:calculation-settings><table:null-date table:date-value="1904-01-01"/></table:calculation-settings>'
+               '<table:table table:name="Foglio1"><table:table-row>'
+               '<table:table-cell office:value-type="date" office:date-value="2023-05-01"><text:p>01/05/2023</text:p>'
+               '</table:table-cell></table:table-row></table:table></office:spreadsheet></office:body>'
+               '</office:document-content>')
+    data = hostile.rewrite_zip(hostile.ods_bytes(), {"content.xml": content.encode()})
+    cell = read_workbook(data, "1904.ods").sheets[0].cells[(0, 0)]
+    from schede_excel.spreadsheet.reader import as_date
+
+    assert cell.is_date and as_date(cell.value) == hostile.date(2023, 5, 1)
+
+
+def test_save_dates_of_year_1_and_9999_under_europe_rome(plan, more, monkeypatch, tmp_path):
+    import time
+
+    monkeypatch.setenv("TZ", "Europe/Rome")
+    time.tzset()
+    try:
+        folder, cases = more
+        names = ["data-0001-S13.xlsx", "data-9999-S12.xlsx", "buono-S20.xlsx"]
+        result = import_returns(plan, [folder / name for name in names])
+        for name in names[:2]:
+            assert "RET_017" in codes(result.findings_for(str(folder / name)))
+            assert achieved([r for r in result.objectives if r.file == str(folder / name)]) == cases[name].meta["expected"]
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
