@@ -8,6 +8,7 @@ Builds, with the pieces of tests/hostile.py, a good return and from it:
   below any ratio limit: the old reader accepted it, 23.8 s and 2.34 GB);
 - a zip of 300,000 members (the old reader took 3.7 s to list them);
 - a sheet part of 2 GB of zeros, and one whose central directory declares 30 KB for it;
+- an .ods whose one row holds 2 million distinct cells (the whole row was built in memory: 780 MB);
 - a 20,000-level deep hidden metadata JSON;
 - a plan file that is a YAML alias bomb (1 KB expanding to 10^9 values) and one nested 20,000 deep;
 - and, the other way round, a legitimate return with a 10 MB text cell, which must be read.
@@ -87,6 +88,7 @@ def build(folder: Path) -> list[tuple[str, str, Path]]:
     put("300.000 parti nello zip", "return", "membri.xlsx", hostile.many_members(300_000))
     put("foglio di 2 GB di zeri", "return", "bomba.xlsx", hostile.zip_bomb(good, sheet, 2 * 2**30))
     put("2 GB dichiarati 30 KB", "return", "bugiarda.xlsx", hostile.zip_bomb(good, sheet, 2 * 2**30, declared=30_000))
+    put("riga .ods di 2 milioni di celle", "return", "riga-larga.ods", hostile.wide_row_ods(2_000_000))
     put("metadati JSON profondi 20.000 livelli", "return", "profondi.xlsx", hostile.with_deep_metadata(good, 20_000))
     lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
     lines += [f"a{k}: &a{k} [" + ", ".join([f"*a{k - 1}"] * 10) + "]" for k in range(1, 9)]

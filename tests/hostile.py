@@ -1039,3 +1039,21 @@ def build_more(folder: Path) -> dict[str, Case]:
     put("bomba-stringhe.xlsx", shared_strings_bomb(good, 40), "40 MB of shared strings at a ratio near 100:1",
         ["READ_003"], readable=False)
     return {case.file: case for case in cases}
+
+
+def wide_row_ods(cells: int) -> bytes:
+    """An .ods whose first row holds `cells` distinct blank cells (each its own style: nothing repeats)."""
+    office = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED)
+        with z.open("content.xml", "w") as handle:
+            handle.write(f'<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="{office}" '
+                         'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+                         'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body>'
+                         '<office:spreadsheet><table:table table:name="Foglio1"><table:table-row>'.encode())
+            for start in range(0, cells, 50_000):
+                handle.write(b"".join(b'<table:table-cell table:style-name="ce%d"/>' % k
+                                      for k in range(start, min(cells, start + 50_000))))
+            handle.write(b"</table:table-row></table:table></office:spreadsheet></office:body></office:document-content>")
+    return out.getvalue()

@@ -728,3 +728,10 @@ def test_save_dates_of_year_1_and_9999_under_europe_rome(plan, more, monkeypatch
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
+
+
+def test_a_row_of_a_million_cells_is_refused_not_built(plan):
+    data = hostile.wide_row_ods(1_000_000)
+    read, peak = peak_mb(read_return, plan, data, "riga-larga.ods")
+    assert codes(read.findings) == {"READ_003"} and "elementi" in read.findings[0].message
+    assert peak < 20

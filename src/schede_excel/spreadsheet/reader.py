@@ -50,6 +50,9 @@ class Limits:
     """Shared strings: a returned workbook has a few thousand."""
     max_cells: int = 1_000_000
     """Cells with a value read from the whole workbook."""
+    max_elements: int = 500_000
+    """Cell elements parsed within `max_rows` and `max_cols` in one streamed part (a large sheet, an .ods
+    content.xml), blank ones included: a form has a few tens of thousands."""
     max_rows: int = 5000
     max_cols: int = 64
     columns: frozenset[int] | None = None
@@ -224,6 +227,18 @@ class _Zip:
             raise _unreadable(self.name, f"la parte {part} è più grande di quanto dichiarato", "READ_003")
         return data
 
+    def stream(self, part: str) -> "_Stream":
+        """A part to parse as it inflates (bounded as `read(whole=False)`): memory does not grow with its size."""
+        info = self.infos[part]
+        limits = self.limits
+        if info.file_size > limits.max_part_bytes or (
+                info.compress_size and info.file_size > limits.ratio_from_bytes
+                and info.file_size / info.compress_size > limits.max_ratio):
+            raise _unreadable(self.name, f"la parte {part} si espande a {info.file_size // 2**20} MB "
+                              f"(rapporto {info.file_size // max(1, info.compress_size)}:1, limite "
+                              f"{limits.max_part_bytes // 2**20} MB; possibile «zip bomb»)", "READ_003")
+        return _Stream(self, info)
+
     def xml(self, part: str, data: bytes | None = None):
         """Parse an XML part (its bytes, if already read), refusing DTDs (entity expansion, external entities)."""
         data = self.read(part) if data is None else data
@@ -241,6 +256,55 @@ class _Zip:
         if _has_dtd(root):
             raise _dtd_refused(self.name, part)
         return root
+
+
+class _Stream:
+    """A zip part read in chunks for lxml's iterparse, with the zip's errors turned into findings."""
+
+    CHUNK = 1 << 16
+
+    def __init__(self, archive: _Zip, info: zipfile.ZipInfo):
+        self.archive, self.info, self.part = archive, info, info.filename
+        self._handle = self._open()
+        self.head = self._chunk(self.CHUNK)
+        self._pending = self.head
+
+    def _open(self):
+        try:
+            return self.archive.zip.open(self.info)
+        except (zipfile.BadZipFile, EOFError, OSError, RuntimeError, NotImplementedError, zlib.error,
+                ValueError, UnicodeDecodeError) as error:
+            raise _unreadable(self.archive.name, f"la parte {self.part} non si legge ({error})", "READ_002") from None
+
+    def _chunk(self, size: int, handle=None) -> bytes:
+        try:
+            return (handle or self._handle).read(size)  # never past the declared size: zipfile stops there
+        except (zipfile.BadZipFile, EOFError, OSError, RuntimeError, NotImplementedError, zlib.error,
+                ValueError) as error:
+            raise _unreadable(self.archive.name, f"la parte {self.part} non si legge ({error})", "READ_002") from None
+
+    def read(self, size: int = -1) -> bytes:
+        if self._pending:
+            out, self._pending = self._pending, b""
+            return out
+        return self._chunk(self.CHUNK if size is None or size < 0 else size)
+
+    def has_dtd(self) -> bool:
+        """A DTD anywhere in the part, read again chunk by chunk (after a parse error, to say it was an attack)."""
+        handle, tail = self._open(), b""
+        try:
+            while chunk := self._chunk(self.CHUNK, handle):
+                if _has_dtd(tail + chunk):
+                    return True
+                tail = chunk[-32:]
+        except UnreadableFile:
+            return False
+        finally:
+            handle.close()
+        return False
+
+    def close(self) -> None:
+        self._handle.close()
 
 
 def _transitional(data: bytes) -> bytes:
@@ -416,16 +480,16 @@ class _Styles:
 
 
 class _Budget:
-    """Cells with a value read so far, against `Limits.max_cells`."""
+    """Work done so far (cells stored, elements parsed) against a limit; past it the file is refused."""
 
-    def __init__(self, cells: int, name: str):
-        self.left, self.name = cells, name
+    def __init__(self, count: int, name: str,
+                 reason: str = "troppe celle compilate (oltre il limite di celle lette in una cartella)"):
+        self.left, self.name, self.reason = count, name, reason
 
     def spend(self) -> None:
         self.left -= 1
         if self.left < 0:
-            raise _unreadable(self.name, "troppe celle compilate (oltre il limite di celle lette in una cartella)",
-                              "READ_003")
+            raise _unreadable(self.name, self.reason, "READ_003")
 
 
 SMALL_SHEET = 4 * 2**20  # bytes of XML parsed whole; larger sheets are streamed row by row
@@ -512,44 +576,60 @@ def _merge(ref: str | None):
 def _read_xlsx_sheet(archive, part, sheet, styles: _Styles, limits) -> None:
     """A form's sheet is small: parsed whole, with XPath handing over only the cells that hold something
     (most are bordered blanks). A large one is streamed row by row, so memory stays bounded."""
-    data = archive.read(part, whole=False)
-    if len(data) <= SMALL_SHEET:
-        root = archive.xml(part, data)
+    if archive.infos[part].file_size <= SMALL_SHEET:
+        root = archive.xml(part, archive.read(part))
         valued = _VALUED_CELLS if limits.columns is None else _valued_cells_in(limits.columns)
         for c in valued(root):
             _read_cell(c, None, sheet, styles, limits)
         sheet.merges.extend(span for span in (_merge(m.get("ref")) for m in root.iterfind(f"{M}mergeCells/{M}mergeCell"))
                             if span)
         return
-    if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:4096]:
+    stream = archive.stream(part)
+    if b"<!DOCTYPE" in stream.head[:4096] or b"<!ENTITY" in stream.head[:4096]:
         raise _dtd_refused(archive.name, part)
-    data = _transitional(data)
-    context = etree.iterparse(io.BytesIO(data), events=("end",), tag=(f"{M}row", f"{M}mergeCell"),
+    # A Strict part (rare) is renamed whole; any other is parsed as it inflates.
+    source = io.BytesIO(_transitional(archive.read(part, whole=False))) if b"purl.oclc.org/ooxml/" in stream.head[:8192] \
+        else stream
+    context = etree.iterparse(source, events=("start", "end"), tag=(f"{M}row", f"{M}c", f"{M}mergeCell"),
                               resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
-    next_row = 0
+    elements = _Budget(limits.max_elements, archive.name, "troppi elementi XML in un foglio (oltre il limite di "
+                       "elementi letti)")
+    next_row, row = 0, 0
     try:
-        for _, row_el in context:
-            if row_el.tag == f"{M}mergeCell":
-                span = _merge(row_el.get("ref"))
+        for event, el in context:
+            tag = el.tag
+            if tag == f"{M}c":
+                # Each cell is read as it ends and dropped: a row of millions of cells costs time, not memory.
+                if event == "end":
+                    elements.spend()
+                    if len(el):  # a childless <c> is a formatted blank: most cells of a form, nothing to read
+                        _read_cell(el, row, sheet, styles, limits)
+                    parent = el.getparent()
+                    if parent is not None:
+                        parent.remove(el)
+            elif tag == f"{M}row":
+                if event == "start":
+                    number = el.get("r")
+                    row = int(number) - 1 if number and number.isdigit() else next_row
+                    if row >= limits.max_rows:
+                        sheet.rows_cut = True
+                        break
+                else:
+                    next_row = row + 1
+                    el.clear()
+                    while el.getprevious() is not None:  # keep the tree from growing with the rows read
+                        del el.getparent()[0]
+            elif event == "end":  # mergeCell
+                elements.spend()
+                span = _merge(el.get("ref"))
                 if span and len(sheet.merges) < limits.max_rows:
                     sheet.merges.append(span)
-                continue
-            number = row_el.get("r")
-            row = int(number) - 1 if number and number.isdigit() else next_row
-            next_row = row + 1
-            if row >= limits.max_rows:
-                sheet.rows_cut = True
-                break
-            for c in row_el:
-                if len(c):  # a childless <c> is a formatted blank: most cells of a form, nothing to read
-                    _read_cell(c, row, sheet, styles, limits)
-            row_el.clear()
-            while row_el.getprevious() is not None:  # keep the tree from growing with the rows read
-                del row_el.getparent()[0]
     except etree.XMLSyntaxError as error:
-        if _has_dtd(data):
+        if stream.has_dtd():
             raise _dtd_refused(archive.name, part) from None
         raise _unreadable(archive.name, f"XML non valido nel foglio «{sheet.name}» ({error})", "READ_002") from None
+    finally:
+        stream.close()
     if context.root is not None and _has_dtd(context.root):
         raise _dtd_refused(archive.name, part)
 
@@ -605,14 +685,17 @@ _ROW_PARENTS = {f"{T}table", f"{T}table-rows", f"{T}table-row-group", f"{T}table
 def _read_ods(archive: _Zip, name: str, limits: Limits) -> RawWorkbook:
     # content.xml is streamed row by row and each row dropped once read: a sheet of a million rows
     # costs the time to parse it, not a tree of a million rows in memory.
-    data = archive.read("content.xml", whole=False)
-    if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:4096]:
+    stream = archive.stream("content.xml")
+    if b"<!DOCTYPE" in stream.head[:4096] or b"<!ENTITY" in stream.head[:4096]:
         raise _dtd_refused(name, "content.xml")
     budget = _Budget(limits.max_cells, name)
-    context = etree.iterparse(io.BytesIO(data), events=("start", "end"), resolve_entities=False, no_network=True,
+    context = etree.iterparse(stream, events=("start", "end"), resolve_entities=False, no_network=True,
                               load_dtd=False, huge_tree=True, remove_comments=True,
-                              tag=(f"{O}spreadsheet", f"{T}table", f"{T}table-row", f"{T}named-range",
-                                   f"{T}table-source", f"{S}style"))
+                              tag=(f"{O}spreadsheet", f"{T}table", f"{T}table-row", f"{T}table-cell",
+                                   f"{T}covered-table-cell", f"{T}named-range", f"{T}table-source", f"{S}style"))
+    elements = _Budget(limits.max_elements, name, "troppi elementi XML in content.xml (oltre il limite di celle "
+                       "lette)")
+    row_col = 0  # columns of the current row kept so far: cells past `max_cols` are dropped as they end
     hidden_styles, sheets, body_names = set(), [], []
     external, spreadsheet, sheet, row = 0, False, None, 0
     try:
@@ -631,7 +714,21 @@ def _read_ods(archive: _Zip, name: str, limits: Limits) -> RawWorkbook:
                 else:
                     sheet = None
                     el.clear()
+            elif tag in (f"{T}table-cell", f"{T}covered-table-cell"):
+                if event == "end" and el.getparent() is not None and el.getparent().tag == f"{T}table-row":
+                    if row < limits.max_rows:
+                        elements.spend()  # a row of millions of cells is refused, not parsed for seconds
+                    if row >= limits.max_rows or row_col >= limits.max_cols:
+                        # Never read: dropped as it ends (rows past the limit cost time only, never memory).
+                        if row >= limits.max_rows and sheet is not None and (el.get(f"{O}value-type") or len(el)):
+                            sheet.rows_cut = True
+                        el.getparent().remove(el)
+                        continue
+                    repeat = el.get(f"{T}number-columns-repeated", "1")
+                    row_col += int(repeat) if repeat.isdigit() else 1
             elif event == "start":
+                if tag == f"{T}table-row":
+                    row_col = 0
                 continue
             elif tag == f"{T}table-row":
                 if sheet is not None and el.getparent().tag in _ROW_PARENTS:
@@ -652,9 +749,11 @@ def _read_ods(archive: _Zip, name: str, limits: Limits) -> RawWorkbook:
                 if any("false" in (p.get(f"{T}display"), p.get(f"{S}display")) for p in el):
                     hidden_styles.add(el.get(f"{S}name"))
     except etree.XMLSyntaxError as error:
-        if _has_dtd(data):
+        if stream.has_dtd():
             raise _dtd_refused(name, "content.xml") from None
         raise _unreadable(name, f"XML non valido in content.xml ({error})", "READ_002") from None
+    finally:
+        stream.close()
     if context.root is not None and _has_dtd(context.root):
         raise _dtd_refused(name, "content.xml")
     if context.root is None or not any(True for _ in context.root.iter(f"{O}spreadsheet")):
