@@ -20,7 +20,7 @@ from schede_excel.sheet.layout import a1, sheet_layout, sheet_names
 from schede_excel.plan.model import IndicatorKind
 from schede_excel.plan.targets import Entry
 
-SHEETS = ["Riepilogo", "Obiettivi", "Indicatori", "Personale", "Consegne", "Anomalie", "Regole"]
+SHEETS = ["Riepilogo", "Obiettivi", "Indicatori", "Personale", "Partecipazione", "Consegne", "Anomalie", "Regole"]
 HOSTILE = "=HYPERLINK(\"http://example.org\",\"clic\")"
 
 

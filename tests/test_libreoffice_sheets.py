@@ -143,27 +143,3 @@ def test_protection_and_cached_values_on_open(libreoffice, small_plan, tmp_path)
         # As opened, before any recalculation: blank, not a stale 0.
         assert doc.get(name, a1(block.value_score.row, block.value_score.col)) in (None, "")
         assert doc.get(name, a1(*slot.deviation)) in (None, "")
-
-
-def test_every_caluso_sheet_prints_one_page_wide(libreoffice, caluso_plan, tmp_path):
-    from pypdf import PdfReader
-
-    plan = caluso_plan
-    written = generate(plan, tmp_path / "out")
-    annex = next(w.path for w in written if w.path.name.endswith("allegato.xlsx"))
-    with libreoffice.open(annex) as doc:
-        pdf = doc.save_as(tmp_path / "allegato.pdf")
-    pages = [page.extract_text() or "" for page in PdfReader(str(pdf)).pages]
-    titles = [p for p in pages if re.search(r"Obiettivo strategico n°", p)]
-    assert len(titles) == 35 + 0  # one title page per objective sheet
-    for text in titles:
-        # The title row spans the whole width: its left (title) and right (PESO) ends on one page.
-        assert "PESO:" in text
-        assert "CRONOPROGRAMMA" in text and "Descrizione delle fasi di attuazione:" in text
-    # No page carries only a right-hand slice of a sheet (what a sheet two pages wide produces).
-    for text in pages:
-        if "FASI E TEMPI" in text:
-            assert "Descrizione delle fasi" in text
-    instructions = [p for p in pages if "Ogni foglio è la scheda di un obiettivo" in p]
-    assert len(instructions) == 1
-    assert len(pages) >= 36

@@ -21,7 +21,8 @@ from schede_excel.sheet.layout import (
 )
 from schede_excel.plan.model import IndicatorKind
 from schede_excel.sheet.layout import objective_fingerprint
-from schede_excel.sheet.writer import build_workbook, estimate_lines
+from schede_excel.sheet.writer import build_workbook
+from schede_excel.spreadsheet.text import estimate_lines
 
 
 def workbook_for(plan, book, round_="interim"):
@@ -138,10 +139,14 @@ def check_sheet(plan, ws, objective, sector, round_="interim"):
         assert names["CAUSE_INTERMEDIA"].endswith("!" + a1(interim.causes.row, interim.causes.col, absolute=True))
         assert "PERSONALE" in names
 
-    # Print: A4, one page wide, the form's area.
-    assert ws.page_setup.paperSize == 9
-    assert ws.sheet_properties.pageSetUpPr.fitToPage
-    assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0  # 1 is the default
+    # Print: A4 portrait, the form's area; one page, or pages of a fixed scale breaking between sections.
+    assert ws.page_setup.paperSize == 9 and ws.page_setup.orientation == "portrait"
+    if ws.sheet_properties.pageSetUpPr is not None and ws.sheet_properties.pageSetUpPr.fitToPage:
+        assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight in (None, 1)  # 1 is the default
+    else:
+        assert 70 <= ws.page_setup.scale <= 100
+        assert {b.id for b in ws.row_breaks.brk} <= set(lay.sections())  # id: the 0-based row a page starts at
+    assert ws.print_title_rows == "$1:$1"
     assert ws.print_area.endswith(f"$A$1:${col_letter(LAST_COL)}${lay.last_row + 1}")
 
 
@@ -271,9 +276,49 @@ def test_texts_excel_escapes_come_back_intact(small_plan, text):
     assert read_return(small_plan, data, "r.xlsx").objectives[0].review("interim").causes == text
 
 
-def test_a_text_longer_than_a_cell_holds_is_cut_to_excels_limit(small_plan):
-    long = small_plan.objectives[1].model_copy(update={"description": "parola " * 6000})
+def test_a_description_longer_than_a_row_holds_continues_in_the_next_rows(small_plan):
+    text = ("parola " * 6000).strip()
+    long = small_plan.objectives[1].model_copy(update={"description": text})
     data = build_workbook(small_plan, [long], sector=small_plan.sector("FIN"), review=review_for(small_plan, "interim"))
     ws = openpyxl.load_workbook(io.BytesIO(data)).worksheets[1]
     lay = sheet_layout(long, staff_rows=small_plan.staff_rows)
-    assert len(ws.cell(lay.description.row + 1, lay.description.col + 1).value) == 32767
+    assert len(lay.description_rows) > 10
+    pieces = [ws.cell(r.row + 1, r.col + 1).value for r in lay.description_rows]
+    assert " ".join(pieces) == text
+    assert all(ws.row_dimensions[r.row + 1].height <= 409 for r in lay.description_rows)
+    from schede_excel.returns.importer import read_return
+
+    plan = small_plan.model_copy(update={"objectives": tuple(long if o.key == long.key else o for o in small_plan.objectives)})
+    assert "RET_020" not in {f.code for f in read_return(plan, data, "r.xlsx").findings}
+
+
+def _locked_cells(data: bytes, sheet: int) -> dict[str, bool]:
+    """Cell -> locked, read from the file's XML (openpyxl gives merged-over cells no style of their own)."""
+    import zipfile
+
+    from lxml import etree
+
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        styles = etree.fromstring(z.read("xl/styles.xml"))
+        xml = etree.fromstring(z.read(f"xl/worksheets/sheet{sheet}.xml"))
+    locked = [not (xf.find("m:protection", ns) is not None and xf.find("m:protection", ns).get("locked") == "0")
+              for xf in styles.find("m:cellXfs", ns)]
+    return {c.get("r"): locked[int(c.get("s", 0))] for c in xml.iter(f"{{{ns['m']}}}c")}
+
+
+def test_cells_hidden_under_a_merge_are_locked_even_under_an_input(small_plan):
+    book = planned_workbooks(small_plan)[0]
+    data = build_workbook(small_plan, list(book.objectives), sector=book.sector, review=review_for(small_plan, "interim"))
+    ws = openpyxl.load_workbook(io.BytesIO(data)).worksheets[1]
+    locked = _locked_cells(data, 2)
+    inputs_seen = 0
+    for merged in ws.merged_cells.ranges:
+        anchor = ws.cell(merged.min_row, merged.min_col).coordinate
+        inputs_seen += not locked[anchor]
+        for row in range(merged.min_row, merged.max_row + 1):
+            for col in range(merged.min_col, merged.max_col + 1):
+                ref = ws.cell(row, col).coordinate
+                if ref != anchor:
+                    assert locked[ref], f"{ref} under {merged}"
+    assert inputs_seen >= 4  # the staff names and the review texts are merged inputs

@@ -9,8 +9,10 @@ The cycle, one step per subpackage, each function a step a Python user can call:
    hand-made sheets into a new plan.
 2. Sheets (`sheet`): ``generate(plan, out_dir)`` writes one workbook per sector plus the annex;
    ``build_workbook`` gives one workbook's bytes without touching the disk.
-3. Send (`mail`): ``load_settings``, ``prepare``, ``send`` and ``write_drafts`` e-mail each sector
-   head the sector's workbook, with a send log; ``sector_status`` and ``reminders`` track the round.
+3. Send and collect (`mail`): ``load_settings``, ``prepare``, ``send`` and ``write_drafts`` e-mail
+   each sector head the sector's workbook, with a send log; ``open_mailbox`` and ``receive`` collect
+   the returns from the office mailbox (PEC included) with a receive log; ``sector_status`` and
+   ``reminders`` track the round.
 4. Returns (`returns`): ``import_returns(plan, paths)`` identifies, reads and checks the returned
    workbooks; ``ImportResult.frames()`` gives pandas DataFrames.
 5. Scores (`scoring`): ``evaluate(plan, records, round_)`` scores indicators, the sheet's averages,
@@ -51,6 +53,9 @@ _HOMES = {
     "send": "mail.sending", "write_drafts": "mail.sending", "read_log": "mail.sending",
     "Batch": "mail.sending", "SendReport": "mail.sending", "SentRecord": "mail.sending",
     "sector_status": "mail.status", "reminders": "mail.status", "SectorStatus": "mail.status",
+    "MailboxSettings": "mail.receiving", "load_mailbox_settings": "mail.receiving", "open_mailbox": "mail.receiving",
+    "receive": "mail.receiving", "Reception": "mail.receiving", "Handled": "mail.receiving",
+    "ReceivedRecord": "mail.receiving", "read_receive_log": "mail.receiving",
     # 4. returns
     "import_returns": "returns.importer", "read_return": "returns.importer", "ImportResult": "returns.importer",
     "ObjectiveReturn": "returns.model", "IndicatorReturn": "returns.model", "ReviewReturn": "returns.model",
@@ -67,15 +72,17 @@ _HOMES = {
 
 __all__ = [
     "__version__", "Batch", "build_plan_workbook", "build_summary", "build_workbook", "check_plan",
-    "consolidate", "Consolidation", "evaluate", "Evaluation", "Finding", "generate", "has_errors",
+    "consolidate", "Consolidation", "evaluate", "Evaluation", "Finding", "generate", "Handled", "has_errors",
     "import_returns", "ImportResult", "Indicator", "IndicatorKind", "IndicatorReturn", "Indicators",
-    "IndicatorScore", "load_overrides", "load_plan", "load_settings", "MailSettings", "migrate_workbook",
-    "Migration", "Objective", "ObjectiveReturn", "ObjectiveScore", "Override", "parse_plan", "parse_target",
-    "PersonScore", "Phase", "Plan", "plan_schema", "plan_to_yaml_text", "planned_workbooks", "PlanResult",
-    "prepare", "read_log", "read_overrides", "read_plan_workbook", "read_return", "reminders", "results_annex",
-    "ReturnedFile", "Review", "review_for", "ReviewReturn", "SchedeError", "ScoringPolicy", "Sector",
-    "sector_status", "SectorScore", "SectorStatus", "send", "SendReport", "SentRecord", "Severity",
-    "StaffReturn", "summary_tables", "Target", "TargetKind", "WorkbookPlan", "write_drafts", "Written",
+    "IndicatorScore", "load_mailbox_settings", "load_overrides", "load_plan", "load_settings",
+    "MailboxSettings", "MailSettings", "migrate_workbook", "Migration", "Objective", "ObjectiveReturn",
+    "ObjectiveScore", "open_mailbox", "Override", "parse_plan", "parse_target", "PersonScore", "Phase", "Plan",
+    "plan_schema", "plan_to_yaml_text", "planned_workbooks", "PlanResult", "prepare", "read_log",
+    "read_overrides", "read_plan_workbook", "read_receive_log", "read_return", "receive", "ReceivedRecord",
+    "Reception", "reminders", "results_annex", "ReturnedFile", "Review", "review_for", "ReviewReturn",
+    "SchedeError", "ScoringPolicy", "Sector", "sector_status", "SectorScore", "SectorStatus", "send",
+    "SendReport", "SentRecord", "Severity", "StaffReturn", "summary_tables", "Target", "TargetKind",
+    "WorkbookPlan", "write_drafts", "Written",
 ]
 
 
@@ -96,6 +103,8 @@ if TYPE_CHECKING:
     from .findings import Finding, SchedeError, Severity, has_errors
     from .mail.sending import (Batch, MailSettings, SendReport, SentRecord, load_settings, prepare, read_log, send,
                                write_drafts)
+    from .mail.receiving import (Handled, MailboxSettings, ReceivedRecord, Reception, load_mailbox_settings,
+                                 open_mailbox, read_receive_log, receive)
     from .mail.status import SectorStatus, reminders, sector_status
     from .plan.load import load_plan, plan_schema
     from .plan.checks import check_plan

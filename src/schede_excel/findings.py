@@ -234,6 +234,47 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
         "inviato, per non rischiare di inviarlo due volte. Rilanciare quando il registro è scrivibile.",
     ),
     "MAIL_029": (Severity.ERROR, "Impossibile scrivere le bozze in {folder}: {detail}."),
+    # Collecting the returns from the mailbox (mail/receiving.py)
+    "MBOX_001": (Severity.ERROR, "Impostazioni della casella non valide: {detail}."),
+    "MBOX_002": (Severity.ERROR, "Manca {what}."),
+    "MBOX_005": (
+        Severity.ERROR,
+        "Il registro delle ricezioni non si legge ({detail}): correggerlo o spostarlo prima di rilanciare, "
+        "altrimenti gli allegati già salvati verrebbero salvati di nuovo.",
+    ),
+    "MBOX_010": (Severity.ERROR, "Impossibile collegarsi alla casella {server}: {detail}."),
+    "MBOX_011": (
+        Severity.ERROR,
+        "La casella {server} rifiuta l'accesso dell'utente {user}: controllare utente e password "
+        "(SCHEDE_IMAP_PASSWORD, oppure la password chiesta dal comando).",
+    ),
+    "MBOX_012": (
+        Severity.ERROR,
+        "Connessione sicura con la casella {server} non riuscita: {detail}. Il certificato del server è sempre "
+        "verificato; se è di un'autorità interna indicarla con certificato_ca in [imap].",
+    ),
+    "MBOX_013": (Severity.ERROR, "La casella {server} non ha risposto entro {timeout} secondi; riprovare più tardi."),
+    "MBOX_014": (Severity.ERROR, "La cartella «{folder}» non esiste nella casella: controllare `[imap] cartella`."),
+    "MBOX_015": (
+        Severity.ERROR,
+        "Collegamento con la casella interrotto ({detail}). Quanto già salvato è nel registro delle ricezioni: "
+        "rilanciare il comando per completare, senza doppioni.",
+    ),
+    "MBOX_020": (
+        Severity.WARNING,
+        "Messaggio {message} di {size}, oltre il limite di {limit}: non letto. Se è una restituzione, chiedere "
+        "al settore di rispedire la sola cartella.",
+    ),
+    "MBOX_021": (Severity.WARNING, "Messaggio {message}: {detail}."),
+    "MBOX_022": (Severity.INFO, "Messaggio {message} da {sender} («{subject}»): nessuna cartella di lavoro allegata."),
+    "MBOX_030": (Severity.WARNING, "Allegato «{name}» del messaggio {message} non salvato: {reason}"),
+    "MBOX_031": (Severity.WARNING, "Allegato «{name}» da {sender} messo da parte in {folder}: {reason}. Controllarlo e, se è giusto, spostarlo a mano."),
+    "MBOX_040": (Severity.ERROR, "Ricevuta per «{name}» a {to} non inviata ({detail}); rilanciare il comando per riprovare."),
+    "MBOX_041": (
+        Severity.WARNING,
+        "La ricevuta per «{name}» (Message-ID {receipt}) era in invio quando il comando si è interrotto: "
+        "forse è già partita, quindi non viene rispedita. Controllare la posta inviata.",
+    ),
     # Plan workbooks (planbook.py) and migration of hand-made schede (migrate.py)
     "BOOK_001": (Severity.ERROR, "Il file non si può leggere come cartella di lavoro: {detail}. Salvarlo in formato .xlsx o .ods e riprovare."),
     "BOOK_002": (

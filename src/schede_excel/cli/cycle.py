@@ -129,7 +129,7 @@ def schema(out_file: str) -> None:
 @click.option("-o", "--output", "out_file", type=click.Path(dir_okay=False),
               help="File JSON in cui scrivere i dati letti (predefinito: nessuno, solo il resoconto).")
 @click.option("--tabelle", "tables_dir", type=click.Path(file_okay=False),
-              help="Cartella in cui scrivere le tabelle CSV (obiettivi, indicatori, verifiche, personale, segnalazioni).")
+              help="Cartella in cui scrivere le tabelle in CSV per Excel e in JSON (obiettivi, indicatori, verifiche, personale, segnalazioni), con datapackage.json che le descrive.")
 @round_option(help_text="Accetta solo le schede di questa verifica (predefinito: quella indicata nei file).")
 @click.option("-v", "--dettagli", "verbose", is_flag=True, help="Mostra anche le segnalazioni informative (valori normalizzati).")
 def import_(piano, ritorni, out_file, tables_dir, round_, verbose) -> None:
@@ -167,8 +167,8 @@ def import_(piano, ritorni, out_file, tables_dir, round_, verbose) -> None:
             atomic_write(out_file, result.to_json().encode("utf-8"))
             click.echo(f"Dati scritti in {out_file}.")
         if tables_dir:
-            for name, frame in result.frames().items():
-                atomic_write(Path(tables_dir) / f"{name}.csv", frame.to_csv(index=False).encode("utf-8-sig"))
+            for name, data in result.export_files().items():
+                atomic_write(Path(tables_dir) / name, data)
             click.echo(f"Tabelle CSV scritte in {tables_dir}.")
     except OSError as error:
         raise click.exceptions.Exit(fail(f"Impossibile scrivere i risultati: {describe_os_error(error)}.")) from None

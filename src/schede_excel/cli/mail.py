@@ -18,6 +18,7 @@ from ..findings import finding, has_errors
 from ..returns.importer import import_returns
 from ..mail.sending import (CONFIG_FILE, DRAFTS_DIR, LOG_FILE, PASSWORD_ENV, load_settings, parse_date, prepare, read_log,
                    send as send_batch, write_drafts)
+from ..mail.receiving import read_receive_log, receive_log_path
 from ..mail.status import reminders, sector_status
 
 SOME_FAILED = 1
@@ -158,14 +159,23 @@ def status(piano, ritorni, folder, round_, deadline, reminders_dir, config_file)
     records, log_findings = read_log(Path(folder) / LOG_FILE)
     print_findings(log_findings)
     result = import_returns(plan, ritorni, round_=round_)
-    statuses = sector_status(plan, result, records, round_, deadline)
-    click.echo(f"{'settore':<7} {'inviato il':<17} {'restituito il':<17} {'schede':>7} {'errori':>7} {'avvisi':>7}")
+    received = []
+    for folder_given in ritorni:  # what `schede ricevi` saved there, with when it arrived
+        log, problems = read_receive_log(receive_log_path(folder_given)) if Path(folder_given).is_dir() else ([], [])
+        received += log
+        print_findings(problems)
+    statuses = sector_status(plan, result, records, round_, deadline, received=received)
+    click.echo(f"{'settore':<7} {'inviato il':<17} {'per posta il':<17} {'restituito il':<17} {'schede':>7} "
+               f"{'errori':>7} {'avvisi':>7}")
     for s in statuses:
         sent = f"{s.sent_at:%d/%m/%Y %H:%M}" if s.sent_at else "non inviato"
+        mail = f"{s.received_at:%d/%m/%Y %H:%M}" if s.received_at else "-"
         back = (f"{s.returned_at:%d/%m/%Y %H:%M}" if s.returned_at else "sì") if s.returned else (
             "NO" if s.expected else "non previsto")
-        click.echo(f"{s.sector:<7} {sent:<17} {back:<17} {s.objectives_returned:>3}/{s.objectives_expected:<3} "
+        click.echo(f"{s.sector:<7} {sent:<17} {mail:<17} {back:<17} {s.objectives_returned:>3}/{s.objectives_expected:<3} "
                    f"{s.errors:>7} {s.warnings:>7}")
+        if s.received_file:
+            click.echo(f"{'':<7} ricevuto: {s.received_file}")
     missing = [s for s in statuses if s.expected and not s.returned]
     if deadline:
         days = statuses[0].days_left

@@ -160,6 +160,8 @@ def load_settings(config: str | Path | None = None,
             data = {}
         sections = {s for s, _ in _CONFIG_KEYS}
         for section, table in data.items():
+            if section == "imap":  # the mailbox's, read by mail.receiving
+                continue
             if not isinstance(table, dict):
                 table = {section: table}
                 section = ""
@@ -170,7 +172,7 @@ def load_settings(config: str | Path | None = None,
                 name = _CONFIG_KEYS.get((section, key))
                 if name is None and section not in sections:
                     findings.append(finding("MAIL_010", file=str(path), detail=f"«{section or key}» sconosciuto; ammesse "
-                                            "solo le sezioni [smtp] e [messaggio]"))
+                                            "solo le sezioni [smtp], [messaggio] e [imap]"))
                     break
                 if name is None:
                     known = ", ".join(k for s, k in _CONFIG_KEYS if s == section)

@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
+from typing import Iterable
 
 from ..findings import Result, Severity
 from ..returns.importer import ImportResult
+from .receiving import ReceivedRecord, received_by_sector
 from .sending import Batch, MailSettings, SentRecord, last_sent, prepare
 from ..plan.model import Plan
 
@@ -44,6 +46,10 @@ class SectorStatus(Result):
     """Days to the deadline, when one was given (negative: past)."""
     expected: bool = True
     """False for a sector assessed directly (the segretario): nothing to return."""
+    received_at: datetime | None = None
+    """When its latest workbook arrived by mail, from the receive log of `schede ricevi`."""
+    received_file: str | None = None
+    """That workbook, as saved in the returns folder."""
 
     @property
     def returned(self) -> bool:
@@ -51,11 +57,14 @@ class SectorStatus(Result):
 
 
 def sector_status(plan: Plan, result: ImportResult, sent: list[SentRecord], round_: str,
-                  deadline: date | None = None, today: date | None = None) -> list[SectorStatus]:
-    """The state of every sector of the plan in `round_`."""
+                  deadline: date | None = None, today: date | None = None,
+                  received: Iterable[ReceivedRecord] = ()) -> list[SectorStatus]:
+    """The state of every sector of the plan in `round_`; `received` is the receive log of the returns folder."""
     today = today or date.today()
+    by_mail = received_by_sector(received, round_)
     out = []
     for sector in plan.sectors:
+        mail = by_mail.get(sector.code)
         record = last_sent(sent, plan.plan_id, sector.code, round_)
         # A sector may have sent a correction after its first return: every file in use counts.
         records = [r for r in result.objectives if r.sector == sector.code and r.round == round_]
@@ -75,7 +84,9 @@ def sector_status(plan: Plan, result: ImportResult, sent: list[SentRecord], roun
             errors=sum(f.severity is Severity.ERROR for f in found),
             warnings=sum(f.severity is Severity.WARNING for f in found),
             days_left=(deadline - today).days if deadline else None,
-            expected=not sector.direct_assessment))
+            expected=not sector.direct_assessment,
+            received_at=datetime.fromisoformat(mail.at) if mail and mail.at else None,
+            received_file=mail.file if mail else None))
     return out
 
 

@@ -79,7 +79,8 @@ def consolidate(plan: Plan, paths: Iterable[str | Path], out_file: str | Path, *
     atomic_write(out_file, build_summary(evaluation, result))
     done.written.append(Path(out_file))
     if exports_dir is not None:
-        for name, data in export_tables(summary_tables(evaluation, result)).items():
+        for name, data in export_tables(summary_tables(evaluation, result),
+                                        title=f"Riepilogo schede obiettivi {plan.entity} {plan.year}").items():
             atomic_write(Path(exports_dir) / name, data)
             done.written.append(Path(exports_dir) / name)
     if annex_file is not None:

@@ -14,21 +14,55 @@ import json
 import stat
 from collections import Counter
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterable
 
 import pandas as pd
 
+from ..exports import Column, Kind, export_files
 from ..files import describe_os_error
+from ..italian import day, number, percent
 from ..findings import Finding, Result, Severity, finding
 from ..sheet.layout import INSTRUCTIONS_META, READ_COLUMNS, ROUND_LABELS, ROUNDS, VISIBLE_COLUMNS
-from ..plan.model import Plan
-from .model import ObjectiveReturn, ReturnedFile
+from ..plan.model import IndicatorKind, Plan
+from ..plan.targets import Entry
+from .model import IndicatorReturn, ObjectiveReturn, ReturnedFile
 from .sheetreader import identify, read_sheet
 from ..spreadsheet.reader import Limits, UnreadableFile, read_workbook
 
 SUFFIXES = (".xlsx", ".xlsm", ".ods")
+
+FRAME_SCHEMAS: dict[str, list[Column]] = {
+    "obiettivi": [Column(n) for n in ("settore", "obiettivo", "turno", "titolo")]
+    + [Column(n, Kind.INTEGER) for n in ("peso", "indicatori", "compilati", "persone")] + [Column("file"), Column("foglio")],
+    "indicatori": [Column(n) for n in ("settore", "obiettivo", "turno", "blocco")] + [Column("numero", Kind.INTEGER)]
+    + [Column("descrizione"), Column("atteso", description="come scritto nel piano"),
+       Column("raggiunto", description="come lo legge una persona: 90%, 15/07/2023, 1.600, Sì"),
+       Column("valore", Kind.VALUE, None, "il raggiunto come numero (le percentuali in frazione: 0,9 = 90%), data o Sì/No"),
+       Column("cella"), Column("file"), Column("foglio")],
+    "verifiche": [Column(n) for n in ("settore", "obiettivo", "turno", "verifica", "cause", "effetti", "intrapresi",
+                                      "da_attivare")],
+    "personale": [Column(n) for n in ("settore", "obiettivo", "turno", "nome", "categoria")]
+    + [Column("partecipazione", Kind.PERCENT, None, "% di partecipazione all'obiettivo"), Column("cella"), Column("file"),
+       Column("foglio")],
+    "segnalazioni": [Column(n) for n in ("codice", "gravita", "file", "foglio", "cella")]
+    + [Column("riga", Kind.INTEGER), Column("percorso"), Column("messaggio")],
+}
+"""How each table of `ImportResult.frames()` is exported."""
+
+
+def _shown(value, entry: Entry | None) -> str:
+    """RAGGIUNTO as a person reads it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "Sì" if value else "No"
+    if isinstance(value, date):
+        return day(value)
+    if entry is Entry.PERCENT:
+        return percent(value, None)
+    return number(value, None, grouping=True)
 OLD_SUFFIXES = (".xls", ".xlsb", ".numbers")  # returns a user may save by mistake: read, and refused with the reason
 
 
@@ -77,8 +111,8 @@ class ImportResult(Result):
                                "persone": len(record.staff), "file": record.file, "foglio": record.sheet})
             for i in record.indicators:
                 indicators.append({**base, "blocco": i.kind.value, "numero": i.index, "descrizione": i.description,
-                                   "atteso": i.target, "raggiunto": i.achieved, "cella": i.cell,
-                                   "file": record.file, "foglio": record.sheet})
+                                   "atteso": i.target, "raggiunto": _shown(i.achieved, self._entry(objective, i)),
+                                   "valore": i.achieved, "cella": i.cell, "file": record.file, "foglio": record.sheet})
             for r in record.reviews:
                 reviews.append({**base, "verifica": r.round, "cause": r.causes, "effetti": r.effects,
                                 "intrapresi": r.actions_taken, "da_attivare": r.actions_planned})
@@ -87,7 +121,7 @@ class ImportResult(Result):
                               "cella": s.cell, "file": record.file, "foglio": record.sheet})
         columns = {
             "obiettivi": ["settore", "obiettivo", "turno", "titolo", "peso", "indicatori", "compilati", "persone", "file", "foglio"],
-            "indicatori": ["settore", "obiettivo", "turno", "blocco", "numero", "descrizione", "atteso", "raggiunto", "cella", "file", "foglio"],
+            "indicatori": ["settore", "obiettivo", "turno", "blocco", "numero", "descrizione", "atteso", "raggiunto", "valore", "cella", "file", "foglio"],
             "verifiche": ["settore", "obiettivo", "turno", "verifica", "cause", "effetti", "intrapresi", "da_attivare"],
             "personale": ["settore", "obiettivo", "turno", "nome", "categoria", "partecipazione", "cella", "file", "foglio"],
         }
@@ -97,6 +131,20 @@ class ImportResult(Result):
         tables["segnalazioni"] = pd.DataFrame([f.as_row() for f in self.findings],
                                               columns=list(Finding(code="", message="", severity=Severity.INFO).as_row()))
         return tables
+
+    def _entry(self, objective, indicator: IndicatorReturn) -> Entry | None:
+        block = dict(objective.indicators.by_kind()).get(indicator.kind, ())
+        if not 0 < indicator.index <= len(block):
+            return None
+        try:
+            return block[indicator.index - 1].parsed_target(self.plan.year, cost=indicator.kind is IndicatorKind.COST).entry
+        except ValueError:
+            return None
+
+    def export_files(self) -> dict[str, bytes]:
+        """The tables of `frames()` as CSV for an Italian Excel and JSON, with their data package: file name -> bytes."""
+        return export_files(self.frames(), FRAME_SCHEMAS, title=f"Schede restituite {self.plan.entity} {self.plan.year}",
+                            description="I valori letti dalle schede obiettivi restituite dai settori, con le segnalazioni.")
 
     def to_json(self) -> str:
         """The whole import as JSON, with Italian keys."""

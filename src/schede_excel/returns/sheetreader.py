@@ -173,9 +173,12 @@ def _check_plan_values(sheet, labels: _Labels, plan, objective: Objective, where
         out.append(finding("RET_020", **where, cell=a1(row, COL_TARGET), field="OBIETTIVO",
                            found=sheet.text(row, COL_TARGET), expected=objective.title))
     row = labels.first_row(Label.DESCRIPTION, COL_NUMBER)
-    if row is not None and _changed(sheet.text(row, COL_TARGET), objective.description):
-        out.append(finding("RET_020", **where, cell=a1(row, COL_TARGET), field="descrizione obiettivo",
-                           found=_short(sheet.text(row, COL_TARGET)), expected=_short(objective.description)))
+    if row is not None:  # a long description continues in the rows down to the DUP links
+        end = labels.first_row(Label.DUP, COL_NUMBER) or row + 1
+        found = " ".join(sheet.text(r, COL_TARGET) for r in range(row, max(end, row + 1)))
+        if _changed(found, objective.description):
+            out.append(finding("RET_020", **where, cell=a1(row, COL_TARGET), field="descrizione obiettivo",
+                               found=_short(found), expected=_short(objective.description)))
     weight_label = next(((r, c) for r, c in labels.at.get(norm(Label.WEIGHT), []) if r < 3), None)
     if weight_label:
         r, c = weight_label

@@ -16,6 +16,7 @@ from functools import lru_cache
 from ..plan.model import Indicator, IndicatorKind, Objective, Phase, Plan, Sector
 from ..plan.targets import MONTH_LETTERS
 from ..spreadsheet.cells import Span, a1, col_letter, span
+from ..spreadsheet.text import MAX_ROW_HEIGHT, column_points, line_height, wrap
 
 LAYOUT_VERSION = 1
 
@@ -32,8 +33,8 @@ COL_META = 18  # hidden: the sheet's identity (see `metadata` in the writer)
 LEFT = (COL_NUMBER, COL_DEVIATION)  # the left half: interim review, staff table
 RIGHT = (MONTH_COLS[0], LAST_COL)  # the right half: final review
 CARRIED_COLS = (MONTH_COLS[0], MONTH_COLS[5])  # beside the indicators, empty but on final-round sheets
-COLUMN_WIDTHS = {COL_NUMBER: 4, COL_TEXT: 34, COL_TARGET: 12, COL_ACHIEVED: 12, COL_DEVIATION: 10,
-                 **{c: 4.2 for c in MONTH_COLS}}
+COLUMN_WIDTHS = {COL_NUMBER: 4, COL_TEXT: 34, COL_TARGET: 12, COL_ACHIEVED: 13, COL_DEVIATION: 10,
+                 **{c: 3.9 for c in MONTH_COLS}}
 TEXT_WIDTH = sum(COLUMN_WIDTHS.values()) - COLUMN_WIDTHS[COL_NUMBER] - COLUMN_WIDTHS[COL_TEXT]
 HALF_WIDTHS = (sum(COLUMN_WIDTHS[c] for c in range(LEFT[0], LEFT[1] + 1)),
                sum(COLUMN_WIDTHS[c] for c in MONTH_COLS))
@@ -220,6 +221,7 @@ class SheetLayout:
     objective: Span
     description_label: Span
     description: Span
+    """The first row of the description; a long one continues in `description_rows`."""
     dup_header: Span
     dup_slots: tuple[tuple[tuple[int, int], Span], ...]  # (number cell, text span) for 1..8
     phases_label: Span
@@ -235,6 +237,8 @@ class SheetLayout:
     staff_columns_row: int | None = None
     staff_rows: tuple[int, ...] = ()
     staff_total_row: int | None = None
+    description_rows: tuple[Span, ...] = ()
+    """Every row of the description, the first included: no row may be taller than Excel allows."""
     last_row: int = 0
 
     @property
@@ -245,6 +249,28 @@ class SheetLayout:
     @property
     def print_area(self) -> Span:
         return Span(0, 0, self.last_row, LAST_COL)
+
+    def spacers(self) -> list[int]:
+        """The empty rows between the phases, the indicators, the reviews and the staff."""
+        if self.indicators_header is None:
+            return []
+        return [self.indicators_header.row - 1, next(iter(self.reviews.values())).header.row - 1,
+                self.staff_header.row - 1]
+
+    def sections(self) -> list[int]:
+        """The rows where a page may begin: each section's first row (a block is never split).
+
+        A long description may break between its rows, the indicators between their blocks.
+        """
+        starts = [self.sector_label.row, self.objective_label.row, *(r.row for r in self.description_rows),
+                  self.dup_header.row, self.phases_label.row]
+        if self.indicators_header is not None:
+            first_block = min(self.block_headers.values())
+            starts += [self.indicators_header.row, *(r for r in self.block_headers.values() if r != first_block)]
+            starts.append(next(iter(self.reviews.values())).header.row)
+        if self.staff_header is not None:
+            starts.append(self.staff_header.row)
+        return sorted(set(starts))
 
     def indicator_rows(self, kinds) -> list[IndicatorSlot]:
         return [slot for slot in self.indicators if slot.kind in kinds]
@@ -281,12 +307,45 @@ def _review_block(round_: str, top: int, cols: tuple[int, int]) -> ReviewBlock:
 REVIEW_ROWS = 13
 
 
+def span_points(where: Span) -> float:
+    """The width of a span in points, as Excel lays it out (the narrower of the two spreadsheets)."""
+    return sum(column_points(COLUMN_WIDTHS.get(c, 0)) for c in range(where.col, where.last_col + 1))
+
+
+DESCRIPTION_POINTS = sum(column_points(COLUMN_WIDTHS[c]) for c in range(COL_TARGET, LAST_COL + 1))
+_DESCRIPTION_LINES = int((MAX_ROW_HEIGHT - 3) // line_height())
+
+
+def description_chunks(text: str) -> list[str]:
+    """The description cut into pieces that each fit a row of Excel's largest height, at line ends.
+
+    Joined with single spaces (and the line breaks they replace), the pieces give the text back.
+    """
+    lines = wrap(text, DESCRIPTION_POINTS)
+    if len(lines) <= _DESCRIPTION_LINES:
+        return [text]
+    chunks, rest = [], text
+    for start in range(0, len(lines), _DESCRIPTION_LINES):
+        group = lines[start:start + _DESCRIPTION_LINES]
+        if start + _DESCRIPTION_LINES >= len(lines):
+            chunks.append(rest)
+            break
+        size = 0
+        for line in group:  # each wrapped line is the text up to a space or a line break
+            size += len(line)
+            size += 1 if size < len(rest) and rest[size] in " \n" else 0
+        chunks.append(rest[:size].rstrip(" \n"))
+        rest = rest[size:]
+    return chunks
+
+
 def sheet_layout(objective: Objective, *, staff_rows: int, direct_assessment: bool = False) -> SheetLayout:
     """The positions of every field for this objective's sheet."""
     full = (COL_NUMBER, LAST_COL)
     label = (COL_NUMBER, COL_TEXT)
     value = (COL_TARGET, LAST_COL)
     weight_first = MONTH_COLS[7]
+    more = len(description_chunks(objective.description)) - 1  # rows below the description move down
     parts: dict = dict(
         title=span(0, COL_NUMBER, weight_first - 1),
         weight_label=span(0, weight_first, weight_first + 2),
@@ -294,19 +353,20 @@ def sheet_layout(objective: Objective, *, staff_rows: int, direct_assessment: bo
         sector_label=span(1, COL_NUMBER, COL_TARGET), head_label=span(1, COL_ACHIEVED, LAST_COL),
         sector=span(2, COL_NUMBER, COL_TARGET), head=span(2, COL_ACHIEVED, LAST_COL),
         objective_label=span(3, *label), objective=span(3, *value),
-        description_label=span(4, *label), description=span(4, *value),
-        dup_header=span(5, *full),
+        description_label=span(4, *label, last_row=4 + more), description=span(4, *value),
+        description_rows=tuple(span(4 + i, *value) for i in range(more + 1)),
+        dup_header=span(5 + more, *full),
         dup_slots=tuple(
-            ((6 + i, COL_NUMBER), span(6 + i, COL_TEXT, COL_TARGET)) for i in range(4)
+            ((6 + more + i, COL_NUMBER), span(6 + more + i, COL_TEXT, COL_TARGET)) for i in range(4)
         ) + tuple(
-            ((6 + i, COL_ACHIEVED), span(6 + i, COL_DEVIATION, LAST_COL)) for i in range(4)
+            ((6 + more + i, COL_ACHIEVED), span(6 + more + i, COL_DEVIATION, LAST_COL)) for i in range(4)
         ),
-        phases_label=span(10, COL_NUMBER, COL_DEVIATION, last_row=12),
-        timeline_label=span(10, MONTH_COLS[0], LAST_COL),
-        timeline_sub=span(11, MONTH_COLS[0], LAST_COL),
-        months_row=12,
+        phases_label=span(10 + more, COL_NUMBER, COL_DEVIATION, last_row=12 + more),
+        timeline_label=span(10 + more, MONTH_COLS[0], LAST_COL),
+        timeline_sub=span(11 + more, MONTH_COLS[0], LAST_COL),
+        months_row=12 + more,
     )
-    row = 13
+    row = 13 + more
     count = max(MIN_PHASE_ROWS, len(objective.phases))
     phases = list(objective.phases) + [None] * (count - len(objective.phases))
     parts["phases"] = tuple(PhaseSlot(i + 1, phase, row + i) for i, phase in enumerate(phases))

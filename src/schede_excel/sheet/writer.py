@@ -30,13 +30,14 @@ from .layout import (
     LAYOUT_VERSION, MONTH_COLS, MONTH_LETTERS, ROUND_LABELS, STAFF_CATEGORY_COL,
     STAFF_NAME_COLS, STAFF_PARTICIPATION_COL, TEXT_WIDTH, TIME_KINDS, VALUE_KINDS, Label,
     INSTRUCTIONS_META, INSTRUCTIONS_METADATA, SheetLayout, Span, a1, col_letter, sheet_layout, sheet_metadata,
-    sheet_names, span,
+    sheet_names, span, span_points, description_chunks,
 )
 from ..plan.model import CROSS_CUTTING, IndicatorKind, Objective, Plan, Sector
 from .filled import FilledSheet
+from .printing import FOOTER_MARGIN, MARGINS, plan_pages
 from ..plan.rules import deviation, sheet_achievement, sheet_average
 from ..plan.targets import Entry, Target, TargetKind
-from ..spreadsheet.text import LINE_HEIGHT, estimate_lines
+from ..spreadsheet.text import MAX_ROW_HEIGHT, column_points, line_height, text_height
 
 CATEGORIES = ("Operatori", "Operatori esperti", "Istruttori", "Funzionari e EQ",
               "A", "B", "B3", "C", "D", "D3", "Dirigente")
@@ -58,8 +59,9 @@ def _cell_value(achieved):
     return achieved
 
 
-def _row_height(text: str, width: float, *, bold=False, minimum=1) -> float:
-    return max(minimum, estimate_lines(text, width, bold=bold)) * LINE_HEIGHT + 3
+def _row_height(text: str, where: Span, *, bold=False, minimum=1) -> float:
+    """The height that shows all of `text` in `where`, never above Excel's largest."""
+    return min(MAX_ROW_HEIGHT, text_height(text, span_points(where), bold=bold, minimum_lines=minimum))
 
 
 @dataclass(frozen=True)
@@ -94,10 +96,16 @@ class _Styles:
     """The workbook's formats, created once (XlsxWriter formats are per workbook)."""
 
     def __init__(self, wb: xlsxwriter.Workbook):
+        self.covered: dict[int, object] = {}
+        """An input format -> its locked twin, for the cells a merge hides: what cannot be seen cannot be typed in."""
+
         def fmt(**props):
             base = {"font_name": "Calibri", "font_size": 11, "valign": "vcenter", "border": 1}
             base.update(props)
-            return wb.add_format(base)
+            made = wb.add_format(base)
+            if base.get("locked") is False:
+                self.covered[id(made)] = wb.add_format({**base, "locked": True})
+            return made
 
         self.title = fmt(bold=True, font_size=12, bottom=2, top=2, left=2, right=2)
         self.weight_label = fmt(bold=True, font_size=12, align="right", top=2, bottom=2)
@@ -191,19 +199,21 @@ class _Grid:
     per-cell overlap bookkeeping, since the layout guarantees they do not overlap.
     """
 
-    def __init__(self):
+    def __init__(self, covered: dict[int, object] | None = None):
         self.cells: dict[tuple[int, int], tuple] = {}
         self.heights: dict[int, float] = {}
         self.merges: list[Span] = []
+        self.covered = covered or {}
 
     def put(self, row: int, col: int, value, fmt) -> None:
         self.cells[(row, col)] = (value, fmt)
 
     def merge(self, where: Span, value, fmt) -> None:
         cells = self.cells
+        hidden = self.covered.get(id(fmt), fmt)
         for r in range(where.row, where.last_row + 1):
             for c in range(where.col, where.last_col + 1):
-                cells[(r, c)] = (None, fmt)
+                cells[(r, c)] = (None, hidden)
         cells[(where.row, where.col)] = (value, fmt)
         if not where.single:
             self.merges.append(where)
@@ -305,7 +315,7 @@ class _SheetWriter:
     def write(self, ws, name: str, page: Page) -> None:
         plan, s, review = self.plan, self.s, self.review
         objective, sector = page.objective, page.sector
-        g = _Grid()
+        g = _Grid(s.covered)
         direct = (sector.direct_assessment if sector else
                   (objective.sector != CROSS_CUTTING and plan.sector(objective.sector).direct_assessment))
         people = len(page.values.staff) if page.values else 0
@@ -318,7 +328,7 @@ class _SheetWriter:
         g.merge(lay.title, Label.TITLE.format(entity=plan.entity, year=plan.year, number=objective.number), s.title)
         g.merge(lay.weight_label, Label.WEIGHT, s.weight_label)
         g.merge(lay.weight, objective.weight, s.weight)
-        g.height(0, 24)
+        g.height(0, text_height(Label.TITLE, span_points(lay.title), 12, bold=True) + 3)
 
         g.merge(lay.sector_label, Label.SECTOR, s.header)
         g.merge(lay.head_label, Label.HEAD, s.header)
@@ -330,14 +340,15 @@ class _SheetWriter:
             sector_text, head_text = owner.name, owner.head
         g.merge(lay.sector, sector_text, s.center)
         g.merge(lay.head, head_text, s.center)
-        g.height(2, _row_height(sector_text, HALF_WIDTHS[0] - 16))
+        g.height(2, max(_row_height(sector_text, lay.sector), _row_height(head_text, lay.head)))
 
         g.merge(lay.objective_label, Label.OBJECTIVE, s.label)
         g.merge(lay.objective, objective.title, s.text_bold)
-        g.height(3, _row_height(objective.title, TEXT_WIDTH, bold=True))
+        g.height(3, _row_height(objective.title, lay.objective, bold=True))
         g.merge(lay.description_label, Label.DESCRIPTION, s.label)
-        g.merge(lay.description, objective.description, s.text_top)
-        g.height(4, _row_height(objective.description, TEXT_WIDTH, minimum=2))
+        for where, text in zip(lay.description_rows, description_chunks(objective.description)):
+            g.merge(where, text, s.text_top)
+            g.height(where.row, _row_height(text, where, minimum=2 if len(lay.description_rows) == 1 else 1))
 
         g.merge(lay.dup_header, Label.DUP, s.header_left)
         for i, (number_cell, text_span) in enumerate(lay.dup_slots):
@@ -361,16 +372,19 @@ class _SheetWriter:
                 else:
                     g.put(slot.row, col, None, s.month_off)
             if text:
-                g.height(slot.row, _row_height(text, COLUMN_WIDTHS[1] + 34))
+                g.height(slot.row, _row_height(text, slot.description))
 
         if not direct:
             self._indicators_reviews_staff(ws, g, lay, page)
+            for row in lay.spacers():
+                g.height(row, SPACER_HEIGHT)
+                g.put(row, COL_NUMBER, None, None)  # constant_memory writes a row only with a cell in it
 
         meta = sheet_metadata(plan, objective, sector, review.round)
         g.put(*lay.meta, json.dumps(meta, ensure_ascii=False), s.hidden)
         g.flush(ws)
         self._names(ws, name, lay)
-        self._page_setup(ws, lay)
+        self._page_setup(ws, lay, g.heights, objective)
         ws.protect(self.password or "", {"format_rows": True, "insert_rows": True,
                                          "select_locked_cells": True, "select_unlocked_cells": True})
 
@@ -399,7 +413,7 @@ class _SheetWriter:
             entry = target.entry
             g.merge(slot.description, slot.indicator.description, s.text)
             g.put(*slot.target, target.text, s.center)
-            g.height(slot.row, _row_height(slot.indicator.description, COLUMN_WIDTHS[0] + COLUMN_WIDTHS[1]))
+            g.height(slot.row, _row_height(slot.indicator.description, slot.description))
             achieved_ref = a1(*slot.achieved)
             g.put(*slot.achieved, _cell_value(achieved), self._entry_format(entry, True))
             if page.carried is not None and review.final:
@@ -425,7 +439,7 @@ class _SheetWriter:
         g.merge(span(row, *STAFF_NAME_COLS), Label.STAFF_NAME, s.header)
         g.put(row, STAFF_CATEGORY_COL, Label.STAFF_CATEGORY, s.header)
         g.put(row, STAFF_PARTICIPATION_COL, Label.STAFF_PARTICIPATION, s.header)
-        g.height(row, 2 * LINE_HEIGHT + 3)
+        g.height(row, _row_height(Label.STAFF_PARTICIPATION, span(row, STAFF_PARTICIPATION_COL, STAFF_PARTICIPATION_COL), bold=True))
         # A final-round sheet starts from the interim staff, still editable.
         people = list((values or page.carried).staff) if (values or page.carried) else []
         text_fmt, category_fmt, share_fmt = ((s.input_text, s.input_category, s.input_participation) if self.editable
@@ -490,8 +504,7 @@ class _SheetWriter:
             value = getattr(texts, field_name) if texts else ""
             fmt = s.input_text if open_ and self.editable else (s.text_top if value else s.locked_blank)
             g.merge(text_span, value or None, fmt)
-            width = HALF_WIDTHS[0] if text_span.col == 0 else HALF_WIDTHS[1]
-            g.height(text_span.row, max(g.heights.get(text_span.row, 0), _row_height(value, width, minimum=3)))
+            g.height(text_span.row, max(g.heights.get(text_span.row, 0), _row_height(value, text_span, minimum=2)))
 
     def _names(self, ws, name: str, lay: SheetLayout) -> None:
         quoted = "'" + name.replace("'", "''") + "'"
@@ -513,21 +526,47 @@ class _SheetWriter:
         if lay.staff_rows:
             define("PERSONALE", (lay.staff_rows[0], COL_NUMBER), (lay.staff_rows[-1], STAFF_PARTICIPATION_COL))
 
-    def _page_setup(self, ws, lay: SheetLayout) -> None:
-        ws.set_paper(9)
-        ws.set_portrait()
-        ws.fit_to_pages(1, 0)
-        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    def _page_setup(self, ws, lay: SheetLayout, heights: dict[int, float], objective: Objective) -> None:
+        area = lay.print_area
+        rows = [heights.get(r, DEFAULT_ROW_HEIGHT) for r in range(area.row, area.last_row + 1)]
+        pages = plan_pages(rows, span_points(area), lay.sections())
+        _a4(ws)
+        if pages.one_page:
+            ws.fit_to_pages(1, 1)
+        else:
+            ws.set_print_scale(int(pages.scale * 100))
+            ws.set_h_pagebreaks(list(pages.breaks))
+        ws.repeat_rows(0)
         ws.center_horizontally()
-        ws.print_area(lay.print_area.row, lay.print_area.col, lay.print_area.last_row, lay.print_area.last_col)
-        ws.set_footer("&L&8&F - &A&R&8Pagina &P di &N")
+        ws.print_area(area.row, area.col, area.last_row, area.last_col)
+        title = objective.title if len(objective.title) <= 70 else objective.title[:69] + "…"
+        ws.set_start_page(1)
+        plan_text = f"Comune di {self.plan.entity} - {self.plan.year} - Obiettivo {objective.key}: {title}"
+        # «&» starts a code in a footer: the plan's own text doubles it.
+        ws.set_footer(f"&L&9{plan_text.replace('&', '&&')}&R&9Pagina &P di {pages.pages}"[:255],
+                      {"margin": FOOTER_MARGIN})
         ws.hide_gridlines(2)
+
+
+DEFAULT_ROW_HEIGHT = 15.0  # XlsxWriter's, for the rows the writer leaves alone
+SPACER_HEIGHT = 6.0  # the empty rows between sections: enough to part them, little paper
+
+
+def _a4(ws) -> None:
+    ws.set_paper(9)
+    ws.set_portrait()
+    ws.set_margins(**MARGINS)
+
+
+INSTRUCTIONS_WIDTH = 100
 
 
 def _instructions(wb, styles: _Styles, plan: Plan, sector: Sector | None, review: Review, password: str | None) -> None:
     ws = wb.add_worksheet("Istruzioni", worksheet_class=_FormSheet)
     g = _Grid()
-    ws.set_column(0, 0, 110)
+    ws.set_column(0, 0, INSTRUCTIONS_WIDTH)
+    _a4(ws)
+    ws.fit_to_pages(1, 0)
     round_label = ROUND_LABELS[review.round]
     who = f"Settore {sector.name}" if sector else "Allegato completo"
     lines = [
@@ -550,7 +589,7 @@ def _instructions(wb, styles: _Styles, plan: Plan, sector: Sector | None, review
         if fmt:
             g.put(row, 0, text, fmt)
         if fmt is styles.instructions:
-            g.height(row, _row_height(text, 110))
+            g.height(row, min(MAX_ROW_HEIGHT, text_height(text, column_points(INSTRUCTIONS_WIDTH))))
     g.put(*INSTRUCTIONS_META, json.dumps(INSTRUCTIONS_METADATA), styles.hidden)
     g.flush(ws)
     ws.set_column(INSTRUCTIONS_META[1], INSTRUCTIONS_META[1], None, None, {"hidden": True})

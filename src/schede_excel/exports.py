@@ -1,0 +1,186 @@
+"""The tables a person opens elsewhere, written in one declared convention.
+
+CSV for an Italian Excel: `;` between fields, decimal comma, UTF-8 with BOM, dates dd/mm/yyyy,
+numbers rounded to the precision shown, percentages as shown (`90%`), and any text a spreadsheet
+would run as a formula made inert. JSON for programs: full precision, ISO dates. A Frictionless
+data package (`datapackage.json`, Table Schema) declares every CSV: fields, types, units, decimal
+character. `schede import --tabelle` and `schede consolidate --esporta` both write through here.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum
+from typing import Any, Iterable, Mapping, Sequence
+
+from .italian import day, number, percent
+
+
+class Kind(Enum):
+    """How a column's values are written."""
+
+    TEXT = "text"
+    INTEGER = "integer"
+    NUMBER = "number"
+    PERCENT = "percent"  # a fraction, shown and written as a percentage
+    DATE = "date"
+    DATETIME = "datetime"
+    VALUE = "value"  # a mix, each cell by its own type (a RAGGIUNTO: number, date or Sì/No)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an exported table."""
+
+    name: str
+    kind: Kind = Kind.TEXT
+    decimals: int | None = 1
+    """For numbers and percentages: the decimals shown (None: as many as the value has, up to 10)."""
+    description: str = ""
+    """Italian: what the column holds, for the data package."""
+    unit: str = ""
+    """Italian: the unit, when one (punti, giorni, euro, %)."""
+    trim: bool = False
+    """True: `decimals` is the most shown, and trailing zeros go (12 giorni, -2,5 punti %)."""
+
+
+_TYPES = {Kind.TEXT: "string", Kind.INTEGER: "integer", Kind.NUMBER: "number", Kind.PERCENT: "number",
+          Kind.DATE: "date", Kind.DATETIME: "datetime", Kind.VALUE: "string"}
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or (
+        type(value).__name__ in ("NaTType", "NAType"))
+
+
+def inert(text: str) -> str:
+    """Text a spreadsheet would run as a formula (`=…`, `+…`, `-…`, `@…`) gets a leading apostrophe."""
+    return "'" + text if text[:1] in FORMULA_STARTS and not _is_number_text(text) else text
+
+
+def _is_number_text(text: str) -> bool:
+    try:
+        float(text.replace(",", "."))
+        return True
+    except ValueError:
+        return False
+
+
+def csv_cell(value: Any, column: Column) -> str:
+    """One value as the CSV shows it to an Italian Excel."""
+    if _blank(value):
+        return ""
+    kind = column.kind
+    if isinstance(value, bool):
+        return "Sì" if value else "No"
+    if kind is Kind.PERCENT and isinstance(value, (int, float)):
+        return percent(float(value), column.decimals)
+    if kind in (Kind.NUMBER, Kind.INTEGER) and isinstance(value, (int, float)):
+        if column.trim and column.decimals is not None:
+            return number(round(float(value), column.decimals), None)
+        return number(float(value), 0 if kind is Kind.INTEGER else column.decimals)
+    if isinstance(value, datetime) or hasattr(value, "to_pydatetime"):
+        moment = value.to_pydatetime() if hasattr(value, "to_pydatetime") else value
+        return day(moment.date()) if kind is Kind.DATE else day(moment.replace(tzinfo=None))
+    if isinstance(value, date):
+        return day(value)
+    if isinstance(value, (int, float)):
+        return number(float(value), None)
+    return inert(str(value))
+
+
+def json_value(value: Any) -> Any:
+    """One value for JSON: full precision, ISO dates, null for blanks."""
+    if _blank(value):
+        return None
+    if hasattr(value, "to_pydatetime"):
+        value = value.to_pydatetime()
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value
+
+
+def _rows(frame: Any) -> list[tuple]:
+    return list(frame.itertuples(index=False, name=None))
+
+
+def to_csv(frame: Any, columns: Sequence[Column]) -> bytes:
+    """A DataFrame (or any object with `itertuples`) as CSV bytes in the Italian convention."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow([c.name for c in columns])
+    for row in _rows(frame):
+        writer.writerow([csv_cell(v, c) for v, c in zip(row, columns)])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def to_json(frame: Any, columns: Sequence[Column]) -> bytes:
+    """A DataFrame as a JSON list of records: full precision, ISO dates."""
+    records = [{c.name: json_value(v) for v, c in zip(row, columns)} for row in _rows(frame)]
+    return (json.dumps(records, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def _field(column: Column) -> dict:
+    field: dict[str, Any] = {"name": column.name, "type": _TYPES[column.kind]}
+    if column.description:
+        field["description"] = column.description
+    if column.kind in (Kind.NUMBER, Kind.PERCENT):
+        field.update(decimalChar=",", groupChar=".", bareNumber=column.kind is not Kind.PERCENT)
+    if column.kind is Kind.DATE:
+        field["format"] = "%d/%m/%Y"
+    if column.kind is Kind.DATETIME:
+        field["format"] = "%d/%m/%Y %H:%M"
+    unit = "%" if column.kind is Kind.PERCENT else column.unit
+    if unit:
+        field["unit"] = unit
+    return field
+
+
+def resource_name(name: str) -> str:
+    """A table's name as a data package resource and file stem: lower case, no spaces."""
+    return "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-")
+
+
+def datapackage(tables: Mapping[str, Sequence[Column]], *, title: str, description: str,
+                licence: tuple[str, str] = ("CC-BY-4.0", "https://creativecommons.org/licenses/by/4.0/")) -> dict:
+    """The Frictionless data package that declares each table's CSV."""
+    return {
+        "profile": "tabular-data-package",
+        "name": resource_name(title),
+        "title": title,
+        "description": description,
+        "licenses": [{"name": licence[0], "path": licence[1]}],
+        "resources": [{
+            "name": resource_name(name), "path": f"{resource_name(name)}.csv", "profile": "tabular-data-resource",
+            "format": "csv", "mediatype": "text/csv", "encoding": "utf-8-sig",
+            "dialect": {"delimiter": ";", "lineTerminator": "\r\n", "quoteChar": "\"", "header": True},
+            "schema": {"fields": [_field(c) for c in columns]},
+        } for name, columns in tables.items()],
+    }
+
+
+def export_files(frames: Mapping[str, Any], schemas: Mapping[str, Sequence[Column]], *, title: str,
+                 description: str) -> dict[str, bytes]:
+    """Every table as CSV and JSON, and the data package: file name -> bytes."""
+    out: dict[str, bytes] = {}
+    for name, frame in frames.items():
+        stem = resource_name(name)
+        out[f"{stem}.csv"] = to_csv(frame, schemas[name])
+        out[f"{stem}.json"] = to_json(frame, schemas[name])
+    package = datapackage({n: schemas[n] for n in frames}, title=title, description=description)
+    out["datapackage.json"] = (json.dumps(package, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    return out
+
+
+def columns_of(frame: Any, schema: Iterable[Column]) -> list[Column]:
+    """The schema's columns in the frame's order (a check that both agree)."""
+    by_name = {c.name: c for c in schema}
+    return [by_name[name] for name in frame.columns]
