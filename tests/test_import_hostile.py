@@ -735,3 +735,20 @@ def test_a_row_of_a_million_cells_is_refused_not_built(plan):
     read, peak = peak_mb(read_return, plan, data, "riga-larga.ods")
     assert codes(read.findings) == {"READ_003"} and "elementi" in read.findings[0].message
     assert peak < 20
+
+
+def test_consolidate_on_the_whole_corpus_writes_the_summary(plan, corpus, more, tmp_path):
+    """The command that used to exit 3 on one damaged file: the summary is written from the good ones."""
+    from click.testing import CliRunner
+
+    from schede_excel.cli.main import cli
+    from tests.plans import as_yaml
+
+    together = _linked_folder(tmp_path, corpus[0], more[0])
+    plan_file = tmp_path / "piano.yaml"
+    plan_file.write_text(as_yaml(hostile.corpus_plan_data()), encoding="utf-8")
+    summary = tmp_path / "riepilogo.xlsx"
+    done = CliRunner().invoke(cli, ["consolidate", str(plan_file), str(together), "-o", str(summary),
+                                    "--turno", "interim"], catch_exceptions=False)
+    assert done.exit_code in (0, 1), done.output
+    assert summary.exists() and read_workbook(summary.read_bytes(), "riepilogo.xlsx").sheets
