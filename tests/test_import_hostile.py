@@ -752,3 +752,20 @@ def test_consolidate_on_the_whole_corpus_writes_the_summary(plan, corpus, more, 
                                     "--turno", "interim"], catch_exceptions=False)
     assert done.exit_code in (0, 1), done.output
     assert summary.exists() and read_workbook(summary.read_bytes(), "riepilogo.xlsx").sheets
+
+
+def test_an_ods_text_longer_than_a_cell_holds_is_cut_and_said():
+    office = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+    long_text = "Ritardo del fornitore. " * 2000  # 46,000 characters: LibreOffice holds them, Excel would not
+    content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="{office}" '
+               'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:spreadsheet>'
+               '<table:table table:name="Foglio1"><table:table-row><table:table-cell office:value-type="string">'
+               f'<text:p>{long_text}</text:p></table:table-cell><table:table-cell office:value-type="string">'
+               '<text:p>breve</text:p></table:table-cell></table:table-row></table:table></office:spreadsheet>'
+               '</office:body></office:document-content>')
+    sheet = read_workbook(hostile.rewrite_zip(hostile.ods_bytes(), {"content.xml": content.encode()}), "x.ods").sheets[0]
+    from schede_excel.spreadsheet.reader import MAX_CELL_TEXT
+
+    assert sheet.value(0, 0) == long_text[:MAX_CELL_TEXT] and sheet.cut_texts == {(0, 0)}
+    assert sheet.value(0, 1) == "breve"

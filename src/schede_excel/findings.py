@@ -102,6 +102,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
         "{block}: la riga dell'indicatore «{indicator}» non si trova (cancellata, o testo cambiato dopo aver "
         "spostato le righe): il suo RAGGIUNTO non è letto. Ripristinare la riga com'era nella scheda ricevuta.",
     ),
+    "RET_024": (Severity.WARNING, "Il testo della cella supera i {limit} caratteri che una cella può contenere: è letto solo fino a lì."),
     "RET_023": (
         Severity.WARNING,
         "Trovato «{found}» in una cella che nella scheda è coperta dall'unione {range}, quindi non si vede: il valore "

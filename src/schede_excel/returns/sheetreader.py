@@ -22,7 +22,7 @@ from ..sheet.layout import (
 )
 from ..plan.model import CROSS_CUTTING, IndicatorKind, Objective, Plan, Sector
 from .model import IndicatorReturn, ObjectiveReturn, ReviewReturn, StaffReturn
-from ..spreadsheet.reader import RawSheet
+from ..spreadsheet.reader import MAX_CELL_TEXT, RawSheet
 from ..plan.targets import Entry
 from .values import read_value
 
@@ -158,6 +158,8 @@ def read_sheet(sheet: RawSheet, plan: Plan, identity: Identity, sector: Sector, 
     reviews = tuple(r for r in (_review(sheet, labels, lay, rnd, merged) for rnd in ("interim", "final")) if r)
     staff = _staff(sheet, labels, lay, where, out, merged)
     _hidden_values(sheet, where, out)
+    for r, c in sorted(sheet.cut_texts):
+        out.append(finding("RET_024", **where, cell=a1(r, c), limit=f"{MAX_CELL_TEXT:,}".replace(",", ".")))
     result.record = ObjectiveReturn(sector=sector.code, objective=objective.key, round=round_, file=file,
                                     sheet=sheet.name, indicators=tuple(indicators), reviews=reviews, staff=tuple(staff))
     return result

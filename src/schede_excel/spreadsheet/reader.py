@@ -88,6 +88,8 @@ class RawSheet:
     rows_cut: bool = False
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)
     """The merged ranges the file declares, (first row, first col, last row, last col), 0-based."""
+    cut_texts: set[tuple[int, int]] = field(default_factory=set)
+    """Cells whose text was longer than a cell holds (`MAX_CELL_TEXT`) and was read only that far."""
 
     def value(self, row: int, col: int):
         cell = self.cells.get((row, col))
@@ -663,7 +665,14 @@ def _ods_inline(element) -> str:
 
 
 def _ods_text(cell) -> str:
-    return "\n".join(_ods_inline(p) for p in cell.iterfind(f"{X}p"))[:MAX_CELL_TEXT]
+    """A cell's text, paragraphs joined, at most one character past `MAX_CELL_TEXT` (that one says it was longer)."""
+    out, size = [], 0
+    for p in cell.iterfind(f"{X}p"):
+        out.append(_ods_inline(p))
+        size += len(out[-1]) + 1
+        if size > MAX_CELL_TEXT:  # runs of spaces can multiply a text: never build more than a cell holds
+            break
+    return "\n".join(out)[:MAX_CELL_TEXT + 1]
 
 
 def _ods_range(address: str):
@@ -808,6 +817,9 @@ def _ods_row(row_el, row: int, sheet: RawSheet, limits: Limits, budget: _Budget)
         elif kind == "string" or (kind is None and len(cell)):
             text = cell.get(f"{O}string-value")
             value = text if text is not None else _ods_text(cell)
+            if len(value) > MAX_CELL_TEXT:  # said at its cell by the sheet reader, never cut silently
+                value = value[:MAX_CELL_TEXT]
+                sheet.cut_texts.add((row, col))
             if kind is None and not value:
                 value = None
         if value is not None or formula is not None:
