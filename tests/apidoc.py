@@ -19,6 +19,7 @@ SECTIONS = [
     ("returns", "4. Il rientro (`schede_excel.returns`)"),
     ("scoring", "5. La valutazione (`schede_excel.scoring`)"),
     ("report", "6. Il riepilogo (`schede_excel.report`)"),
+    ("deliverables", "7. Dopo la verifica finale (`schede_excel.deliverables`)"),
     ("findings", "Segnalazioni (`schede_excel.findings`)"),
 ]
 

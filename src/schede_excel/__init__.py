@@ -19,6 +19,9 @@ The cycle, one step per subpackage, each function a step a Python user can call:
    objectives, sectors, people and the ente; ``load_overrides`` reads the evaluator's overrides.
 6. Summary (`report`): ``consolidate(plan, paths, out_file)`` does 4 and 5 and writes the summary
    workbook, the exports and the annex of results; ``summary_tables`` gives its tables as DataFrames.
+7. After the final round (`deliverables`): ``round_results`` reads and scores a round once;
+   ``build_relazione`` writes the draft Relazione sulla performance (.docx), ``dossier_files`` the
+   evaluator's validation dossier, ``transparency_files`` the open data for Amministrazione trasparente.
 
 Problems are data: every step returns ``Finding`` objects (code, severity, place, Italian
 message) rather than raising; ``SchedeError`` carries them when work cannot go on.
@@ -68,20 +71,26 @@ _HOMES = {
     # 6. summary
     "consolidate": "report.consolidate", "Consolidation": "report.consolidate",
     "results_annex": "report.consolidate", "summary_tables": "report.summary", "build_summary": "report.summary",
+    # 7. deliverables
+    "RoundResults": "deliverables.results", "round_results": "deliverables.results",
+    "build_relazione": "deliverables.relazione", "transparency_tables": "deliverables.transparency",
+    "transparency_files": "deliverables.transparency", "dossier_tables": "deliverables.dossier",
+    "dossier_files": "deliverables.dossier",
 }
 
 __all__ = [
-    "__version__", "Batch", "build_plan_workbook", "build_summary", "build_workbook", "check_plan",
-    "consolidate", "Consolidation", "evaluate", "Evaluation", "Finding", "generate", "Handled", "has_errors",
-    "import_returns", "ImportResult", "Indicator", "IndicatorKind", "IndicatorReturn", "Indicators",
-    "IndicatorScore", "load_mailbox_settings", "load_overrides", "load_plan", "load_settings",
-    "MailboxSettings", "MailSettings", "migrate_workbook", "Migration", "Objective", "ObjectiveReturn",
-    "ObjectiveScore", "open_mailbox", "Override", "parse_plan", "parse_target", "PersonScore", "Phase", "Plan",
-    "plan_schema", "plan_to_yaml_text", "planned_workbooks", "PlanResult", "prepare", "read_log",
-    "read_overrides", "read_plan_workbook", "read_receive_log", "read_return", "receive", "ReceivedRecord",
-    "Reception", "reminders", "results_annex", "ReturnedFile", "Review", "review_for", "ReviewReturn",
-    "SchedeError", "ScoringPolicy", "Sector", "sector_status", "SectorScore", "SectorStatus", "send",
-    "SendReport", "SentRecord", "Severity", "StaffReturn", "summary_tables", "Target", "TargetKind",
+    "__version__", "Batch", "build_plan_workbook", "build_relazione", "build_summary", "build_workbook",
+    "check_plan", "consolidate", "Consolidation", "dossier_files", "dossier_tables", "evaluate", "Evaluation",
+    "Finding", "generate", "Handled", "has_errors", "import_returns", "ImportResult", "Indicator",
+    "IndicatorKind", "IndicatorReturn", "Indicators", "IndicatorScore", "load_mailbox_settings",
+    "load_overrides", "load_plan", "load_settings", "MailboxSettings", "MailSettings", "migrate_workbook",
+    "Migration", "Objective", "ObjectiveReturn", "ObjectiveScore", "open_mailbox", "Override", "parse_plan",
+    "parse_target", "PersonScore", "Phase", "Plan", "plan_schema", "plan_to_yaml_text", "planned_workbooks",
+    "PlanResult", "prepare", "read_log", "read_overrides", "read_plan_workbook", "read_receive_log",
+    "read_return", "receive", "ReceivedRecord", "Reception", "reminders", "results_annex", "ReturnedFile",
+    "Review", "review_for", "ReviewReturn", "round_results", "RoundResults", "SchedeError", "ScoringPolicy",
+    "Sector", "sector_status", "SectorScore", "SectorStatus", "send", "SendReport", "SentRecord", "Severity",
+    "StaffReturn", "summary_tables", "Target", "TargetKind", "transparency_files", "transparency_tables",
     "WorkbookPlan", "write_drafts", "Written",
 ]
 
@@ -114,6 +123,10 @@ if TYPE_CHECKING:
     from .plan.workbook import build_plan_workbook, read_plan_workbook
     from .plan.yamlwriter import plan_to_yaml_text
     from .report.consolidate import Consolidation, consolidate, results_annex
+    from .deliverables.dossier import dossier_files, dossier_tables
+    from .deliverables.relazione import build_relazione
+    from .deliverables.results import RoundResults, round_results
+    from .deliverables.transparency import transparency_files, transparency_tables
     from .report.summary import build_summary, summary_tables
     from .returns.importer import ImportResult, import_returns, read_return
     from .returns.model import IndicatorReturn, ObjectiveReturn, ReturnedFile, ReviewReturn, StaffReturn

@@ -146,7 +146,8 @@ def _field(column: Column) -> dict:
 
 def resource_name(name: str) -> str:
     """A table's name as a data package resource and file stem: lower case, no spaces."""
-    return "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-")
+    text = "".join(ch if ch.isalnum() and ch.isascii() else "-" for ch in name.lower())
+    return "-".join(part for part in text.split("-") if part)
 
 
 def datapackage(tables: Mapping[str, Sequence[Column]], *, title: str, description: str,

@@ -11,6 +11,7 @@ from ..version import __version__
 from .common import BAD_INPUT, CONTEXT, ItalianGroup, italian_usage_error
 from .cycle import consolidate, generate, import_, schema, validate
 from .mail import send, status
+from .deliverables import dossier, relazione, trasparenza
 from .mailbox import ricevi
 from .plan import migrate, plan_export, plan_template
 
@@ -28,8 +29,8 @@ def cli() -> None:
     """
 
 
-for _command in (validate, generate, send, ricevi, import_, status, consolidate, schema, plan_template, plan_export,
-                 migrate):
+for _command in (validate, generate, send, ricevi, import_, status, consolidate, relazione, dossier, trasparenza, schema,
+                 plan_template, plan_export, migrate):
     cli.add_command(_command)
 
 

@@ -74,7 +74,7 @@ WIDTHS = {"Fascia": 23, "Stato": 18, "Titolo": 48, "Indicatore": 48, "Messaggio"
 WRAPPED = {"Titolo", "Indicatore", "Messaggio", "Valore", "Nome", "Nota", "File", "Regola", "Responsabile", "ATTESO"}
 
 
-def _shown(score: IndicatorScore) -> str:
+def shown_achieved(score: IndicatorScore) -> str:
     """A RAGGIUNTO as a person reads it: 90%, 15/07/2023, 1.600, Sì."""
     value = score.achieved
     if value is None:
@@ -88,7 +88,7 @@ def _shown(score: IndicatorScore) -> str:
     return number(value, None, grouping=True)
 
 
-def _deviation(score: IndicatorScore) -> tuple[float | None, str]:
+def deviation_in_unit(score: IndicatorScore) -> tuple[float | None, str]:
     """Scost. in the unit of its indicator, with the unit's name."""
     value, kind = score.deviation, score.target_kind
     if value is None:
@@ -122,10 +122,10 @@ def summary_tables(evaluation: Evaluation, result: ImportResult) -> dict[str, pd
         "Valutazione Nucleo/OIV": "Sì" if o.overridden else "", "Nota": o.note} for o in evaluation.objectives])
     indicators = []
     for i in evaluation.indicators:
-        deviation, unit = _deviation(i)
+        deviation, unit = deviation_in_unit(i)
         indicators.append({
             "Settore": i.sector, "Obiettivo": i.objective, "Blocco": KIND_LABELS[i.kind.value], "N°": i.index,
-            "Indicatore": i.description, "Tipo": i.target_kind.value, "ATTESO": i.target, "RAGGIUNTO": _shown(i),
+            "Indicatore": i.description, "Tipo": i.target_kind.value, "ATTESO": i.target, "RAGGIUNTO": shown_achieved(i),
             "Valore raggiunto": i.achieved, "Scost.": deviation, "Unità Scost.": unit,
             "Raggiungimento %": i.achievement, "Stato": i.status,
             "Valutazione Nucleo/OIV": "Sì" if i.overridden else "", "Nota": i.note})

@@ -49,6 +49,7 @@ class Override(Score):
     kind: IndicatorKind | None = Field(default=None, description="the indicator's block; None for the whole objective")
     index: int | None = Field(default=None, description="the indicator's 1-based position in its block")
     note: str = Field(default="", description="the evaluator's note, shown beside the value")
+    by: str = Field(default="", description="who assessed it (the overrides file's «valutatore» column)")
 
 
 class IndicatorScore(Score):

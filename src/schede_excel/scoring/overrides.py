@@ -2,7 +2,7 @@
 
 One row per assessment: `settore`, `obiettivo` (FIN/1 or just 1), `valutazione` (0-100), and
 for a single indicator `blocco` (quantita, tempo, costo, qualita) and `numero`; `nota` is free
-text. Every row is checked against the plan before anything is computed, so a typo stops the
+text (why), `valutatore` who assessed it (both shown in the validation dossier). Every row is checked against the plan before anything is computed, so a typo stops the
 consolidation with its row number instead of being ignored.
 """
 
@@ -18,7 +18,7 @@ from ..findings import Finding, finding
 from ..plan.model import IndicatorKind, Plan
 from ..spreadsheet.reader import UnreadableFile, read_workbook
 
-COLUMNS = ("settore", "obiettivo", "valutazione", "blocco", "numero", "nota")
+COLUMNS = ("settore", "obiettivo", "valutazione", "blocco", "numero", "nota", "valutatore")
 
 
 def _rows_from_csv(data: bytes) -> list[list[str]]:
@@ -104,7 +104,8 @@ def read_overrides(data: bytes, name: str, plan: Plan) -> tuple[list[Override], 
             problems.append(finding("EVAL_014", **at, other=seen[key]))
             continue
         seen[key] = number
-        out.append(Override(sector=sector, objective=objective, score=score, kind=kind, index=index, note=values["nota"]))
+        out.append(Override(sector=sector, objective=objective, score=score, kind=kind, index=index, note=values["nota"],
+                            by=values["valutatore"]))
     return out, problems
 
 

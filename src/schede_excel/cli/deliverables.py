@@ -1,0 +1,164 @@
+"""The commands after the final round: relazione, dossier, trasparenza (a thin layer over `deliverables`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..deliverables.dossier import INDEX, MANIFEST, dossier_files, manifest, to_pdf
+from ..deliverables.relazione import build_relazione
+from ..deliverables.results import round_results
+from ..deliverables.transparency import transparency_files
+from ..files import atomic_write, describe_os_error
+from ..findings import SchedeError
+from ..mail.receiving import read_receive_log, receive_log_path
+from ..mail.sending import LOG_FILE, read_log
+from ..scoring.overrides import load_overrides
+from .common import BAD_INPUT, CONTEXT, ItalianCommand, fail, load_or_exit, print_findings, round_option
+
+_OVERRIDES = click.option("--valutazioni", "overrides_file", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
+                          help="Le valutazioni del Nucleo/OIV (CSV o Excel, come per consolidate).")
+_ROUND = round_option(default="final", help_text="Verifica (predefinita: final, la verifica finale).")
+_OVERWRITE = click.option("--sovrascrivi", "--force", "overwrite", is_flag=True,
+                          help="Sostituisce quanto c'è già nella destinazione.")
+
+
+def _results(piano: str, ritorni, round_: str, overrides_file: str | None, interim=()):
+    plan = load_or_exit(piano, quiet=True).plan
+    overrides = []
+    if overrides_file:
+        overrides, problems = load_overrides(overrides_file, plan)
+        print_findings(problems)
+        if problems:
+            raise click.exceptions.Exit(fail(f"Correggere il file delle valutazioni {overrides_file} e riprovare."))
+    try:
+        return round_results(plan, ritorni, round_=round_, interim_paths=interim, overrides=overrides), overrides
+    except SchedeError as error:
+        print_findings(error.findings)
+        raise click.exceptions.Exit(BAD_INPUT) from None
+
+
+def _folder(out: str, overwrite: bool) -> Path:
+    folder = Path(out)
+    if folder.exists() and any(folder.iterdir()) and not overwrite:
+        raise click.exceptions.Exit(fail(f"La cartella {folder} non è vuota: indicarne un'altra o aggiungere --sovrascrivi."))
+    return folder
+
+
+def _write(path: Path, data: bytes) -> None:
+    try:
+        atomic_write(path, data)
+    except OSError as error:
+        raise click.exceptions.Exit(fail(f"Impossibile scrivere {path}: {describe_os_error(error)}.")) from None
+
+
+@click.command("relazione", cls=ItalianCommand, context_settings=CONTEXT)
+@click.argument("piano", type=click.Path(dir_okay=False))
+@click.argument("ritorni", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--output", "out_file", default="relazione.docx", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Documento da scrivere (predefinito: relazione.docx).")
+@_ROUND
+@click.option("--intermedia", "interim", multiple=True, type=click.Path(), metavar="RITORNI",
+              help="Le restituzioni della verifica intermedia, per il confronto con la finale (ripetibile).")
+@_OVERRIDES
+@click.option("--modello", "template", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
+              help="Modello .docx dell'ufficio (carta intestata, stili).")
+@click.option("--individuali", "individual", is_flag=True,
+              help="Riporta il punteggio di ogni persona (predefinito: solo in forma aggregata).")
+@_OVERWRITE
+def relazione(piano, ritorni, out_file, round_, interim, overrides_file, template, individual, overwrite):
+    """Scrive la bozza della Relazione sulla performance, da completare in Word o LibreOffice Writer.
+
+    Segue la struttura delle linee guida della Funzione Pubblica (n. 3/2018): risultati
+    principali, contesto e risorse, performance organizzativa (per settore e obiettivo, con
+    indicatori, scostamenti e provvedimenti come scritti dai responsabili), obiettivi
+    individuali, processo di valutazione, validazione. Le parti da scrivere sono evidenziate.
+
+    \b
+    Esempio:
+      schede relazione schede/caluso-2023.yaml ritorni-finale/ --intermedia ritorni/ -o relazione-2023.docx
+    """
+    results, _ = _results(piano, ritorni, round_, overrides_file, interim)
+    if Path(out_file).exists() and not overwrite:
+        raise click.exceptions.Exit(fail(f"{out_file} esiste già: indicarne un altro o aggiungere --sovrascrivi."))
+    _write(Path(out_file), build_relazione(results, individual=individual, template=template))
+    click.echo(f"Bozza della Relazione scritta in {out_file}.")
+
+
+@click.command("dossier", cls=ItalianCommand, context_settings=CONTEXT)
+@click.argument("piano", type=click.Path(dir_okay=False))
+@click.argument("ritorni", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--output", "out_dir", default="dossier", type=click.Path(file_okay=False), metavar="CARTELLA",
+              help="Cartella del dossier (predefinita: dossier).")
+@_ROUND
+@_OVERRIDES
+@click.option("--cartella", "folder", default="out", type=click.Path(file_okay=False), metavar="CARTELLA",
+              help=f"Cartella delle cartelle inviate, con il registro degli invii {LOG_FILE} (predefinita: out).")
+@_OVERWRITE
+def dossier(piano, ritorni, out_dir, round_, overrides_file, folder, overwrite):
+    """Scrive il dossier di validazione per l'OIV / Nucleo di valutazione.
+
+    Un indice (cartella Excel e PDF) con ogni file restituito (settore, verifica, invio e arrivo,
+    impronta SHA-256, schede, segnalazioni), le valutazioni del Nucleo con motivazione e punteggio
+    prima e dopo, i valori del piano trovati modificati, le schede mancanti, le regole in vigore e
+    la lista di controllo della validazione. MANIFEST.sha256 riporta l'impronta di ogni file del
+    dossier: «sha256sum -c MANIFEST.sha256» mostra qualsiasi modifica.
+
+    \b
+    Esempio:
+      schede dossier schede/caluso-2023.yaml ritorni-finale/ --valutazioni nucleo.csv -o dossier/
+    """
+    results, overrides = _results(piano, ritorni, round_, overrides_file)
+    target = _folder(out_dir, overwrite)
+    sent, problems = read_log(Path(folder) / LOG_FILE)
+    received = []
+    for given in ritorni:
+        if Path(given).is_dir():
+            log, more = read_receive_log(receive_log_path(given))
+            received += log
+            problems += more
+    print_findings(problems)
+    written = []
+    for name, data in dossier_files(results, sent=sent, received=received, overrides=overrides).items():
+        _write(target / name, data)
+        written.append(target / name)
+    pdf = to_pdf(target / INDEX)
+    if pdf is None:
+        click.secho("LibreOffice non è installato: l'indice in PDF non è stato scritto.", fg="yellow", err=True)
+    else:
+        written.append(pdf)
+    _write(target / MANIFEST, manifest(written, target))
+    for path in written:
+        click.echo(f"Scritto {path}")
+    click.echo(f"Impronte in {target / MANIFEST}.")
+
+
+@click.command("trasparenza", cls=ItalianCommand, context_settings=CONTEXT)
+@click.argument("piano", type=click.Path(dir_okay=False))
+@click.argument("ritorni", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--output", "out_dir", default="trasparenza", type=click.Path(file_okay=False), metavar="CARTELLA",
+              help="Cartella dei dati aperti (predefinita: trasparenza).")
+@_ROUND
+@_OVERRIDES
+@click.option("--nominativi", "names", is_flag=True,
+              help="Aggiunge le valutazioni individuali con i nomi (solo se il sistema di valutazione ne prevede "
+                   "la pubblicazione; predefinito: il personale solo in forma aggregata).")
+@_OVERWRITE
+def trasparenza(piano, ritorni, out_dir, round_, overrides_file, names, overwrite):
+    """Scrive le tabelle di dati aperti per Amministrazione trasparente.
+
+    Risultati per obiettivo e per settore, distribuzione delle valutazioni per fascia (per
+    settore e categoria del personale) e grado di differenziazione, in CSV per Excel, JSON e ODS,
+    con datapackage.json (Frictionless, licenza CC-BY 4.0). Nessun nome di persona, salvo
+    --nominativi.
+
+    \b
+    Esempio:
+      schede trasparenza schede/caluso-2023.yaml ritorni-finale/ -o trasparenza/
+    """
+    results, _ = _results(piano, ritorni, round_, overrides_file)
+    target = _folder(out_dir, overwrite)
+    for name, data in transparency_files(results, names=names).items():
+        _write(target / name, data)
+        click.echo(f"Scritto {target / name}")

@@ -1,0 +1,206 @@
+"""The draft Relazione sulla performance, as a Word document the office edits in Word or LibreOffice Writer.
+
+Structure of the Funzione Pubblica guidelines n. 3/2018: 1. the main results; 2. context and
+resources; 3. organisational performance (the year's objectives, the three-year ones, overall);
+4. individual objectives; 5. the measurement and evaluation process; 6. validation. The parts
+only the office can write are marked «Da completare» with a hint of what goes there. Every
+number comes from the returned sheets; the causes, effects and corrective actions are quoted
+as the sector heads wrote them. Tables use one Word table style, so they restyle in one place;
+the office may give its own .docx template (letterhead, styles).
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from ..italian import day, number
+from ..report.summary import KIND_LABELS, deviation_in_unit, shown_achieved
+from ..sheet.layout import ROUND_LABELS
+from . import charts
+from .results import RoundResults
+
+TABLE_STYLE = "Light List Accent 1"
+"""The Word table style of every table (present in python-docx's default template; a template may redefine it)."""
+
+_TO_WRITE = {
+    "context": "Descrivere il contesto esterno e interno dell'anno: popolazione, territorio, organizzazione "
+               "dell'ente, eventi che hanno inciso sull'attività.",
+    "resources": "Indicare le risorse umane (dipendenti per categoria, assunzioni e cessazioni) e finanziarie "
+                 "(entrate e spese principali dal rendiconto) con cui gli obiettivi sono stati perseguiti.",
+    "triennial": "Riportare lo stato degli obiettivi triennali e strategici del DUP e del PIAO a cui gli obiettivi "
+                 "dell'anno contribuiscono.",
+    "validation": "Sezione a cura dell'OIV / Nucleo di valutazione: estremi del documento di validazione "
+                  "(art. 14, c. 4, lett. c, D.Lgs. 150/2009), data e esito.",
+}
+
+
+def _document(template: str | Path | None):
+    from docx import Document
+
+    return Document(str(template)) if template else Document()
+
+
+def _to_write(doc, key: str) -> None:
+    from docx.enum.text import WD_COLOR_INDEX
+
+    paragraph = doc.add_paragraph()
+    run = paragraph.add_run(f"[Da completare a cura dell'ufficio] {_TO_WRITE[key]}")
+    run.italic = True
+    run.font.highlight_color = WD_COLOR_INDEX.YELLOW
+
+
+def _table(doc, header: list[str], rows: list[list[str]], widths: list[float] | None = None):
+    from docx.shared import Cm
+
+    table = doc.add_table(rows=1, cols=len(header))
+    try:
+        table.style = doc.styles[TABLE_STYLE]
+    except KeyError:  # an office template without it: its plain grid
+        table.style = doc.styles["Table Grid"] if "Table Grid" in [s.name for s in doc.styles] else None
+    for cell, text in zip(table.rows[0].cells, header):
+        cell.text = text
+    for row in rows:
+        cells = table.add_row().cells
+        for cell, text in zip(cells, row):
+            cell.text = text
+    if widths:  # LibreOffice reads the grid's widths, Word the cells': both are set
+        table.autofit = False
+        for column, width in zip(table.columns, widths):
+            column.width = Cm(width)
+        for row in table.rows:
+            for cell, width in zip(row.cells, widths):
+                cell.width = Cm(width)
+    return table
+
+
+def _score(value: float | None) -> str:
+    return number(value, 1) if value is not None else "n.v."
+
+
+def _picture(doc, png: bytes, caption: str) -> None:
+    from docx.shared import Cm
+
+    doc.add_picture(io.BytesIO(png), width=Cm(16))
+    doc.add_paragraph(caption, style="Caption" if "Caption" in [s.name for s in doc.styles] else None)
+
+
+def build_relazione(results: RoundResults, *, individual: bool = False, template: str | Path | None = None) -> bytes:
+    """The draft Relazione as .docx bytes; `individual` adds each person's score (else only in aggregate)."""
+    plan, evaluation, result = results.plan, results.evaluation, results.result
+    review = evaluation.review_date
+    doc = _document(template)
+    doc.core_properties.title = f"Relazione sulla performance {plan.year}"
+    doc.core_properties.author = f"Comune di {plan.entity}"
+    doc.add_heading(f"Comune di {plan.entity}", level=0)
+    doc.add_paragraph(f"Relazione sulla performance {plan.year} (bozza)").runs[0].bold = True
+    doc.add_paragraph(f"Dati della verifica {ROUND_LABELS[evaluation.round]} al {day(review)}, dalle schede obiettivi "
+                      f"restituite dai settori. Bozza prodotta da schede-excel: da rivedere e completare nelle parti "
+                      f"indicate.")
+
+    doc.add_heading("1. Presentazione e sintesi dei principali risultati", level=1)
+    ente = (f"Il punteggio complessivo dell'ente è {_score(evaluation.ente_score)} punti su 100 "
+            f"({evaluation.ente_band}).") if evaluation.ente_score is not None else "Il punteggio dell'ente non è valutabile."
+    returned = sum(s.returned for s in evaluation.sectors)
+    expected = sum(s.expected for s in evaluation.sectors)
+    bands = {b: sum(1 for o in evaluation.objectives if o.band == b) for b in charts.BAND_COLOURS}
+    doc.add_paragraph(f"{ente} Sono state restituite {returned} schede su {expected}. Degli obiettivi, "
+                      f"{bands['raggiunto']} risultano raggiunti, {bands['parzialmente raggiunto']} parzialmente "
+                      f"raggiunti, {bands['non raggiunto']} non raggiunti e {bands['non valutabile']} non valutabili.")
+    _table(doc, ["Settore", "Nome", "Schede", "Punteggio", "Fascia"],
+           [[s.sector, s.name, f"{s.returned}/{s.expected}", _score(s.score), s.band] for s in evaluation.sectors],
+           [2, 7, 2, 2.5, 4])
+    _picture(doc, charts.sector_scores(evaluation), "Figura 1 - Punteggio per settore, con le soglie delle fasce.")
+    _picture(doc, charts.objective_distribution(evaluation), "Figura 2 - Distribuzione dei punteggi degli obiettivi.")
+    if results.interim is not None:
+        _picture(doc, charts.interim_and_final(results.interim, evaluation),
+                 "Figura 3 - Punteggio per settore alla verifica intermedia e a quella finale.")
+
+    doc.add_heading("2. Il contesto e le risorse", level=1)
+    doc.add_heading("2.1 Il contesto", level=2)
+    _to_write(doc, "context")
+    doc.add_heading("2.2 Le risorse", level=2)
+    _to_write(doc, "resources")
+
+    doc.add_heading("3. La performance organizzativa", level=1)
+    doc.add_heading("3.1 Gli obiettivi dell'anno", level=2)
+    records = {(r.sector, r.objective): r for r in result.objectives}
+    by_objective = {}
+    for score in evaluation.indicators:
+        by_objective.setdefault((score.sector, score.objective), []).append(score)
+    for sector in evaluation.sectors:
+        head = f" - responsabile {sector.head}" if sector.head else ""
+        doc.add_heading(f"Settore {sector.sector} - {sector.name}{head}", level=3)
+        doc.add_paragraph(f"Punteggio del settore: {_score(sector.score)} ({sector.band}); schede restituite "
+                          f"{sector.returned} su {sector.expected}.")
+        own = [o for o in evaluation.objectives if o.sector == sector.sector]
+        _table(doc, ["Obiettivo", "Titolo", "Peso", "Punteggio", "Fascia"],
+               [[o.objective, o.title, str(o.weight), _score(o.score), o.band + (" (valutazione del Nucleo)" if o.overridden else "")]
+                for o in own], [2.2, 8, 1.3, 2.2, 3.5])
+        for objective in own:
+            doc.add_heading(f"{objective.objective} - {objective.title}", level=4)
+            doc.add_paragraph(f"Peso {objective.weight}; media valore raggiunto {_score(objective.value_score)}, "
+                              f"media rispetto dei tempi {_score(objective.time_score)}; punteggio "
+                              f"{_score(objective.score)} ({objective.band}).")
+            indicators = by_objective.get((sector.sector, objective.objective), [])
+            if indicators:
+                rows = []
+                for i in indicators:
+                    value, unit = deviation_in_unit(i)
+                    deviation = f"{number(round(value, 2), None)} {unit}".strip() if value is not None else ""
+                    rows.append([KIND_LABELS[i.kind.value], i.description, i.target, shown_achieved(i) or "-", deviation,
+                                 _score(i.achievement), i.status])
+                _table(doc, ["Blocco", "Indicatore", "ATTESO", "RAGGIUNTO", "Scost.", "Raggiungimento %", "Stato"], rows,
+                       [1.8, 5.2, 1.8, 1.8, 1.8, 1.8, 2])
+            record = records.get((sector.sector, objective.objective))
+            texts = record.review(evaluation.round) if record else None
+            for label, value in (("Cause degli scostamenti", texts.causes if texts else ""),
+                                 ("Effetti", texts.effects if texts else ""),
+                                 ("Provvedimenti correttivi intrapresi", texts.actions_taken if texts else ""),
+                                 ("Provvedimenti da attivare", texts.actions_planned if texts else "")):
+                if value:
+                    paragraph = doc.add_paragraph()
+                    paragraph.add_run(f"{label}: ").bold = True
+                    paragraph.add_run(value)  # as the sector head wrote it: text stays text
+    doc.add_heading("3.2 Gli obiettivi triennali", level=2)
+    _to_write(doc, "triennial")
+    doc.add_heading("3.3 La performance complessiva dell'ente", level=2)
+    weights = plan.scoring.sector_weights
+    doc.add_paragraph(f"{ente} Il punteggio dell'ente è la media dei punteggi dei settori"
+                      + (" con i pesi stabiliti dal sistema di misurazione." if weights else ", a pesi uguali."))
+
+    doc.add_heading("4. Gli obiettivi individuali", level=1)
+    people = evaluation.people
+    if individual:
+        _table(doc, ["Settore", "Cognome e Nome", "Cat.", "Punteggio"],
+               [[p.sector, p.name, p.category, _score(p.score)] for p in people], [2, 7, 4, 3])
+    else:
+        from ..scoring.evaluate import band
+
+        categories = sorted({p.category or "non indicata" for p in people})
+        rows = []
+        for category in categories:
+            own = [p for p in people if (p.category or "non indicata") == category]
+            counts = [sum(1 for p in own if band(p.score, plan.scoring) == b) for b in charts.BAND_COLOURS]
+            rows.append([category, str(len(own)), *map(str, counts)])
+        doc.add_paragraph("I punteggi del personale coinvolto negli obiettivi, per categoria e fascia (in forma "
+                          "aggregata, come previsto per la pubblicazione).")
+        _table(doc, ["Categoria", "Persone", "Raggiunto", "Parzialmente", "Non raggiunto", "Non valutabile"], rows,
+               [4.5, 2, 2.4, 2.4, 2.4, 2.3])
+
+    doc.add_heading("5. Il processo di misurazione e valutazione", level=1)
+    used = [f for f in result.files if f.used]
+    doc.add_paragraph(f"Le schede obiettivi sono state generate dal piano, inviate ai responsabili e restituite "
+                      f"compilate: {len(used)} file usati per la verifica {ROUND_LABELS[evaluation.round]}. I valori "
+                      f"sono stati letti dai file e controllati con il piano; i punteggi sono calcolati secondo le "
+                      f"regole seguenti.")
+    overridden = [o for o in evaluation.objectives if o.overridden] + [i for i in evaluation.indicators if i.overridden]
+    if overridden:
+        doc.add_paragraph(f"Il Nucleo/OIV ha espresso {len(overridden)} valutazioni che sostituiscono il valore calcolato.")
+    _table(doc, ["Regola", "Valore"], [[rule, value] for rule, value in evaluation.rules()], [5.5, 10.5])
+
+    doc.add_heading("6. La validazione", level=1)
+    _to_write(doc, "validation")
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()
