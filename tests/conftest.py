@@ -68,3 +68,21 @@ def caluso_plan():
     assert result.ok, [str(f) for f in result.findings]
     return result.plan
 
+
+
+@pytest.fixture(scope="session")
+def libreoffice_return(libreoffice, tmp_path_factory):
+    """(plan, bytes, what the import must read) of a corpus return filled in and saved by LibreOffice as .ods.
+
+    Converted once for the session (the fuzz test and others share it).
+    """
+    from tests import hostile
+
+    plan = hostile.corpus_plan()
+    folder = tmp_path_factory.mktemp("lo-ritorno")
+    filled, expected = hostile.fill(plan, hostile.generated(plan, folder / "gen")["S01"], "S01")
+    path = folder / "compilata.xlsx"
+    path.write_bytes(filled)
+    with libreoffice.open(path) as doc:
+        saved = doc.save_as(folder / "ritorno-S01.ods")
+    return plan, saved.read_bytes(), expected

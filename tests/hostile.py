@@ -43,7 +43,10 @@ MB = 2**20
 
 # ---------------------------------------------------------------- the plan
 
-CORPUS_SECTORS = 10
+CORPUS_SECTORS = 20
+
+
+MANY_INDICATORS = (15, 16)  # sectors whose quantity block has three indicators (rows sorted, a row deleted)
 
 
 def corpus_plan_data(**changes) -> dict:
@@ -58,7 +61,9 @@ def corpus_plan_data(**changes) -> dict:
             "descrizione": "Riduzione dei tempi dei procedimenti.",
             "fasi": [{"descrizione": "Analisi", "mesi": [1, 2]}, {"descrizione": "Attuazione", "mesi": [3, 9]}],
             "indicatori": {
-                "quantita": [{"descrizione": "pratiche evase nei termini", "atteso": "95%"}],
+                "quantita": [{"descrizione": "pratiche evase nei termini", "atteso": "95%"}] + (
+                    [{"descrizione": "sportelli aperti", "atteso": "4"},
+                     {"descrizione": "controlli effettuati", "atteso": "10"}] if k in MANY_INDICATORS else []),
                 "tempo": [{"descrizione": "relazione al sindaco", "atteso": "31/05/2023"}],
                 "costo": [{"descrizione": "spesa per consulenze", "atteso": "1.000"}],
                 "qualita": [{"descrizione": "reclami", "atteso": "nessuno"}],
@@ -727,3 +732,328 @@ def build_corpus(folder: Path, *, rows: int = 1_000_000, bomb_size: int = 2 * 2*
     later = datetime(2023, 7, 20).timestamp()
     os.utime(folder / "a-S09-vecchio.xlsx", (later, later))
     return {case.file: case for case in cases}
+
+
+# ---------------------------------------------------------------- issue 14: more hostile returns
+
+def corrupt_deflate(data: bytes, part: str) -> bytes:
+    """The workbook with `part`'s compressed bytes damaged in the middle (sizes and CRC kept): zlib fails."""
+    entries = []
+    for name, content in parts(data).items():
+        entry = deflated(name, content)
+        if name == part:
+            payload = bytearray(entry.payload)
+            middle = len(payload) // 2
+            payload[middle:middle + 16] = b"\xff" * 16
+            entry = RawEntry(name, bytes(payload), entry.crc, entry.size)
+        entries.append(entry)
+    return raw_zip(entries)
+
+
+def with_bad_member_name(data: bytes) -> bytes:
+    """An extra member whose name is not UTF-8 (\xe8, Windows' è) although its headers say it is (flag 0x800)."""
+    entries = [deflated(name, content) for name, content in parts(data).items()]
+    out = raw_zip(entries + [deflated("xl/media/immagine-X.png", b"x")])
+    out = out.replace(b"xl/media/immagine-X.png", b"xl/media/immagine-\xe8.png")
+    bad = b"xl/media/immagine-\xe8.png"
+    for signature, flag_at, name_at in ((b"PK\x03\x04", 6, 30), (b"PK\x01\x02", 8, 46)):
+        start = 0
+        while (start := out.find(signature, start)) >= 0:
+            if out[start + name_at:start + name_at + len(bad)] == bad:
+                out = out[:start + flag_at] + struct.pack("<H", 0x800) + out[start + flag_at + 2:]
+            start += 4
+    return out
+
+
+def with_deep_metadata(data: bytes, depth: int = 100_000) -> bytes:
+    """The hidden identity JSON of every objective sheet replaced by JSON nested `depth` deep."""
+    deep = ('{"app": "schede-excel", "x": ' + "[" * depth + "]" * depth + "}").encode()
+    changes = {}
+    for name, part in sheet_parts(data).items():
+        xml = parts(data)[part]
+        new = re.sub(rb'\{"app": "schede-excel"[^<]*\}', lambda m: deep, xml)
+        if new != xml:
+            changes[part] = new
+    return rewrite_zip(data, changes)
+
+
+def with_core_date(data: bytes, stamp: str) -> bytes:
+    """dcterms:modified set to `stamp` as written (e.g. 9999-12-31T23:59:59Z)."""
+    core = parts(data)["docProps/core.xml"]
+    core = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(<)", rb"\g<1>" + stamp.encode() + rb"\2", core)
+    return rewrite_zip(data, {"docProps/core.xml": core})
+
+
+_STRICT_NS = {b"http://schemas.openxmlformats.org/spreadsheetml/2006/main": b"http://purl.oclc.org/ooxml/spreadsheetml/main",
+              b"http://schemas.openxmlformats.org/officeDocument/2006/relationships":
+                  b"http://purl.oclc.org/ooxml/officeDocument/relationships"}
+
+
+def as_strict(data: bytes) -> bytes:
+    """The workbook as Excel saves it in «Strict Open XML» (the same elements, Strict namespaces)."""
+    changes = {}
+    for name, content in parts(data).items():
+        if name.endswith(".xml"):
+            new = content
+            for transitional, strict in _STRICT_NS.items():
+                new = new.replace(transitional, strict)
+            if new != content:
+                changes[name] = new
+    return rewrite_zip(data, changes)
+
+
+def without_objective_sheets(data: bytes) -> bytes:
+    """Only the user's own sheets left: every sheet of the form deleted."""
+    wb = _openpyxl(data)
+    notes = wb.create_sheet("Appunti")
+    notes["A1"] = "Pratiche da chiudere"
+    for ws in list(wb.worksheets):
+        if ws.title != "Appunti":
+            wb.remove(ws)
+    return _saved(wb)
+
+
+def in_1904(data: bytes, plan: Plan, sector_code: str) -> bytes:
+    """The workbook as saved with the 1904 date system: workbookPr date1904, every date serial 1,462 days less."""
+    workbook = parts(data)["xl/workbook.xml"]
+    if b"<workbookPr" in workbook:
+        workbook = re.sub(rb"<workbookPr", b'<workbookPr date1904="1"', workbook, count=1)
+    else:
+        workbook = workbook.replace(b"<sheets>", b'<workbookPr date1904="1"/><sheets>', 1)
+    changes = {"xl/workbook.xml": workbook}
+    objectives = plan.objectives_of(plan.sector(sector_code))
+    where = sheet_parts(data)
+    for name, objective in zip(sheet_names(objectives), objectives):
+        cells = {}
+        for slot in sheet_layout(objective, staff_rows=plan.staff_rows).indicators:
+            if slot.indicator.parsed_target(plan.year, cost=slot.kind is IndicatorKind.COST).entry is Entry.DATE:
+                day = typed_value(Entry.DATE)[0]
+                cells[a1(*slot.achieved)] = ("raw", None, f"<v>{(day - date(1904, 1, 1)).days}</v>")
+        if cells:
+            changes[where[name]] = set_cells(parts(data)[where[name]], cells)
+    return rewrite_zip(data, changes)
+
+
+def _own_sheet(plan: Plan, data: bytes, sector_code: str):
+    objective = plan.objectives_of(plan.sector(sector_code))[-1]
+    name = sheet_names(plan.objectives_of(plan.sector(sector_code)))[-1]
+    return objective, name, sheet_parts(data)[name], sheet_layout(objective, staff_rows=plan.staff_rows)
+
+
+QUANTITY_VALUES = (0.9, 7, 12)  # typed into the three quantity indicators of the MANY_INDICATORS sectors
+
+
+def with_quantities(plan: Plan, data: bytes, sector_code: str) -> tuple[bytes, dict]:
+    """`fill`, then distinct values in the three quantity indicators (so a swap would show)."""
+    data, expected = fill(plan, data, sector_code)
+    objective, _, part, lay = _own_sheet(plan, data, sector_code)
+    slots = [s for s in lay.indicators if s.kind is IndicatorKind.QUANTITY]
+    cells = {a1(*slot.achieved): value for slot, value in zip(slots, QUANTITY_VALUES)}
+    for slot, value in zip(slots, QUANTITY_VALUES):
+        expected[(objective.key, slot.kind.value, slot.index)] = float(value)
+    return rewrite_zip(data, {part: set_cells(parts(data)[part], cells)}), expected
+
+
+def sorted_rows(plan: Plan, data: bytes, sector_code: str) -> bytes:
+    """The quantity rows sorted by the user (as LibreOffice's Data > Sort does): last first; text, ATTESO
+    and RAGGIUNTO move together."""
+    import openpyxl
+
+    objective, name, part, lay = _own_sheet(plan, data, sector_code)
+    slots = [s for s in lay.indicators if s.kind is IndicatorKind.QUANTITY]
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    ws = wb[name]
+    rows = [[ws.cell(row=s.row + 1, column=c + 1).value for c in (0, 2, 3)] for s in slots]
+    cells = {}
+    for slot, values in zip(slots, reversed(rows)):
+        for col, value in zip((0, 2, 3), values):
+            cells[a1(slot.row, col)] = value
+    return rewrite_zip(data, {part: set_cells(parts(data)[part], cells)})
+
+
+def deleted_row(plan: Plan, data: bytes, sector_code: str) -> tuple[bytes, str]:
+    """The middle quantity row deleted (rows below move up). Returns the bytes and the block header cell."""
+    objective, name, _, lay = _own_sheet(plan, data, sector_code)
+    middle = [s for s in lay.indicators if s.kind is IndicatorKind.QUANTITY][1]
+    wb = _openpyxl(data)
+    ws = wb[name]
+    for merged in list(ws.merged_cells.ranges):
+        ws.unmerge_cells(str(merged))  # openpyxl does not move merges: as Excel would, they go with the rows
+    ws.delete_rows(middle.row + 1)
+    return _saved(wb), a1(lay.block_headers[IndicatorKind.QUANTITY], 0)
+
+
+def copy_filled_after_blank(plan: Plan, blank: bytes, sector_code: str) -> tuple[bytes, dict, str, str]:
+    """The head copied the sheet (Sposta o copia > Crea una copia), filled the copy, left the original blank."""
+    filled, expected = fill(plan, blank, sector_code)
+    objective, name, _, _ = _own_sheet(plan, blank, sector_code)
+    wb = _openpyxl(blank)
+    source = _openpyxl(filled)[name]
+    copy = wb.copy_worksheet(wb[name])
+    copy.title = f"{name[:27]} (2)"
+    for row in source.iter_rows():
+        for cell in row:
+            if cell.value is not None and type(cell).__name__ != "MergedCell":
+                copy.cell(row=cell.row, column=cell.column, value=cell.value)
+    keep = {k: v if k[0] == objective.key else None for k, v in expected.items()}  # TUTTI/1 stays blank
+    return _saved(wb), keep, name, copy.title
+
+
+def covered_cells(sheet_xml: bytes) -> list[str]:
+    """Every cell a merged range covers (all but its first), as A1 references."""
+    from schede_excel.spreadsheet.reader import _parse_ref
+
+    out = []
+    for ref in re.findall(rb'<mergeCell ref="([^"]+)"/>', sheet_xml):
+        _, (r1, c1, r2, c2) = _parse_ref(ref.decode())
+        out += [a1(r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1) if (r, c) != (r1, c1)]
+    return out
+
+
+HIDDEN_MARK = "NASCOSTO"
+
+
+def typed_under_merges(data: bytes, sheet: str, refs: list[str] | None = None) -> tuple[bytes, list[str]]:
+    """A value typed into every cell a merged range covers on `sheet` (or only `refs`): returns bytes and cells."""
+    part = sheet_parts(data)[sheet]
+    xml = parts(data)[part]
+    refs = covered_cells(xml) if refs is None else refs
+    cells = {ref: f"{HIDDEN_MARK} {ref}" for ref in refs if re.search(rb'<c r="%s"' % ref.encode(), xml)}
+    return rewrite_zip(data, {part: set_cells(xml, cells)}), sorted(cells)
+
+
+def encrypted_ods() -> bytes:
+    """An .ods saved by LibreOffice with «Salva con password»: manifest with encryption-data, content scrambled."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED)
+        z.writestr("content.xml", os.urandom(4000), zipfile.ZIP_STORED)
+        z.writestr("META-INF/manifest.xml", (
+            '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+            'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3">'
+            '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+            '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml" manifest:size="9000">'
+            '<manifest:encryption-data manifest:checksum-type="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0#sha256-1k" '
+            'manifest:checksum="AAAA"><manifest:algorithm manifest:algorithm-name="http://www.w3.org/2001/04/xmlenc#aes256-cbc" '
+            'manifest:initialisation-vector="AAAA"/><manifest:key-derivation manifest:key-derivation-name="PBKDF2" '
+            'manifest:key-size="32" manifest:iteration-count="100000" manifest:salt="AAAA"/></manifest:encryption-data>'
+            '</manifest:file-entry></manifest:manifest>'), zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def many_members(count: int) -> bytes:
+    """A zip of `count` empty members (names xl/m/000001...), written by hand in a fraction of a second."""
+    local, central, offset = [], [], 0
+    crc = zlib.crc32(b"")
+    for k in range(count):
+        name = f"xl/m/{k:06d}".encode()
+        fields = (20, 0, 0, 0x6000, 0x56E1, crc, 0, 0, len(name))
+        header = struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", *fields, 0) + name
+        local.append(header)
+        central.append(struct.pack("<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 20, *fields, 0, 0, 0, 0, 0, offset) + name)
+        offset += len(header)
+    body, directory = b"".join(local), b"".join(central)
+    entries = min(count, 0xFFFF)
+    return body + directory + struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, entries, entries, len(directory),
+                                          len(body), 0)
+
+
+def shared_strings_bomb(data: bytes, megabytes: int) -> bytes:
+    """xl/sharedStrings.xml grown to `megabytes` MB of distinct short strings (ratio about 100:1, not 1000:1)."""
+    head = b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="%s">' % NS_MAIN.encode()
+    packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+    crc, size, chunks = 0, 0, []
+    block = b"".join(b"<si><t>riga %d</t></si>" % (k % 1000) for k in range(40_000))
+    for piece in [head] + [block] * (megabytes * MB // len(block)) + [b"</sst>"]:
+        crc, size = zlib.crc32(piece, crc), size + len(piece)
+        chunks.append(packer.compress(piece))
+    chunks.append(packer.flush())
+    bomb = RawEntry("xl/sharedStrings.xml", b"".join(chunks), crc, size)
+    entries = [deflated(name, content) for name, content in parts(data).items() if name != "xl/sharedStrings.xml"]
+    return raw_zip(entries + [bomb])
+
+
+MORE_FILES = (
+    "zlib-rotto.xlsx", "nome-parte-non-utf8.xlsx", "metadati-profondi-S11.xlsx", "data-9999-S12.xlsx",
+    "data-0001-S13.xlsx", "strict-S14.xlsx", "senza-schede.xlsx", "date-1904-S17.xlsx", "righe-ordinate-S15.xlsx",
+    "riga-cancellata-S16.xlsx", "copia-compilata-S18.xlsx", "sotto-unioni-S19.xlsx", "cifrato.ods",
+    "membri-troppi.xlsx", "bomba-stringhe.xlsx", "buono-S20.xlsx",
+)
+"""The files of `build_more`, known before it is built."""
+
+
+def build_more(folder: Path) -> dict[str, Case]:
+    """The hostile returns of issue 14, written into `folder`, each with what it must give."""
+    plan = corpus_plan()
+    scratch = folder.parent / (folder.name + "-generati")
+    books = generated(plan, scratch / "piano")
+    shutil.rmtree(scratch)
+    cases: list[Case] = []
+
+    def put(name: str, data: bytes, what: str, codes=(), **more) -> None:
+        (folder / name).write_bytes(data)
+        cases.append(Case(name, what, _codes(*codes), **more))
+
+    good, good_values = fill(plan, books["S20"], "S20")
+    put("buono-S20.xlsx", good, "a good return among them", (), sector="S20", meta={"expected": good_values})
+    sheet = list(sheet_parts(good).values())[1]
+    put("zlib-rotto.xlsx", corrupt_deflate(good, sheet), "a sheet's deflate stream damaged (zlib.error)",
+        ["READ_002"], readable=False)
+    put("nome-parte-non-utf8.xlsx", with_bad_member_name(good), "a member name flagged UTF-8 that is not",
+        ["READ_002"], readable=False)
+    book, values = fill(plan, books["S11"], "S11")
+    put("metadati-profondi-S11.xlsx", with_deep_metadata(book), "hidden metadata JSON nested 100,000 deep",
+        ["RET_018"], sector="S11", meta={"expected": values})
+    book, values = fill(plan, books["S12"], "S12")
+    put("data-9999-S12.xlsx", with_core_date(book, "9999-12-31T23:59:59Z"), "saved, it says, in the year 9999",
+        ["RET_017"], sector="S12", meta={"expected": values})
+    book, values = fill(plan, books["S13"], "S13")
+    put("data-0001-S13.xlsx", with_core_date(book, "0001-01-01T00:00:00"), "saved, it says, in the year 1 (local time)",
+        ["RET_017"], sector="S13", meta={"expected": values})
+    book, values = fill(plan, books["S14"], "S14")
+    put("strict-S14.xlsx", as_strict(book), "saved as Strict Open XML", (), sector="S14", meta={"expected": values})
+    put("senza-schede.xlsx", without_objective_sheets(books["FIN"]), "a workbook with no objective sheet",
+        ["RET_019"], used=False)
+    book, values = fill(plan, books["S17"], "S17")
+    put("date-1904-S17.xlsx", in_1904(book, plan, "S17"), "saved with the 1904 date system", (), sector="S17",
+        meta={"expected": values})
+    book, values = with_quantities(plan, books["S15"], "S15")
+    put("righe-ordinate-S15.xlsx", sorted_rows(plan, book, "S15"), "the quantity rows sorted, last first", (),
+        sector="S15", meta={"expected": values})
+    book, values = with_quantities(plan, books["S16"], "S16")
+    objective = plan.objectives_of(plan.sector("S16"))[-1]
+    deleted, header = deleted_row(plan, book, "S16")
+    values = {**values, (objective.key, "quantita", 2): None}
+    put("riga-cancellata-S16.xlsx", deleted, "the middle quantity row deleted", ["RET_022", "RET_021"],
+        sector="S16", meta={"expected": values, "cell": header})
+    book, values, original, copy = copy_filled_after_blank(plan, books["S18"], "S18")
+    put("copia-compilata-S18.xlsx", book, "the sheet copied, the copy filled, the original left blank", ["RET_016"],
+        sector="S18", meta={"expected": values, "blank": original, "copy": copy})
+    book, values = fill(plan, books["S19"], "S19")
+    name = sheet_names(plan.objectives_of(plan.sector("S19")))[-1]
+    book, hidden = typed_under_merges(book, name)
+    put("sotto-unioni-S19.xlsx", book, "a value typed under every merged range of a sheet", ["RET_023"],
+        sector="S19", meta={"expected": values, "hidden": hidden, "sheet": name})
+    put("cifrato.ods", encrypted_ods(), "an .ods saved with a password by LibreOffice", ["READ_005"], readable=False)
+    put("membri-troppi.xlsx", many_members(20_000), "a zip of 20,000 members", ["READ_003"], readable=False)
+    put("bomba-stringhe.xlsx", shared_strings_bomb(good, 40), "40 MB of shared strings at a ratio near 100:1",
+        ["READ_003"], readable=False)
+    return {case.file: case for case in cases}
+
+
+def wide_row_ods(cells: int) -> bytes:
+    """An .ods whose first row holds `cells` distinct blank cells (each its own style: nothing repeats)."""
+    office = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED)
+        with z.open("content.xml", "w") as handle:
+            handle.write(f'<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="{office}" '
+                         'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+                         'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body>'
+                         '<office:spreadsheet><table:table table:name="Foglio1"><table:table-row>'.encode())
+            for start in range(0, cells, 50_000):
+                handle.write(b"".join(b'<table:table-cell table:style-name="ce%d"/>' % k
+                                      for k in range(start, min(cells, start + 50_000))))
+            handle.write(b"</table:table-row></table:table></office:spreadsheet></office:body></office:document-content>")
+    return out.getvalue()

@@ -8,6 +8,7 @@ values changed; missing, blank and wrong-kind values; staff rows inserted.
 from __future__ import annotations
 
 import io
+import json
 import os
 from datetime import date, datetime
 
@@ -16,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from schede_excel.returns.values import MAX_PERCENT
 from schede_excel.sheet.generate import planned_workbooks, review_for
 from schede_excel.returns.importer import import_returns, read_return
 from schede_excel.sheet.layout import COL_TARGET, a1, sheet_layout, sheet_names
@@ -38,7 +40,7 @@ def fin_book(small_plan):
 
 def entry_values(entry: Entry):
     return {
-        Entry.PERCENT: st.floats(0, 10).map(lambda x: round(x, 4)),
+        Entry.PERCENT: st.floats(0, MAX_PERCENT).map(lambda x: round(x, 4)),  # above 200% is refused
         Entry.NUMBER: st.floats(0, 1_000_000).map(lambda x: round(x, 2)),
         Entry.DATE: st.dates(date(2022, 1, 1), date(2025, 12, 31)),
         Entry.DAYS: st.integers(0, 365).map(float),
@@ -329,3 +331,143 @@ def test_a_corrected_sheet_sent_later_replaces_only_that_sheet(small_plan, fin_b
 
     fin = next(s for s in sector_status(small_plan, result, [], "interim") if s.sector == "FIN")
     assert fin.objectives_returned == 3 and "a-fin.xlsx" in fin.returned_file and "b-fin" in fin.returned_file
+
+
+# --- issue 14: one number parser that knows the cell's kind and format --------------------------------
+
+from schede_excel.findings import CATALOGUE, Severity  # noqa: E402
+from schede_excel.returns.values import read_value  # noqa: E402
+from schede_excel.spreadsheet.reader import RawCell  # noqa: E402
+
+
+@pytest.mark.parametrize("cell, entry, expected, shown", [
+    (RawCell("-3,5"), Entry.NUMBER, None, "RET_011"),         # the minus sign is kept: refused, never 3.5
+    (RawCell("-0,5"), Entry.PERCENT, None, "RET_011"),        # never 50%
+    (RawCell("0.950"), Entry.NUMBER, 0.95, None),             # a decimal point after 0, never 950
+    (RawCell("0.950"), Entry.PERCENT, 0.95, "RET_025"),       # 95%, said: no % was typed
+    (RawCell("1.500"), Entry.NUMBER, 1500.0, "RET_025"),      # an Italian thousand, said
+    (RawCell("-5%"), Entry.PERCENT, None, "RET_011"),
+    (RawCell("250%"), Entry.PERCENT, None, "RET_011"),
+    (RawCell(-0.05, is_percent=True), Entry.PERCENT, None, "RET_011"),
+    (RawCell(2.5, is_percent=True), Entry.PERCENT, None, "RET_011"),
+    (RawCell(1.5, is_percent=True), Entry.PERCENT, 1.5, None),
+    (RawCell(5.0), Entry.PERCENT, 0.05, "RET_025"),           # a paste in General format: 5 is 5%...
+    (RawCell(11.0), Entry.PERCENT, 0.11, "RET_025"),          # ... and 11 is 11%, both said
+    (RawCell("5"), Entry.PERCENT, 0.05, "RET_025"),           # typed as text, the same rule
+    (RawCell(0.9), Entry.PERCENT, 0.9, "RET_025"),
+    (RawCell(0.9, is_percent=True), Entry.PERCENT, 0.9, None),
+    (RawCell("95%"), Entry.PERCENT, 0.95, None),
+    (RawCell("\u22123,5"), Entry.NUMBER, None, "RET_011"),
+])
+def test_numbers_typed_or_pasted(cell, entry, expected, shown):
+    value, notes = read_value(cell, entry, 2023)
+    assert value == (pytest.approx(expected) if isinstance(expected, float) else expected)
+    visible = [n.code for n in notes if CATALOGUE[n.code][0] is not Severity.INFO]
+    assert visible == ([shown] if shown else [])
+
+
+# --- issue 11: only what a person sees is read ------------------------------------------------------
+
+HIDDEN = "NASCOSTO"
+
+
+def typed_under_every_merge(data: bytes) -> tuple[bytes, dict[str, list[str]]]:
+    """With openpyxl, a value typed into every cell a merged range covers, on every sheet (unmerge, type,
+    merge again without clearing: what Excel does when a user pastes over a merge)."""
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    typed = {}
+    for ws in wb.worksheets:
+        ranges = [str(r) for r in ws.merged_cells.ranges]
+        cells = []
+        for ref in ranges:
+            ws.unmerge_cells(ref)
+            first = True
+            for row in ws[ref]:
+                for cell in row:
+                    if not first:
+                        cell.value = f"{HIDDEN} {cell.coordinate}"
+                        cells.append(cell.coordinate)
+                    first = False
+        for ref in ranges:
+            ws.merged_cells.add(ref)
+        typed[ws.title] = sorted(cells)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue(), typed
+
+
+def _hidden_read(read) -> dict[str, list[str]]:
+    found = {}
+    for f in read.findings:
+        if f.code == "RET_023":
+            found.setdefault(f.sheet, []).append(f.cell)
+    return {sheet: sorted(cells) for sheet, cells in found.items()}
+
+
+def test_a_value_under_any_merge_is_reported_never_scored(small_plan, fin_book):
+    book, generated = fin_book
+    filling_names = [name for name, _, _ in slots_of(small_plan, book)]
+    returned, typed = typed_under_every_merge(generated)
+    read = read_return(small_plan, returned, "r.xlsx")
+    assert read.file.readable
+    assert _hidden_read(read) == {name: typed[name] for name in filling_names}
+    assert all(len(typed[name]) > 100 for name in filling_names)
+    assert HIDDEN not in json.dumps([r.model_dump(mode="json") for r in read.objectives])
+    for record in read.objectives:  # nothing scored from them: no staff, no RAGGIUNTO, no review text
+        assert record.staff == () and all(i.achieved is None for i in record.indicators)
+
+
+@pytest.mark.parametrize("suffix", [".ods", ".xlsx"])
+def test_a_value_under_a_merge_is_reported_after_a_libreoffice_save(libreoffice, small_plan, fin_book, tmp_path, suffix):
+    book, generated = fin_book
+    name, objective, lay = list(slots_of(small_plan, book))[1]
+    staff, causes = lay.staff_rows[0], lay.reviews["interim"].causes
+    refs = [a1(staff, 1), a1(causes.row, causes.col + 2), a1(lay.reviews["final"].causes.row, causes.last_col + 3)]
+    wb = openpyxl.load_workbook(io.BytesIO(generated))
+    ws = wb[name]
+    for ref in refs:
+        merged = next(str(r) for r in ws.merged_cells.ranges if ref in r)
+        ws.unmerge_cells(merged)
+        ws[ref] = f"{HIDDEN} {ref}"
+        ws.merged_cells.add(merged)
+    path = tmp_path / "nascosti.xlsx"
+    wb.save(path)
+    with libreoffice.open(path) as doc:
+        saved = doc.save_as(tmp_path / f"ritorno{suffix}")
+    read = read_return(small_plan, saved.read_bytes(), saved.name)
+    assert _hidden_read(read).get(name) == sorted(refs)
+    assert HIDDEN not in json.dumps([r.model_dump(mode="json") for r in read.objectives])
+
+
+def test_text_typed_after_unmerging_a_review_cell_is_read(small_plan, fin_book):
+    """Unmerged, the cells of the range are visible: what was typed in any of them is read, left to right."""
+    book, generated = fin_book
+    name, objective, lay = list(slots_of(small_plan, book))[1]
+    final = lay.reviews["final"].causes
+    wb = openpyxl.load_workbook(io.BytesIO(generated))
+    ws = wb[name]
+    ws.unmerge_cells(f"{a1(final.row, final.col)}:{a1(final.row, final.last_col)}")
+    ws[a1(final.row, final.col + 4)] = "Personale in malattia"
+    out = io.BytesIO()
+    wb.save(out)
+    read = read_return(small_plan, out.getvalue(), "r.xlsx")
+    record = next(r for r in read.objectives if r.objective == objective.key)
+    assert record.review("final").causes == "Personale in malattia"
+    assert not [f for f in read.findings if f.code == "RET_023"]
+
+
+def test_an_emoji_in_a_title_generates_and_reads_back(tmp_path):
+    from schede_excel.plan.parse import parse_plan
+    from schede_excel.sheet.generate import generate
+    from tests.plans import as_yaml, small_plan_data
+
+    data = small_plan_data()
+    data["obiettivi"][1]["titolo"] = "RENDICONTO " + "\U0001F600" * 20
+    plan = parse_plan(as_yaml(data)).plan
+    names = sheet_names(plan.objectives_of(plan.sector("FIN")))
+    assert all(len(n.encode("utf-16-le")) // 2 <= 31 for n in names)
+    assert not any("\ud83d" in n for n in names)  # never half an emoji
+    generate(plan, tmp_path, annex=False)
+    book = planned_workbooks(plan)[0]
+    read = read_return(plan, (tmp_path / book.filename).read_bytes(), book.filename)
+    assert {r.objective for r in read.objectives} == {o.key for o in book.objectives}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import json
 import pathlib
 import re
@@ -522,3 +523,249 @@ def test_an_ods_run_of_spaces_cannot_fill_the_memory():
     book = read_workbook(hostile.rewrite_zip(hostile.ods_bytes(), {"content.xml": content.encode()}), "spazi.ods")
     texts = [c.value for c in book.sheets[0].cells.values() if isinstance(c.value, str) and c.value.startswith("a ")]
     assert texts and len(texts[0]) <= 32767
+
+
+# ---------------------------------------------------------------- issue 14: more hostile returns
+
+from tests.hostile import HIDDEN_MARK, MORE_FILES  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def more(tmp_path_factory):
+    """(folder, cases by file name): the returns of `hostile.build_more`, built once for the module."""
+    folder = tmp_path_factory.mktemp("ritorni-piu")
+    return folder, hostile.build_more(folder)
+
+
+def test_the_more_corpus_is_what_the_tests_name(more):
+    folder, cases = more
+    assert set(cases) == set(MORE_FILES) == {p.name for p in folder.iterdir()}
+
+
+@pytest.mark.parametrize("name", MORE_FILES)
+def test_each_more_file_read_alone_gives_its_finding(plan, more, no_network, name):
+    folder, cases = more
+    case = cases[name]
+    read, peak = peak_mb(read_return, plan, (folder / name).read_bytes(), name)
+    found = codes(read.findings)
+    assert case.codes <= found, (case.what, found)
+    assert all(f.file == name for f in read.findings)
+    if not case.readable:
+        assert found == case.codes, case.what
+        assert not read.file.readable and read.objectives == []
+        assert peak < 20, case.what  # bombs and oversized archives refused before inflating anything
+    else:
+        assert read.file.readable and not any(code.startswith("READ_") for code in found), case.what
+    if "expected" in case.meta:
+        assert achieved(read.objectives) == case.meta["expected"], case.what
+        assert {r.sector for r in read.objectives} == {case.sector}
+    assert not any(f.severity is Severity.INFO and f.code in ("RET_011", "RET_025") for f in read.findings)
+
+
+def test_a_deleted_indicator_row_shifts_no_value(plan, more):
+    folder, cases = more
+    case = cases["riga-cancellata-S16.xlsx"]
+    read = read_return(plan, (folder / case.file).read_bytes(), case.file)
+    [missing] = [f for f in read.findings if f.code == "RET_022"]
+    assert missing.cell == case.meta["cell"] and "sportelli aperti" in missing.message
+    assert missing.severity is Severity.ERROR
+
+
+def test_sorted_rows_keep_each_value_with_its_indicator(plan, more):
+    folder, cases = more
+    case = cases["righe-ordinate-S15.xlsx"]
+    read = read_return(plan, (folder / case.file).read_bytes(), case.file)
+    assert not codes(read.findings) & {"RET_020", "RET_021", "RET_022"}
+    own = next(r for r in read.objectives if r.objective == "S15/1")
+    assert [(i.description, i.achieved) for i in own.indicators if i.kind.value == "quantita"] == [
+        ("pratiche evase nei termini", 0.9), ("sportelli aperti", 7.0), ("controlli effettuati", 12.0)]
+
+
+def test_a_filled_copy_beats_the_blank_original_and_says_so(plan, more):
+    folder, cases = more
+    case = cases["copia-compilata-S18.xlsx"]
+    read = read_return(plan, (folder / case.file).read_bytes(), case.file)
+    own = next(r for r in read.objectives if r.objective == "S18/1")
+    assert own.sheet == case.meta["copy"]
+    [dropped] = [f for f in read.findings if f.code == "RET_016"]
+    assert dropped.sheet == case.meta["blank"] and case.meta["copy"] in dropped.message
+    assert "più valori compilati" in dropped.message
+
+
+def test_values_under_merged_ranges_are_reported_never_read(plan, more):
+    folder, cases = more
+    case = cases["sotto-unioni-S19.xlsx"]
+    read = read_return(plan, (folder / case.file).read_bytes(), case.file)
+    hidden = sorted(f.cell for f in read.findings if f.code == "RET_023")
+    assert hidden == case.meta["hidden"] and len(hidden) > 100
+    assert all(f.sheet == case.meta["sheet"] and f.severity is Severity.WARNING
+               for f in read.findings if f.code == "RET_023")
+    assert HIDDEN_MARK not in json.dumps([r.model_dump(mode="json") for r in read.objectives])
+
+
+def test_an_implausible_save_date_never_beats_a_later_correction(plan, more, tmp_path):
+    """9999 written in the file: the date on disk decides, and the later file wins."""
+    folder, cases = more
+    bad = tmp_path / "a-S12-9999.xlsx"
+    bad.write_bytes((folder / "data-9999-S12.xlsx").read_bytes())
+    corrected, values = fill(plan, hostile.generated(plan, tmp_path / "gen")["S12"], "S12", percent=0.5)
+    good = tmp_path / "b-S12-corretto.xlsx"
+    good.write_bytes(hostile.with_modified(corrected, hostile.datetime(2023, 7, 10, tzinfo=hostile.timezone.utc)))
+    old = hostile.datetime(2023, 7, 1).timestamp()
+    os.utime(bad, (old, old))
+    result = import_returns(plan, [bad, good])
+    assert achieved([r for r in result.objectives if r.sector == "S12"]) == values
+    assert "RET_017" in codes(result.findings_for(str(bad)))
+
+
+def _linked_folder(tmp_path, *folders) -> pathlib.Path:
+    together = tmp_path / "tutti"
+    together.mkdir()
+    for folder in folders:
+        for path in folder.iterdir():
+            os.link(path, together / path.name)
+    return together
+
+
+def test_good_files_mixed_with_every_bad_one_are_imported_fully(plan, corpus, more, tmp_path, no_network):
+    """Both corpora in one folder: every file gets its finding, every readable return its values."""
+    together = _linked_folder(tmp_path, corpus[0], more[0])
+    cases = {**corpus[1], **more[1]}
+    result = import_returns(plan, [together], round_="interim")
+    files = {pathlib.Path(f.path).name: f for f in result.files}
+    assert set(files) == set(cases)
+    by_file = {}
+    for record in result.objectives:
+        by_file.setdefault(pathlib.Path(record.file).name, []).append(record)
+    for name, case in cases.items():
+        found = codes(result.findings_for(str(together / name)))
+        assert found or "expected" in case.meta, name  # a finding, or a good return read in full (below)
+        assert case.codes | case.folder_codes <= found, (name, found)
+        assert files[name].readable is case.readable, name
+        if "expected" in case.meta and files[name].used:
+            assert achieved(by_file[name]) == case.meta["expected"], name
+    assert achieved(by_file["00-buono-FIN.xlsx"]) == corpus[1]["00-buono-FIN.xlsx"].meta["expected"]
+    assert achieved(by_file["buono-S20.xlsx"]) == more[1]["buono-S20.xlsx"].meta["expected"]
+
+
+def test_the_import_command_never_exits_3_on_the_whole_corpus(plan, corpus, more, tmp_path):
+    from click.testing import CliRunner
+
+    from schede_excel.cli.main import cli
+    from tests.plans import as_yaml
+
+    together = _linked_folder(tmp_path, corpus[0], more[0])
+    plan_file = tmp_path / "piano.yaml"
+    plan_file.write_text(as_yaml(hostile.corpus_plan_data()), encoding="utf-8")
+    done = CliRunner().invoke(cli, ["import", str(plan_file), str(together), "-o", str(tmp_path / "r.json"),
+                                    "--turno", "interim"], catch_exceptions=False)
+    assert done.exit_code in (0, 1), done.output
+    assert "Traceback" not in done.output
+
+
+def test_a_fifo_a_symlink_loop_and_a_name_that_is_not_utf8(plan, corpus, tmp_path):
+    folder, _ = corpus
+    os.mkfifo(tmp_path / "tubo.xlsx")
+    (tmp_path / "anello.xlsx").symlink_to(tmp_path / "anello.xlsx")
+    odd = os.fsdecode(b"ritorno-\xe8-FIN.xlsx")  # a Latin-1 name from an old Windows zip
+    (tmp_path / odd).write_bytes((folder / "00-buono-FIN.xlsx").read_bytes())
+    result = import_returns(plan, [tmp_path])
+    messages = {pathlib.Path(f.file).name: f.message for f in result.findings if f.code == "READ_001"}
+    assert "pipe" in messages["tubo.xlsx"] and "ciclo" in messages["anello.xlsx"]
+    assert [r.sector for r in result.objectives if "ritorno-" in r.file][:1] == ["FIN"]
+    json.loads(result.to_json())  # the odd name is shown with a replacement character, not a crash
+    assert "ritorno-\ufffd-FIN.xlsx" in result.to_json()
+    for item in (tmp_path / "tubo.xlsx", tmp_path / "anello.xlsx"):
+        alone = import_returns(plan, [item])
+        assert codes(alone.findings) == {"READ_001"} and "non esiste" not in alone.findings[0].message
+
+
+def test_a_legitimate_10_mb_text_cell_is_read(plan, corpus):
+    """Ten MB of text (it compresses 1000:1): read, not mistaken for a bomb."""
+    data, part = _good(plan, corpus)
+    lay = hostile.sheet_layout(plan.objectives[0], staff_rows=plan.staff_rows)
+    where = lay.reviews["interim"].causes
+    text = "Ritardo del fornitore. " * (10 * MB // 23)
+    strings = (f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{hostile.NS_MAIN}" count="1" uniqueCount="1">'
+               f"<si><t>{text}</t></si></sst>").encode()
+    xml = set_cells(parts(data)[part], {hostile.a1(where.row, where.col): ("raw", "s", "<v>0</v>")})
+    read = read_return(plan, hostile.rewrite_zip(data, {part: xml, "xl/sharedStrings.xml": strings}), "lungo.xlsx")
+    assert read.file.readable, [str(f) for f in read.findings]
+    record = next(r for r in read.objectives if r.objective == plan.objectives[0].key)
+    assert record.review("interim").causes == text.strip()
+
+
+def test_an_ods_with_the_1904_null_date_reads_its_dates_as_written():
+    """ODS stores dates as ISO text whatever the null date: table:null-date changes nothing read."""
+    office = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+    content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="{office}" '
+               'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:spreadsheet>'
+               '<table:calculation-settings><table:null-date table:date-value="1904-01-01"/></table:calculation-settings>'
+               '<table:table table:name="Foglio1"><table:table-row>'
+               '<table:table-cell office:value-type="date" office:date-value="2023-05-01"><text:p>01/05/2023</text:p>'
+               '</table:table-cell></table:table-row></table:table></office:spreadsheet></office:body>'
+               '</office:document-content>')
+    data = hostile.rewrite_zip(hostile.ods_bytes(), {"content.xml": content.encode()})
+    cell = read_workbook(data, "1904.ods").sheets[0].cells[(0, 0)]
+    from schede_excel.spreadsheet.reader import as_date
+
+    assert cell.is_date and as_date(cell.value) == hostile.date(2023, 5, 1)
+
+
+def test_save_dates_of_year_1_and_9999_under_europe_rome(plan, more, monkeypatch, tmp_path):
+    import time
+
+    monkeypatch.setenv("TZ", "Europe/Rome")
+    time.tzset()
+    try:
+        folder, cases = more
+        names = ["data-0001-S13.xlsx", "data-9999-S12.xlsx", "buono-S20.xlsx"]
+        result = import_returns(plan, [folder / name for name in names])
+        for name in names[:2]:
+            assert "RET_017" in codes(result.findings_for(str(folder / name)))
+            assert achieved([r for r in result.objectives if r.file == str(folder / name)]) == cases[name].meta["expected"]
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+
+
+def test_a_row_of_a_million_cells_is_refused_not_built(plan):
+    data = hostile.wide_row_ods(1_000_000)
+    read, peak = peak_mb(read_return, plan, data, "riga-larga.ods")
+    assert codes(read.findings) == {"READ_003"} and "elementi" in read.findings[0].message
+    assert peak < 20
+
+
+def test_consolidate_on_the_whole_corpus_writes_the_summary(plan, corpus, more, tmp_path):
+    """The command that used to exit 3 on one damaged file: the summary is written from the good ones."""
+    from click.testing import CliRunner
+
+    from schede_excel.cli.main import cli
+    from tests.plans import as_yaml
+
+    together = _linked_folder(tmp_path, corpus[0], more[0])
+    plan_file = tmp_path / "piano.yaml"
+    plan_file.write_text(as_yaml(hostile.corpus_plan_data()), encoding="utf-8")
+    summary = tmp_path / "riepilogo.xlsx"
+    done = CliRunner().invoke(cli, ["consolidate", str(plan_file), str(together), "-o", str(summary),
+                                    "--turno", "interim"], catch_exceptions=False)
+    assert done.exit_code in (0, 1), done.output
+    assert summary.exists() and read_workbook(summary.read_bytes(), "riepilogo.xlsx").sheets
+
+
+def test_an_ods_text_longer_than_a_cell_holds_is_cut_and_said():
+    office = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+    long_text = "Ritardo del fornitore. " * 2000  # 46,000 characters: LibreOffice holds them, Excel would not
+    content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="{office}" '
+               'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:spreadsheet>'
+               '<table:table table:name="Foglio1"><table:table-row><table:table-cell office:value-type="string">'
+               f'<text:p>{long_text}</text:p></table:table-cell><table:table-cell office:value-type="string">'
+               '<text:p>breve</text:p></table:table-cell></table:table-row></table:table></office:spreadsheet>'
+               '</office:body></office:document-content>')
+    sheet = read_workbook(hostile.rewrite_zip(hostile.ods_bytes(), {"content.xml": content.encode()}), "x.ods").sheets[0]
+    from schede_excel.spreadsheet.reader import MAX_CELL_TEXT
+
+    assert sheet.value(0, 0) == long_text[:MAX_CELL_TEXT] and sheet.cut_texts == {(0, 0)}
+    assert sheet.value(0, 1) == "breve"

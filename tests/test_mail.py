@@ -531,3 +531,127 @@ def test_the_readme_config_example_is_valid(tmp_path):
     settings, findings = load_settings(config, {})
     assert findings == []
     assert settings.security == "starttls" and settings.cc and settings.deadline == date(2023, 7, 15)
+
+
+# --- Exactly once when the outcome is uncertain --------------------------------------------------
+
+class StoringThenSilent(Mailbox):
+    """Stores the first message, then never replies to its DATA: drops the connection (`drop`), or
+    holds the reply until `release` (the client times out, or is killed while it waits)."""
+
+    def __init__(self, *, drop: bool):
+        super().__init__()
+        self.drop, self.release, self.stored = drop, threading.Event(), threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):
+        import asyncio
+
+        first = not self.messages
+        reply = await super().handle_DATA(server, session, envelope)
+        if not first:
+            return reply
+        self.stored.set()
+        if self.drop:
+            server.transport.abort()  # stored, and the 250 never leaves
+            return reply
+        for _ in range(400):  # at most 20 s, the test releases it sooner
+            if self.release.is_set():
+                break
+            await asyncio.sleep(0.05)
+        return reply
+
+
+def _in_flight(office):
+    return [entry for entry in office.log() if entry.get("stato") == "in_invio"]
+
+
+@pytest.mark.parametrize("drop", [True, False], ids=["connessione-chiusa", "risposta-in-ritardo"])
+def test_a_message_stored_without_reply_is_never_sent_twice(office, smtp_server, drop):
+    mailbox = StoringThenSilent(drop=drop)
+    office.configure(smtp_server(mailbox))
+    office.config.write_text(office.config.read_text().replace("timeout = 10", "timeout = 1"))
+    try:
+        first = office.send()
+    finally:
+        mailbox.release.set()
+    assert first.exit_code == 1
+    assert "MAIL_030" in first.output and "--resend FIN" in first.output
+    assert len(mailbox.messages) == 1
+    [uncertain] = _in_flight(office)
+    assert uncertain["settore"] == "FIN" and uncertain["message_id"] == mailbox.messages[0]["Message-ID"]
+
+    again = office.send()
+    assert again.exit_code == 0, again.output
+    assert "MAIL_031" in again.output and "in sospeso" in again.output and uncertain["message_id"] in again.output
+    assert [m["To"] for m in mailbox.messages].count(mailbox.messages[0]["To"]) == 1  # FIN once
+    assert len(mailbox.messages) == 3
+    assert {entry["settore"]: entry.get("stato", "inviato") for entry in office.log()} == {
+        "FIN": "in_invio", "PM": "inviato", "SEG": "inviato"}
+
+    resent = office.send("--resend", "FIN")  # the operator checked: it had not arrived
+    assert resent.exit_code == 0, resent.output
+    assert len(mailbox.messages) == 4 and _in_flight(office) == [uncertain]
+
+
+def test_a_sender_killed_while_waiting_for_the_reply_sends_nothing_twice(office, smtp_server):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    mailbox = StoringThenSilent(drop=False)
+    office.configure(smtp_server(mailbox))
+    argv = ["send", str(office.plan), str(office.out), "--config", str(office.config),
+            "--scadenza", DEADLINE.strftime("%d/%m/%Y")]
+    sender = subprocess.Popen([sys.executable, "-c", "import sys; from schede_excel.cli.main import cli; cli(sys.argv[1:])",
+                               *argv], env={**os.environ, "SCHEDE_SMTP_PASSWORD": PASSWORD},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert mailbox.stored.wait(30), "the sender never reached DATA"
+        sender.send_signal(signal.SIGKILL)  # killed while it waits for the 250
+        sender.wait(10)
+    finally:
+        if sender.poll() is None:
+            sender.kill()
+        mailbox.release.set()
+    assert len(mailbox.messages) == 1
+    [uncertain] = _in_flight(office)
+    assert uncertain["message_id"] == mailbox.messages[0]["Message-ID"]
+
+    again = office.send()
+    assert again.exit_code == 0, again.output
+    assert "MAIL_031" in again.output and uncertain["message_id"] in again.output
+    assert len(mailbox.messages) == 3
+    assert sorted(getaddresses([m["To"]])[0][1] for m in mailbox.messages) == sorted(SECTORS.values())
+
+
+def test_a_refused_message_leaves_no_in_flight_line(office, smtp_server):
+    mailbox = Mailbox(accept=0, reply="554 5.7.1 Messaggio rifiutato")
+    office.configure(smtp_server(mailbox))
+    result = office.send()
+    assert result.exit_code == 1 and "MAIL_027" in result.output
+    assert office.log() == []  # refused after DATA: it did not arrive, the next run sends it
+
+
+@pytest.mark.parametrize("head", ["DR. MARIO ROSSI\r\nBcc: spia@altrove.it", "DR. MARIO ROSSI\u2028<spia@altrove.it>"])
+def test_a_line_break_in_the_head_never_reaches_a_header(tmp_path, ca, smtp_server, head):
+    from schede_excel.plan.model import Plan
+
+    data = small_plan_data()
+    office = Office(tmp_path, ca[0])
+    mailbox = Mailbox()
+    office.configure(smtp_server(mailbox))
+    plan = load_plan(office.plan).plan
+    sectors = [s.model_copy(update={"head": head}) if s.code == "FIN" else s for s in plan.sectors]
+    tampered = Plan.model_validate({**plan.model_dump(by_alias=True), "settori": [s.model_dump(by_alias=True) for s in sectors]})
+    import dataclasses
+
+    settings, _ = load_settings(office.config, environ={})
+    batch = prepare(tampered, office.out, dataclasses.replace(settings, deadline=DEADLINE))
+    assert [f.code for f in batch.findings if f.code == "MAIL_032"] == ["MAIL_032"]
+    assert not batch.ok and all(item.sector.code != "FIN" for item in batch.outgoing)
+    # and the plan itself is refused at validate
+    office.plan.write_text(as_yaml({**data, "settori": [{**s, "responsabile": head} if s["codice"] == "FIN" else s
+                                                        for s in data["settori"]]}), encoding="utf-8")
+    assert "PLAN_024" in {f.code for f in load_plan(office.plan).findings}
+    assert mailbox.messages == []

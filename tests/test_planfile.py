@@ -159,3 +159,116 @@ def test_ente_written_with_comune_di_is_not_doubled():
     assert result.ok and result.plan.entity == "Valfiorita"
     assert "PLAN_020" in codes(result, Severity.WARNING)
     assert "PLAN_020" not in codes(parse_plan(as_yaml(small_plan_data(ente="Valfiorita"))))
+
+
+# --- issue 14: one YAML loader, hostile plans -------------------------------------------------------
+
+import time  # noqa: E402
+import tracemalloc  # noqa: E402
+
+from schede_excel.plan.yamlread import MAX_DEPTH  # noqa: E402
+
+
+@pytest.mark.parametrize("key, written, reading", [
+    ("numero", "010", "8"), ("atteso", "012", "10"), ("atteso", "1:30", "90"), ("atteso", "0x1F", "31"),
+    ("atteso", "1_000", "1000"), ("peso", "0o17", "15"),
+])
+def test_yaml_1_1_numbers_are_refused_with_a_hint_to_quote(key, written, reading):
+    data = small_plan_data()
+    text = as_yaml(data)
+    line = {"numero": "  numero: 1\n", "peso": "  peso: 40\n", "atteso": "      atteso: 90%\n"}[key]
+    assert line in text
+    text = text.replace(line, line.replace(line.split(": ")[1].strip(), written), 1)
+    result = parse_plan(text, "piano.yaml")
+    refused = [f for f in result.findings if f.code == "PLAN_025"]
+    assert result.plan is None and len(refused) == 1
+    assert f"«{written}»" in refused[0].message and f'"{written}"' in refused[0].message
+    assert reading in refused[0].message and refused[0].line == text[:text.index(written)].count("\n") + 1
+
+
+def test_quoted_forms_are_kept_as_written():
+    text = as_yaml(small_plan_data()).replace("      atteso: 90%\n", '      atteso: "012"\n', 1)
+    result = parse_plan(text)
+    assert "PLAN_025" not in codes(result) and result.ok
+    assert result.plan.objectives[0].indicators.quantita[0].target == "012"  # the text as written, not 10
+
+
+def test_yes_and_no_stay_text():
+    data = small_plan_data()
+    data["settori"][1]["responsabile"] = "no"
+    text = as_yaml(data).replace("responsabile: 'no'", "responsabile: no")
+    assert "responsabile: no\n" in text
+    result = parse_plan(text)
+    assert result.ok and result.plan.sectors[1].head == "no"
+
+
+def test_a_comment_after_a_text_value_is_warned():
+    text = as_yaml(small_plan_data()).replace("titolo: TRASPARENZA", "titolo: TRASPARENZA #1 PRIORITÀ")
+    result = parse_plan(text, "piano.yaml")
+    [cut] = [f for f in result.findings if f.code == "PLAN_026"]
+    assert cut.severity is Severity.WARNING and "«TRASPARENZA»" in cut.message
+    assert cut.line == text[:text.index("#1")].count("\n") + 1
+
+
+def test_duplicate_keys_are_an_error_at_the_second():
+    text = as_yaml(small_plan_data()).replace("anno: 2023\n", "anno: 2023\nanno: 2024\n", 1)
+    result = parse_plan(text, "piano.yaml")
+    [dup] = [f for f in result.findings if f.code == "PLAN_027"]
+    assert result.plan is None and dup.line == 3
+    assert "anno" in dup.message and "riga 2" in dup.message
+
+
+def _bounded(function, *args):
+    tracemalloc.start()
+    start = time.process_time()
+    try:
+        return function(*args), time.process_time() - start, tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def test_an_alias_bomb_is_refused_at_once():
+    """1 KB of anchors that would expand to 10^9 values: refused while composing, in bounded memory."""
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for k in range(1, 9):
+        lines.append(f"a{k}: &a{k} [" + ", ".join([f"*a{k - 1}"] * 10) + "]")
+    text = "\n".join(lines) + "\nente: *a8\n"
+    assert len(text) < 1100
+    result, _, peak = _bounded(parse_plan, text, "bomba.yaml")
+    assert codes(result) == ["PLAN_028"] and "alias" in result.findings[0].message
+    assert peak < 50
+
+
+@pytest.mark.parametrize("text", ["ente: " + "[" * 20_000 + "]" * 20_000,
+                                  "ente:\n" + "".join("  " * k + "- x:\n" for k in range(1, 2000))],
+                         ids=["parentesi", "rientri"])
+def test_deep_nesting_is_refused_with_an_italian_message(text):
+    result = parse_plan(text, "profondo.yaml")
+    assert codes(result) == ["PLAN_028"]
+    assert f"oltre {MAX_DEPTH} livelli" in result.findings[0].message and result.findings[0].line
+
+
+def test_a_duplicated_sector_code_is_a_finding_not_a_crash():
+    data = small_plan_data()
+    data["settori"].append(dict(data["settori"][0]))
+    result = parse_plan(as_yaml(data), "piano.yaml")
+    assert "PLAN_012" in codes(result) and not result.ok
+
+
+@pytest.mark.parametrize("head", ["DR. ROSSI\r\nBcc: x@y.it", "DR. ROSSI\nX", "DR. ROSSI\u2028<spia@altrove.it>"])
+def test_line_breaks_in_the_head_are_refused_at_validate(head):
+    data = small_plan_data()
+    data["settori"][0]["responsabile"] = head
+    result = parse_plan(as_yaml(data), "piano.yaml")
+    [bad] = [f for f in result.findings if f.code == "PLAN_024"]
+    assert not result.ok and bad.path == "settori[0].responsabile" and bad.line
+
+
+def test_pydantic_messages_are_italian():
+    data = small_plan_data()
+    text = as_yaml(data).replace("righe_personale: 4", "righe_personale: .inf")
+    text = text if ".inf" in text else text.replace("anno: 2023\n", "anno: 2023\npunteggio:\n  peso_valore: .inf\n", 1)
+    result = parse_plan(text, "piano.yaml")
+    assert result.findings
+    for f in result.findings:
+        assert "Input should" not in f.message and "should be" not in f.message, f.message

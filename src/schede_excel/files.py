@@ -4,14 +4,55 @@ from __future__ import annotations
 
 import errno
 import os
+import re
+import stat
 import tempfile
+import time
 from pathlib import Path
 
 
+STALE_SECONDS = 600
+"""A temporary file of ours older than this is left over from a killed write (a live one lasts seconds)."""
+
+
+def clean_stale_temps(path: str | Path, *, now: float | None = None) -> list[Path]:
+    """Remove the temporary files a killed `atomic_write` of `path` left next to it; returns those removed.
+
+    Only files named as `atomic_write` names them for this very target (`.<name>.<8 characters>.tmp`),
+    regular files (never a link, never a folder), owned by this user and older than `STALE_SECONDS`:
+    another process's write in progress, or anything of the user's, is never touched.
+    """
+    path = Path(path)
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.[A-Za-z0-9_]{{8}}\.tmp")
+    now = time.time() if now is None else now
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    removed = []
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not pattern.fullmatch(entry.name):
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+            if (stat.S_ISREG(info.st_mode) and (uid is None or info.st_uid == uid)
+                    and now - info.st_mtime > STALE_SECONDS):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:
+            continue  # gone meanwhile, or not ours to remove
+    return removed
+
+
 def atomic_write(path: str | Path, data: bytes) -> None:
-    """Write `data` to `path` so that a reader sees either the old file or the whole new one."""
+    """Write `data` to `path` so that a reader sees either the old file or the whole new one.
+
+    Temporary files that an earlier write of `path` left when it was killed are removed first.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale_temps(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.chmod(tmp, _default_mode(path))

@@ -54,7 +54,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "PLAN_009": (Severity.ERROR, "Settore {sector}: indirizzo e-mail «{email}» non valido; atteso nome@dominio.it."),
     "PLAN_010": (Severity.WARNING, "Settore {sector}: responsabile non indicato (la scheda lo mostrerà vuoto)."),
     "PLAN_011": (Severity.WARNING, "Settore {sector}: indirizzo e-mail del responsabile non indicato (non si potrà inviare il file)."),
-    "PLAN_012": (Severity.ERROR, "Settore {sector}: il codice «{code}» è usato da più settori; i codici devono essere unici."),
+    "PLAN_012": (Severity.ERROR, "Settore {sector}: il codice «{sector}» è usato da più settori; i codici devono essere unici."),
     "PLAN_013": (
         Severity.ERROR,
         "Obiettivo {objective}: il settore {sector} è a valutazione diretta e i suoi obiettivi non "
@@ -64,6 +64,11 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "PLAN_015": (Severity.INFO, "Obiettivo {objective}: nessun mese pianificato nel cronoprogramma."),
     "PLAN_016": (Severity.ERROR, "Obiettivo {objective}: {count} collegamenti DUP; al massimo 8."),
     "PLAN_018": (Severity.ERROR, "Regole di valutazione (punteggio): {detail}."),
+    "PLAN_024": (Severity.ERROR, "{field}: il testo contiene un {char}; scriverlo su una riga sola, senza a capo."),
+    "PLAN_025": (Severity.ERROR, "Il valore {found} si legge in modi diversi (YAML lo prenderebbe per {reading}): se è un testo scriverlo tra virgolette ({quoted}), se è un numero {fix}."),
+    "PLAN_026": (Severity.WARNING, "Il testo dopo « #» è letto come un commento e non fa parte del valore (che resta «{value}»): se fa parte del testo, scrivere tutto il valore tra virgolette."),
+    "PLAN_027": (Severity.ERROR, "La chiave «{key}» compare più volte nella stessa sezione (anche alla riga {other}): lasciarne una sola."),
+    "PLAN_028": (Severity.ERROR, "Il file del piano è rifiutato: {detail}. Un piano ha qualche migliaio di voci e pochi livelli di rientro."),
     "PLAN_017": (Severity.INFO, "Settore {sector}: indirizzo e-mail {email} di esempio (dominio example), da sostituire prima dell'invio."),
     # Reading returned files (spreadsheet.py): the file cannot be read at all
     "READ_001": (Severity.ERROR, "File non leggibile: {reason}."),
@@ -84,14 +89,32 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "RET_009": (Severity.WARNING, "La scheda {objective} è stata generata da una versione diversa del piano: si usano i valori del piano attuale."),
     "RET_010": (Severity.INFO, "{indicator}: trovato «{found}», letto come {detail}."),
     "RET_011": (Severity.ERROR, "{indicator}: trovato «{found}», atteso {detail}; valore non usato."),
+    "RET_025": (
+        Severity.WARNING,
+        "{indicator}: trovato «{found}», letto come {detail}, ma si poteva leggere diversamente: controllare "
+        "il valore e, se non è quello inteso, scriverlo con il simbolo % o con la virgola decimale (es. 95% o 0,95).",
+    ),
     "RET_012": (Severity.WARNING, "{indicator}: la cella contiene una formula ({found}); si usa il valore calcolato {detail}."),
     "RET_013": (Severity.WARNING, "{indicator}: RAGGIUNTO non compilato (atteso {target}) alla verifica {review}."),
     "RET_014": (Severity.WARNING, "Il foglio ha più di {rows} righe usate: le righe oltre sono ignorate."),
     "RET_015": (Severity.ERROR, "{indicator}: «{found}» è scritto come testo, non come {detail}: la scheda non lo conta nelle medie e nemmeno il riepilogo; riscriverlo come valore (togliere il formato Testo o l'apostrofo iniziale)."),
-    "RET_016": (Severity.WARNING, "La scheda {objective} compare più volte nel file: si usa il primo foglio."),
+    "RET_016": (Severity.WARNING, "La scheda {objective} compare più volte nel file: questo foglio non è usato, si usa «{used}», che {reason}."),
+    "RET_017": (Severity.WARNING, "La data di salvataggio scritta nel file ({found}) non è plausibile: non è usata; per scegliere la restituzione più recente conta la data del file su disco."),
+    "RET_019": (Severity.WARNING, "Nessuna scheda obiettivo del piano nel file ({count} fogli: {sheets}): il file non è usato. Rispedire la cartella ricevuta, dopo averla compilata."),
     "RET_018": (Severity.INFO, "Foglio riconosciuto dalle etichette (i dati nascosti di riconoscimento mancano)."),
     "RET_020": (Severity.WARNING, "{field} modificato nel file: trovato «{found}», nel piano «{expected}»; si usa il valore del piano."),
-    "RET_021": (Severity.WARNING, "{block}: trovate {found} righe di indicatori, attese {expected}; righe abbinate nell'ordine."),
+    "RET_021": (Severity.WARNING, "{block}: trovate {found} righe di indicatori, attese {expected}; ogni riga è abbinata al suo indicatore dal testo."),
+    "RET_022": (
+        Severity.ERROR,
+        "{block}: la riga dell'indicatore «{indicator}» non si trova (cancellata, o testo cambiato dopo aver "
+        "spostato le righe): il suo RAGGIUNTO non è letto. Ripristinare la riga com'era nella scheda ricevuta.",
+    ),
+    "RET_024": (Severity.WARNING, "Il testo della cella supera i {limit} caratteri che una cella può contenere: è letto solo fino a lì."),
+    "RET_023": (
+        Severity.WARNING,
+        "Trovato «{found}» in una cella che nella scheda è coperta dall'unione {range}, quindi non si vede: il valore "
+        "non è usato. Scriverlo nella cella {first}.",
+    ),
     "RET_030": (Severity.ERROR, "% partecipazione di {name}: trovato {found}, atteso un valore tra 0% e 100%; valore non usato."),
     "RET_031": (Severity.WARNING, "Riga del personale senza cognome e nome."),
     "RET_040": (Severity.WARNING, "Nella cartella non ci sono file .xlsx, .xlsm od .ods."),
@@ -197,6 +220,29 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
         "Settore {sector}: messaggio inviato (Message-ID {message_id}) ma il registro {log} non si può "
         "scrivere ({detail}); invio interrotto. Aggiungere a mano l'invio al registro o non rilanciare "
         "senza controllare, per non inviarlo due volte.",
+    ),
+    "MAIL_030": (
+        Severity.ERROR,
+        "Settore {sector}: il messaggio (Message-ID {message_id}) è partito ma la risposta del server non è "
+        "arrivata ({detail}): non si sa se è stato consegnato. È segnato «in invio» nel registro {log} e non "
+        "viene inviato di nuovo da solo; controllare con il responsabile o nella posta inviata, poi, se serve, "
+        "usare --resend {sector}.",
+    ),
+    "MAIL_031": (
+        Severity.WARNING,
+        "Settore {sector}: un invio iniziato il {started} a {to} (Message-ID {message_id}) si è interrotto prima "
+        "della risposta del server: forse il messaggio è arrivato, forse no. Non viene inviato di nuovo; "
+        "controllare con il responsabile e, se non è arrivato, usare --resend {sector}.",
+    ),
+    "MAIL_032": (
+        Severity.ERROR,
+        "Settore {sector}: il campo {field} contiene un {char} e non può stare nell'intestazione di un messaggio; "
+        "correggerlo nel piano (su una riga sola).",
+    ),
+    "MAIL_033": (
+        Severity.ERROR,
+        "Settore {sector}: il registro degli invii {log} non si può scrivere ({detail}); il messaggio non è stato "
+        "inviato, per non rischiare di inviarlo due volte. Rilanciare quando il registro è scrivibile.",
     ),
     "MAIL_029": (Severity.ERROR, "Impossibile scrivere le bozze in {folder}: {detail}."),
     # Collecting the returns from the mailbox (mail/receiving.py)

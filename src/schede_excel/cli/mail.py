@@ -92,7 +92,7 @@ def send(piano, cartella, round_, deadline, config_file, cc, reply_to, template,
         raise click.exceptions.Exit(fail("Nessun messaggio è stato inviato: correggere e riprovare."))
 
     for skipped in batch.skipped:
-        state = "modificato" if skipped.changed else "già inviato"
+        state = "in sospeso" if skipped.uncertain else "modificato" if skipped.changed else "già inviato"
         click.echo(f"{state:>12}  {skipped.sector.code:<6} il {skipped.record.sent_at} a {', '.join(skipped.record.to)}")
     if not batch.outgoing:
         click.echo("Nessun messaggio da inviare.")

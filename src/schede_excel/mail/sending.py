@@ -39,7 +39,7 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 # The same address rules as the plan checks, so a plan that validates is a plan that sends.
-from ..plan.checks import _EMAIL, _EXAMPLE_DOMAIN
+from ..plan.checks import _EMAIL, _EXAMPLE_DOMAIN, line_break
 from ..files import atomic_write, describe_os_error
 from ..findings import Finding, Result, SchedeError, finding, has_errors
 from ..sheet.generate import planned_workbooks, review_for
@@ -318,7 +318,13 @@ def build_message(*, subject: str, body: str, to: str, attachment: bytes, filena
 # SentRecord field -> key in the log (Italian, like every file a user may open).
 _LOG_KEYS = {"plan": "piano", "sector": "settore", "round": "turno", "to": "destinatari", "cc": "cc",
              "message_id": "message_id", "sent_at": "inviato_il", "file": "file", "sha256": "sha256",
-             "subject": "oggetto"}
+             "subject": "oggetto", "status": "stato"}
+_OPTIONAL_KEYS = {"subject", "status"}  # logs written before these fields existed lack them
+
+SENT = "inviato"
+"""Status of a message the server accepted (250 after DATA)."""
+IN_FLIGHT = "in_invio"
+"""Status of the line written just before DATA: until the server's reply replaces it, nobody knows if it arrived."""
 
 
 class SentRecord(Result):
@@ -344,6 +350,8 @@ class SentRecord(Result):
     """SHA-256 of the attached workbook, hex."""
     subject: str = ""
     """The Subject header."""
+    status: str = SENT
+    """inviato (accepted) or in_invio (DATA begun and no reply recorded: the outcome is unknown)."""
 
     def to_json(self) -> str:
         """The log line (without newline)."""
@@ -357,7 +365,7 @@ class SentRecord(Result):
         if not isinstance(row, dict):
             raise ValueError("non è un oggetto JSON")
         try:
-            values = {name: row[key] for name, key in _LOG_KEYS.items() if name != "subject" or key in row}
+            values = {name: row[key] for name, key in _LOG_KEYS.items() if name not in _OPTIONAL_KEYS or key in row}
         except KeyError as error:
             raise ValueError(f"manca il campo «{error.args[0]}»") from None
         values["to"], values["cc"] = tuple(values["to"]), tuple(values["cc"])
@@ -393,9 +401,36 @@ def append_log(path: str | Path, record: SentRecord) -> None:
     atomic_write(path, old + record.to_json().encode("utf-8") + b"\n")
 
 
+def settle_log(path: str | Path, message_id: str, record: SentRecord | None) -> None:
+    """Replace a message's in-flight line by `record` (the server accepted it), or drop it (None: refused).
+
+    The log keeps one line per message that may have arrived; rewritten atomically, like `append_log`.
+    """
+    path = Path(path)
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    out, done = [], False
+    for line in lines:
+        if not done and message_id in line:
+            try:
+                old = SentRecord.from_json(line)
+            except (ValueError, TypeError):
+                old = None
+            if old is not None and old.message_id == message_id and old.status == IN_FLIGHT:
+                done = True
+                if record is not None:
+                    out.append(record.to_json())
+                continue
+        out.append(line)
+    if not done and record is not None:
+        out.append(record.to_json())
+    atomic_write(path, "".join(f"{line}\n" for line in out).encode("utf-8"))
+
+
 def last_sent(records: Iterable[SentRecord], plan: str, sector: str, round_: str) -> SentRecord | None:
-    """The latest record of a sector's workbook for a plan and round, if any."""
-    matching = [r for r in records if (r.plan, r.sector, r.round) == (plan, sector, round_)]
+    """The latest record of a sector's workbook for a plan and round that may have reached the head:
+    accepted, or in flight (status `in_invio`: the outcome is unknown)."""
+    matching = [r for r in records if (r.plan, r.sector, r.round) == (plan, sector, round_)
+                and r.status in (SENT, IN_FLIGHT)]
     return matching[-1] if matching else None
 
 
@@ -427,12 +462,12 @@ class Outgoing(Result):
         """The Cc addresses, without display names."""
         return tuple(address for _, address in getaddresses(self.message.get_all("Cc", [])))
 
-    def record(self, sent_at: datetime) -> SentRecord:
-        """The log record for this message sent at `sent_at`."""
+    def record(self, sent_at: datetime, status: str = SENT) -> SentRecord:
+        """The log record for this message at `sent_at` (accepted, unless `status` says otherwise)."""
         return SentRecord(plan=self.plan, sector=self.sector.code, round=self.round, to=self.to,
                           cc=self.cc, message_id=self.message["Message-ID"],
                           sent_at=sent_at.isoformat(timespec="seconds"), file=self.path.name, sha256=self.sha256,
-                          subject=str(self.message["Subject"]))
+                          subject=str(self.message["Subject"]), status=status)
 
 
 class Skipped(Result):
@@ -444,6 +479,11 @@ class Skipped(Result):
     """The earlier sending, from the send log."""
     changed: bool
     """True when the workbook changed since it was sent (then --resend sends it again)."""
+
+    @property
+    def uncertain(self) -> bool:
+        """True when the earlier sending was interrupted after DATA: it may or may not have arrived."""
+        return self.record.status == IN_FLIGHT
 
 
 class Batch(Result):
@@ -498,7 +538,10 @@ def prepare(plan: Plan, folder: str | Path, settings: MailSettings, *, round_: s
         last = last_sent(records, plan.plan_id, sector.code, round_)
         if last is not None and sector.code not in resend:
             changed = last.sha256 != digest
-            if changed:
+            if last.status == IN_FLIGHT:
+                found(finding("MAIL_031", file=str(path), sector=sector.code, message_id=last.message_id,
+                              started=_when(last.sent_at), to=", ".join(last.to)))
+            elif changed:
                 found(finding("MAIL_013", file=str(path), name=path.name, sector=sector.code, sent_at=_when(last.sent_at),
                               to=", ".join(last.to)))
             batch.skipped.append(Skipped(sector=sector, record=last, changed=changed))
@@ -566,6 +609,11 @@ def _settings_problems(settings: MailSettings, drafts: bool, today: date) -> lis
 
 def _sector_problems(sector: Sector, path: Path, folder: Path, drafts: bool) -> list[Finding]:
     problems = []
+    for field, text in (("responsabile", sector.head), ("email", sector.email)):
+        if bad := line_break(text):  # never a header written from it: it could add one, or another address
+            problems.append(finding("MAIL_032", sector=sector.code, field=field, char=bad))
+    if problems:
+        return problems
     if not path.is_file():
         problems.append(finding("MAIL_001", file=str(path), name=path.name, sector=sector.code, folder=str(folder)))
     if not sector.email:
@@ -720,16 +768,34 @@ def send(batch: Batch, settings: MailSettings, password: str | None = None, *, l
         return report
     try:
         for index, item in enumerate(batch.outgoing):
+            data_begun = _log_before_data(smtp, item, log_path)
             try:
                 refused = smtp.send_message(item.message)
             except smtplib.SMTPRecipientsRefused as error:
                 refused = error.recipients
-            except (smtplib.SMTPException, OSError) as error:
-                report.findings.append(_message_finding(error, item, settings))
+            except _LogUnwritable as error:
+                report.findings.append(finding("MAIL_033", sector=item.sector.code, log=str(log_path),
+                                               detail=describe_os_error(error.__cause__ or error)))
                 report.unsent.extend(batch.outgoing[index:])
+                break
+            except (smtplib.SMTPException, OSError) as error:
+                if data_begun() and not isinstance(error, smtplib.SMTPResponseException):
+                    # The message went out but the reply did not come back: it may be in the mailbox.
+                    report.findings.append(finding("MAIL_030", sector=item.sector.code,
+                                                   message_id=item.message["Message-ID"], log=str(log_path),
+                                                   detail=_message_finding(error, item, settings).params.get("reply")
+                                                   or "tempo scaduto"))
+                else:
+                    if data_begun():  # the server answered DATA with a refusal: it did not arrive
+                        _settle(log_path, item, None, report)
+                    report.findings.append(_message_finding(error, item, settings))
+                    report.unsent.append(item)
+                report.unsent.extend(batch.outgoing[index + 1:])
                 break
             # Only the head matters: a message that reached the Cc but not the head is not sent.
             if any(address in refused for address in item.to):
+                if data_begun():
+                    _settle(log_path, item, None, report)
                 report.findings.append(_refused(item, refused))
                 report.unsent.append(item)
                 if progress:
@@ -738,7 +804,7 @@ def send(batch: Batch, settings: MailSettings, password: str | None = None, *, l
             record = item.record(datetime.now().astimezone())
             report.sent.append(record)
             try:
-                append_log(log_path, record)
+                settle_log(log_path, record.message_id, record)
             except OSError as error:
                 report.findings.append(finding("MAIL_028", sector=item.sector.code, message_id=record.message_id,
                                                log=str(log_path), detail=describe_os_error(error)))
@@ -751,6 +817,45 @@ def send(batch: Batch, settings: MailSettings, password: str | None = None, *, l
     finally:
         _close(smtp)
     return report
+
+
+class _LogUnwritable(Exception):
+    """The in-flight line could not be written: DATA is not sent."""
+
+
+def _log_before_data(smtp: smtplib.SMTP, item: Outgoing, log_path) -> Callable[[], bool]:
+    """Make `smtp` write the message's in-flight line to the log just before DATA; returns 'has DATA begun?'.
+
+    From that moment the outcome may be unknown (a reply lost, the program killed while waiting):
+    the line stays in the log, and a rerun reports the message instead of sending it twice.
+    """
+    begun = False
+    data = type(smtp).data.__get__(smtp)
+
+    def logged_data(message):
+        nonlocal begun
+        try:
+            append_log(log_path, item.record(datetime.now().astimezone(), IN_FLIGHT))
+        except OSError as error:
+            try:
+                smtp.rset()  # leave the transaction without sending its DATA
+            except (smtplib.SMTPException, OSError):
+                pass
+            raise _LogUnwritable() from error
+        begun = True
+        return data(message)
+
+    smtp.data = logged_data
+    return lambda: begun
+
+
+def _settle(log_path, item: Outgoing, record: SentRecord | None, report: SendReport) -> None:
+    """Settle an in-flight line: replaced by `record`, or dropped (the message did not arrive)."""
+    try:
+        settle_log(log_path, item.message["Message-ID"], record)
+    except OSError as error:
+        report.findings.append(finding("MAIL_033", sector=item.sector.code, log=str(log_path),
+                                       detail=describe_os_error(error)))
 
 
 def _refused(item: Outgoing, recipients: dict, code: str = "MAIL_025") -> Finding:

@@ -20,6 +20,22 @@ _EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za
 _EXAMPLE_DOMAIN = re.compile(r"@(.+\.)?example\.(org|com|net|it)$", re.IGNORECASE)
 
 
+# What ends a line somewhere (a mail header, a CSV row, a terminal): CR, LF, and the Unicode
+# separators a mail program may treat as one (U+2028 makes a To: header that parses as two).
+_LINE_BREAKS = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
+_CHAR_NAMES = {"\r": "a capo (CR)", "\n": "a capo (LF)", "\t": "tabulazione", "\u2028": "separatore di riga U+2028",
+               "\u2029": "separatore di paragrafo U+2029", "\x85": "a capo U+0085"}
+
+
+def line_break(text: str) -> str | None:
+    """The Italian name of the first line break or control character in `text`, or None."""
+    found = _LINE_BREAKS.search(text or "")
+    if not found:
+        return None
+    ch = found.group()
+    return _CHAR_NAMES.get(ch, f"carattere di controllo U+{ord(ch):04X}")
+
+
 def _no_place(path: tuple[str | int, ...]) -> dict[str, object]:
     return {}
 
@@ -46,9 +62,14 @@ def check_plan(plan: Plan, place: Callable[[tuple[str | int, ...]], dict[str, ob
     for code, count in Counter(s.code for s in plan.sectors).items():
         if count > 1 or code == CROSS_CUTTING:
             index = next(i for i, s in enumerate(plan.sectors) if s.code == code)
-            out.append(finding("PLAN_012", **place(("settori", index, "codice")), sector=code, code=code))
+            out.append(finding("PLAN_012", **place(("settori", index, "codice")), sector=code))
 
+    if bad := line_break(plan.entity):
+        out.append(finding("PLAN_024", **place(("ente",)), field="ente", char=bad))
     for i, sector in enumerate(plan.sectors):
+        for key, text in (("nome", sector.name), ("responsabile", sector.head), ("email", sector.email)):
+            if bad := line_break(text):
+                out.append(finding("PLAN_024", **place(("settori", i, key)), field=f"settore {sector.code}, {key}", char=bad))
         if not sector.head:
             out.append(finding("PLAN_010", **place(("settori", i)), sector=sector.code))
         if not sector.email:

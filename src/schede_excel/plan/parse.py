@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from .checks import check_plan
 from ..findings import Finding, Result, SchedeError, Severity, finding, has_errors
 from .model import Plan
+from .yamlread import YamlRefused, read_yaml
 
 # Italian for the pydantic error types a plan file can hit.
 _PYDANTIC_MESSAGES = {
@@ -43,6 +44,20 @@ _PYDANTIC_MESSAGES = {
     "string_pattern_mismatch": "solo lettere, cifre, - e _ (al massimo 12)",
     "greater_than_equal": "valore troppo piccolo",
     "less_than_equal": "valore troppo grande",
+    "finite_number": "atteso un numero finito (.inf e .nan non sono numeri da scheda)",
+    "greater_than": "valore troppo piccolo",
+    "less_than": "valore troppo grande",
+    "string_too_long": "testo troppo lungo",
+    "too_long": "elenco troppo lungo",
+    "literal_error": "valore non ammesso",
+    "union_tag_invalid": "valore non ammesso",
+    "decimal_parsing": "atteso un numero",
+    "datetime_parsing": "attesa una data (2023-06-30 oppure 30/06/2023)",
+    "date_from_datetime_inexact": "attesa una data senza ora (2023-06-30)",
+    "dict_attributes_type": "attesa una sezione con campi (chiave: valore)",
+    "is_instance_of": "valore di tipo non ammesso",
+    "frozen_set_type": "atteso un elenco (righe che iniziano con «- »)",
+    "set_type": "atteso un elenco (righe che iniziano con «- »)",
 }
 
 
@@ -66,27 +81,13 @@ class PlanResult(Result):
         return self.plan
 
 
-class _Loader(yaml.SafeLoader):
-    """YAML's safe loader, except that an impossible date (2023-02-31) stays text for the checks to report."""
-
-
-def _timestamp(loader, node):
-    try:
-        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
-    except ValueError:
-        return loader.construct_scalar(node)
-
-
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
-
-
 def _line_map(node, path=(), lines=None) -> dict[tuple, int]:
     """Map every key path of a composed YAML document to its 1-based line."""
     lines = {} if lines is None else lines
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
-            child = path + (key.value,)
+            child = path + (key.value if isinstance(key, yaml.ScalarNode) else str(key.start_mark.line + 1),)
             lines[child] = key.start_mark.line + 1
             _line_map(value, child, lines)
             lines[child] = key.start_mark.line + 1
@@ -124,8 +125,14 @@ def _describe(error: dict) -> str:
         word = "almeno" if error["type"] == "greater_than_equal" else "al massimo"
         return f"trovato {error.get('input')!r}, atteso {word} {bound}"
     if message and error["type"] not in ("missing", "extra_forbidden"):
-        return f"{message}, trovato {json.dumps(error.get('input'), default=str, ensure_ascii=False)}"
-    return message or error["msg"]
+        return f"{message}, trovato {_shown_input(error.get('input'))}"
+    # pydantic explains in English: a type this table does not know still gets an Italian message.
+    return message or f"valore non valido, trovato {_shown_input(error.get('input'))}"
+
+
+def _shown_input(value) -> str:
+    text = json.dumps(value, default=str, ensure_ascii=False)
+    return text if len(text) <= 80 else text[:79] + "…"
 
 
 # PyYAML explains in English; the usual mistakes, in Italian.
@@ -155,8 +162,9 @@ def _yaml_problem(problem: str) -> str:
 def parse_plan(text: str, file: str | None = None) -> PlanResult:
     """Parse and check a plan written as YAML; no file I/O."""
     try:
-        node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        data, node, yaml_findings = read_yaml(text, file)
+    except YamlRefused as error:
+        return PlanResult(plan=None, findings=error.findings)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         detail = _yaml_problem(f"{error.problem or error.context}")
@@ -166,7 +174,12 @@ def parse_plan(text: str, file: str | None = None) -> PlanResult:
     if not isinstance(data, dict):
         return PlanResult(plan=None, findings=[finding("PLAN_001", file=file, detail="atteso un documento YAML con le sezioni ente, anno, settori, obiettivi")])
     lines = _line_map(node) if node is not None else {}
-    return plan_from_data(data, file=file, locate=lambda path: line_of(lines, path))
+    result = plan_from_data(data, file=file, locate=lambda path: line_of(lines, path))
+    if not yaml_findings:
+        return result
+    # A refused scalar or a duplicate key means the data is not what the file says: no plan.
+    refused = any(f.severity is Severity.ERROR for f in yaml_findings)
+    return PlanResult(plan=None if refused else result.plan, findings=yaml_findings + result.findings)
 
 
 def plan_from_data(data: dict, *, file: str | None = None, locate=lambda path: None) -> PlanResult:

@@ -16,6 +16,7 @@ from datetime import date
 import yaml
 
 from .model import Plan, ScoringPolicy
+from .yamlread import reads_as_text
 
 WIDTH = 100
 _SPACED = ("settori", "obiettivi", "punteggio")  # top-level sections set apart by a blank line
@@ -25,7 +26,12 @@ def _plain_scalar(value) -> str:
     # Non-printable characters (NEL, line separators) are only safe escaped, in double quotes.
     printable = not isinstance(value, str) or value.isprintable()
     text = yaml.safe_dump(value, allow_unicode=printable, width=10**9, default_flow_style=True)
-    return text.removesuffix("\n").removesuffix("\n...").strip()
+    text = text.removesuffix("\n").removesuffix("\n...").strip()
+    if isinstance(value, str) and text == value and not reads_as_text(text):
+        # PyYAML (YAML 1.1) leaves 08 or 1_0 bare; the plan loader (YAML 1.2, stricter) needs them quoted.
+        text = yaml.safe_dump(value, allow_unicode=printable, width=10**9, default_style='"').strip()
+        text = text.removesuffix("\n...").strip()
+    return text
 
 
 def _foldable(text: str) -> bool:

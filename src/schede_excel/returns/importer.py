@@ -8,11 +8,13 @@ The result holds plain records, findings, and pandas DataFrames per level.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import stat
 from collections import Counter
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -22,7 +24,7 @@ from ..exports import Column, Kind, export_files
 from ..files import describe_os_error
 from ..italian import day, number, percent
 from ..findings import Finding, Result, Severity, finding
-from ..sheet.layout import INSTRUCTIONS_META, READ_COLUMNS, ROUND_LABELS, ROUNDS
+from ..sheet.layout import INSTRUCTIONS_META, READ_COLUMNS, ROUND_LABELS, ROUNDS, VISIBLE_COLUMNS
 from ..plan.model import IndicatorKind, Plan
 from ..plan.targets import Entry
 from .model import IndicatorReturn, ObjectiveReturn, ReturnedFile
@@ -156,14 +158,32 @@ class ImportResult(Result):
 
 def read_return(plan: Plan, data: bytes, name: str, *, round_: str | None = None,
                 limits: Limits = Limits(), modified: datetime | None = None) -> FileRead:
-    """Read one returned file from its bytes: every objective sheet of this plan in it, and the findings."""
+    """Read one returned file from its bytes: every objective sheet of this plan in it, and the findings.
+
+    Whatever the bytes hold, this returns: a file that makes the reading fail in a way nobody
+    foresaw is reported as damaged (READ_002) and the other files are read as usual.
+    """
     sha = hashlib.sha256(data).hexdigest()
     if limits.columns is None:
-        limits = replace(limits, columns=READ_COLUMNS | {INSTRUCTIONS_META[1]})
+        limits = replace(limits, columns=READ_COLUMNS | VISIBLE_COLUMNS | {INSTRUCTIONS_META[1]})
     try:
-        book = read_workbook(data, name, limits)
+        return _read_return(plan, data, name, sha, round_, limits, modified)
     except UnreadableFile as error:
         return FileRead(file=ReturnedFile(path=name, sha256=sha, readable=False, used=False), findings=error.findings)
+    except (Exception, RecursionError) as error:  # noqa: BLE001 - the one guard around a whole file's reading
+        reason = f"contenuto non previsto ({type(error).__name__}"
+        reason += f": {_short_error(error)})" if str(error) else ")"
+        return FileRead(file=ReturnedFile(path=name, sha256=sha, readable=False, used=False),
+                        findings=[finding("READ_002", file=name, reason=reason)])
+
+
+def _short_error(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return text if len(text) <= 120 else text[:119] + "…"
+
+
+def _read_return(plan: Plan, data: bytes, name: str, sha: str, round_, limits: Limits, modified) -> FileRead:
+    book = read_workbook(data, name, limits)
     out: list[Finding] = list(book.findings)
     where = {"file": name}
     if book.has_macros:
@@ -175,7 +195,8 @@ def read_return(plan: Plan, data: bytes, name: str, *, round_: str | None = None
     file_round = round_ or (rounds.most_common(1)[0][0] if rounds else "interim")
     objectives = {o.key: o for o in plan.objectives}
     sectors = {s.code: s for s in plan.sectors}
-    records, seen, other_plans = [], set(), Counter()
+    records, other_plans = [], Counter()
+    copies: dict[tuple[str, str], list] = {}
     for sheet, identity in identities:
         at = {**where, "sheet": sheet.name}
         if identity.instructions:
@@ -197,25 +218,103 @@ def read_return(plan: Plan, data: bytes, name: str, *, round_: str | None = None
             out.append(finding("RET_003", **at, reason=f"l'obiettivo {identity.objective} del settore "
                                f"{identity.sector} non è nel piano {plan.plan_id}"))
             continue
-        if (sector.code, objective.key) in seen:
-            out.append(finding("RET_016", **at, objective=objective.key))
-            continue
-        seen.add((sector.code, objective.key))
+        notes = []
         if identity.by_labels:
-            out.append(finding("RET_018", **at))
+            notes.append(finding("RET_018", **at))
         if sheet.rows_cut:
-            out.append(finding("RET_014", **at, rows=limits.max_rows))
+            notes.append(finding("RET_014", **at, rows=limits.max_rows))
         result = read_sheet(sheet, plan, identity, sector, objective, sheet_round, name)
-        out.extend(result.findings)
+        copies.setdefault((sector.code, objective.key), []).append((sheet, result, notes + result.findings))
+    for (sector_code, key), found in copies.items():
+        # A sheet copied in the workbook: the copy with the most values entered is the one used
+        # (a head who fills the copy and leaves the original blank), the first one on a tie.
+        ranked = sorted(found, key=lambda item: -_entered(item[1].record))
+        sheet, result, sheet_findings = ranked[0]
+        out.extend(sheet_findings)
         records.append(result.record)
+        for other, other_result, _ in ranked[1:]:
+            out.append(finding("RET_016", **where, sheet=other.name, objective=key, used=sheet.name,
+                               reason=_why_used(result.record, other_result.record, sheet.index < other.index)))
     for found, count in other_plans.items():
         out.append(finding("RET_004", **where, count=count, found=found, expected=f"{plan.plan_id} ({plan.year})"))
+    if not records and not other_plans and not any(f.code == "RET_005" for f in out):
+        sheet_list = ", ".join(f"«{s.name}»" for s in book.sheets[:6]) + (" …" if len(book.sheets) > 6 else "")
+        out.append(finding("RET_019", **where, count=len(book.sheets), sheets=sheet_list or "nessuno"))
+    saved = book.modified
+    if saved is not None and not _plausible(saved, modified):
+        out.append(finding("RET_017", **where, found=_as_text(saved)))
+        saved = None
     sectors = sorted({r.sector for r in records})
-    file = ReturnedFile(path=name, sha256=sha, format=book.format, modified=book.modified or modified,
+    file = ReturnedFile(path=name, sha256=sha, format=book.format, modified=saved or modified,
                         sector=sectors[0] if len(sectors) == 1 else None,
                         round=records[0].round if records else None,
                         objectives=tuple(r.objective for r in records))
     return FileRead(file=file, objectives=records, findings=out)
+
+
+def _entered(record: ObjectiveReturn) -> int:
+    """How many values a head entered on a sheet: RAGGIUNTO, review texts, staff rows."""
+    texts = sum(bool(getattr(r, f)) for r in record.reviews
+                for f in ("causes", "effects", "actions_taken", "actions_planned"))
+    return sum(i.achieved is not None for i in record.indicators) + texts + len(record.staff)
+
+
+def _why_used(used: ObjectiveReturn, other: ObjectiveReturn, first: bool) -> str:
+    mine, theirs = _entered(used), _entered(other)
+    if mine > theirs:
+        return f"ha più valori compilati ({mine} contro {theirs})"
+    return f"ha gli stessi valori compilati ({mine}) ed è {'il primo' if first else 'quello scelto'}"
+
+
+_EARLIEST_SAVE = datetime(2000, 1, 1, tzinfo=timezone.utc)
+
+
+def _aware(moment: datetime) -> datetime | None:
+    """A moment with its zone (a zoneless one is local time, as LibreOffice writes it); None if out of range."""
+    try:
+        return moment if moment.tzinfo else moment.astimezone()
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+def _plausible(saved: datetime, on_disk: datetime | None) -> bool:
+    """A save date written in a file is believed only between 2000 and a day after now (or the file's own date)."""
+    moment = _aware(saved)
+    if moment is None:
+        return False
+    latest = max(datetime.now(timezone.utc), on_disk or _EARLIEST_SAVE) + timedelta(days=1)
+    return _EARLIEST_SAVE <= moment <= latest
+
+
+def _as_text(moment: datetime) -> str:
+    try:
+        return moment.strftime("%d/%m/%Y %H:%M")
+    except ValueError:
+        return moment.isoformat()
+
+
+def display_name(path: Path) -> str:
+    """A path as text a terminal and a JSON file can hold: bytes that are not UTF-8 shown as �."""
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _not_a_file(path: Path) -> str | None:
+    """Why `path` cannot be read as a returned file (None when it is a regular file)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "è un collegamento simbolico che rimanda a se stesso (ciclo di collegamenti)"
+        if error.errno == errno.ENOENT and path.is_symlink():
+            return "è un collegamento simbolico a un file che non esiste"
+        return describe_os_error(error)
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "non è un file ma una «pipe» (FIFO): non si legge, per non restare in attesa"
+    if stat.S_ISSOCK(mode) or stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "non è un file normale (dispositivo o socket)"
+    return None
 
 
 def collect_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[Finding]]:
@@ -223,17 +322,40 @@ def collect_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[Finding
     files, out = [], []
     for item in paths:
         path = Path(item)
-        if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES + OLD_SUFFIXES
-                           and not p.name.startswith(("~$", ".~lock", ".")))
-            if not found:
-                out.append(finding("RET_040", file=str(path)))
+        if _is_dir(path):
+            try:
+                entries = sorted(path.iterdir())
+            except OSError as error:
+                out.append(finding("READ_001", file=display_name(path), reason=describe_os_error(error)))
+                continue
+            found = []
+            for p in entries:
+                if p.suffix.lower() not in SUFFIXES + OLD_SUFFIXES or p.name.startswith(("~$", ".~lock", ".")):
+                    continue
+                if _is_dir(p):
+                    continue
+                problem = _not_a_file(p)
+                if problem:
+                    out.append(finding("READ_001", file=display_name(p), reason=problem))
+                else:
+                    found.append(p)
+            if not found and not any(f.code == "READ_001" for f in out):
+                out.append(finding("RET_040", file=display_name(path)))
             files.extend(found)
-        elif path.is_file():
-            files.append(path)
         else:
-            out.append(finding("READ_001", file=str(path), reason="il file o la cartella non esiste"))
+            problem = _not_a_file(path)
+            if problem:
+                out.append(finding("READ_001", file=display_name(path), reason=problem))
+            else:
+                files.append(path)
     return list(dict.fromkeys(files)), out
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # a symlink loop on some Pythons
+        return False
 
 
 def import_returns(plan: Plan, paths: Iterable[str | Path], *, round_: str | None = None,
@@ -242,19 +364,20 @@ def import_returns(plan: Plan, paths: Iterable[str | Path], *, round_: str | Non
     files, findings = collect_paths(paths)
     reads: list[FileRead] = []
     for path in files:
+        name = display_name(path)
         try:
             size = path.stat().st_size
             if size > limits.max_file_bytes:
-                reads.append(FileRead(file=ReturnedFile(path=str(path), readable=False, used=False),
-                                      findings=[finding("READ_003", file=str(path), reason=f"file di {size // 2**20} MB, oltre il limite di {limits.max_file_bytes // 2**20} MB")]))
+                reads.append(FileRead(file=ReturnedFile(path=name, readable=False, used=False),
+                                      findings=[finding("READ_003", file=name, reason=f"file di {size // 2**20} MB, oltre il limite di {limits.max_file_bytes // 2**20} MB")]))
                 continue
             data = path.read_bytes()
             mtime = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
-        except OSError as error:
-            reads.append(FileRead(file=ReturnedFile(path=str(path), readable=False, used=False),
-                                  findings=[finding("READ_001", file=str(path), reason=describe_os_error(error))]))
+        except (OSError, OverflowError, ValueError) as error:
+            reads.append(FileRead(file=ReturnedFile(path=name, readable=False, used=False),
+                                  findings=[finding("READ_001", file=name, reason=describe_os_error(error))]))
             continue
-        read = read_return(plan, data, str(path), round_=round_, limits=limits, modified=mtime)
+        read = read_return(plan, data, name, round_=round_, limits=limits, modified=mtime)
         reads.append(read.model_copy(update={"saved": mtime}))
         if progress:
             progress(path)
@@ -264,10 +387,9 @@ def import_returns(plan: Plan, paths: Iterable[str | Path], *, round_: str | Non
 def _newest_first(read: FileRead):
     """Sort key: the date saved in the file, then the file's date on disk."""
     def aware(moment):
-        if moment is None:
-            return datetime.min.replace(tzinfo=timezone.utc)
         # LibreOffice saves the date of an .ods without a zone, in local time (Excel's is UTC).
-        return moment if moment.tzinfo else moment.astimezone()
+        found = None if moment is None else _aware(moment)
+        return found or datetime.min.replace(tzinfo=timezone.utc)
 
     return aware(read.file.modified), aware(read.saved)
 

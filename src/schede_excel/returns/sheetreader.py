@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from ..findings import Finding, finding
 from ..sheet.layout import (
     COL_ACHIEVED, COL_META, COL_NUMBER, COL_TARGET, COL_TEXT, LAYOUT_VERSION, MONTH_COLS, ROUND_LABELS,
-    INSTRUCTIONS_META, REVIEW_ROWS, STAFF_CATEGORY_COL, STAFF_PARTICIPATION_COL, Label, a1,
+    INSTRUCTIONS_META, REVIEW_ROWS, STAFF_CATEGORY_COL, STAFF_NAME_COLS, STAFF_PARTICIPATION_COL, Label, a1,
     objective_fingerprint, sheet_layout,
 )
 from ..plan.model import CROSS_CUTTING, IndicatorKind, Objective, Plan, Sector
 from .model import IndicatorReturn, ObjectiveReturn, ReviewReturn, StaffReturn
-from ..spreadsheet.reader import RawSheet
+from ..spreadsheet.reader import MAX_CELL_TEXT, RawSheet
 from ..plan.targets import Entry
 from .values import EXPECTED, Note, read_value
 
@@ -66,9 +66,11 @@ def _metadata(sheet: RawSheet) -> dict | None:
     for cell in candidates:
         if cell is not None and isinstance(cell.value, str) and cell.value.startswith('{"app": "schede-excel"'):
             try:
-                return json.loads(cell.value)
-            except ValueError:
+                found = json.loads(cell.value)
+            except (ValueError, RecursionError):  # a hand-edited cell, or JSON nested thousands deep
                 continue
+            if isinstance(found, dict):
+                return found
     return None
 
 
@@ -152,8 +154,12 @@ def read_sheet(sheet: RawSheet, plan: Plan, identity: Identity, sector: Sector, 
     _check_plan_values(sheet, labels, plan, objective, where, out)
 
     indicators = _indicators(sheet, labels, plan, objective, lay, round_, where, out)
-    reviews = tuple(r for r in (_review(sheet, labels, lay, rnd, where) for rnd in ("interim", "final")) if r)
-    staff = _staff(sheet, labels, lay, where, out)
+    merged = _merged_from(sheet)
+    reviews = tuple(r for r in (_review(sheet, labels, lay, rnd, merged) for rnd in ("interim", "final")) if r)
+    staff = _staff(sheet, labels, lay, where, out, merged)
+    _hidden_values(sheet, where, out)
+    for r, c in sorted(sheet.cut_texts):
+        out.append(finding("RET_024", **where, cell=a1(r, c), limit=f"{MAX_CELL_TEXT:,}".replace(",", ".")))
     result.record = ObjectiveReturn(sector=sector.code, objective=objective.key, round=round_, file=file,
                                     sheet=sheet.name, indicators=tuple(indicators), reviews=reviews, staff=tuple(staff))
     return result
@@ -210,16 +216,16 @@ def _indicators(sheet, labels: _Labels, plan: Plan, objective: Objective, lay, r
         else:
             rows = []
         if len(rows) != len(block):
-            named = [sheet.names.get(expected_slots[(kind, i)].name) for i in range(1, len(block) + 1)]
-            if all(named):
-                rows = [n[0] for n in named]
-            else:
-                out.append(finding("RET_021", **where, cell=a1(header, COL_NUMBER) if header is not None else None,
-                                   block=kind.label, found=len(rows), expected=len(block)))
-                rows = (rows + [None] * len(block))[: len(block)]
+            out.append(finding("RET_021", **where, cell=a1(header, COL_NUMBER) if header is not None else None,
+                               block=kind.label, found=len(rows), expected=len(block)))
+        named = [sheet.names.get(expected_slots[(kind, i)].name) for i in range(1, len(block) + 1)]
+        rows = _match_rows(sheet, block, rows, [n[0] if n else None for n in named])
         for index, (indicator, row) in enumerate(zip(block, rows), start=1):
             target = indicator.parsed_target(plan.year, cost=kind is IndicatorKind.COST)
             if row is None:
+                if header is not None:
+                    out.append(finding("RET_022", **where, cell=a1(header, COL_NUMBER), block=kind.label,
+                                       indicator=_short(indicator.description, 50)))
                 records.append(IndicatorReturn(kind=kind, index=index, description=indicator.description, target=indicator.target))
                 continue
             cell_ref = a1(row, COL_ACHIEVED)
@@ -247,7 +253,82 @@ def _indicators(sheet, labels: _Labels, plan: Plan, objective: Objective, lay, r
     return records
 
 
-def _review(sheet, labels: _Labels, lay, round_: str, where) -> ReviewReturn | None:
+MAX_MERGE_CELLS = 400  # a form's merged ranges are a row or three of at most 17 columns
+
+
+def _covered(sheet: RawSheet) -> dict[tuple[int, int], tuple[int, int, int, int]]:
+    """Every cell the file's merged ranges cover, but their first: cell -> its range."""
+    covered: dict[tuple[int, int], tuple[int, int, int, int]] = {}
+    budget = 100_000
+    for r1, c1, r2, c2 in sheet.merges:
+        area = (r2 - r1 + 1) * (c2 - c1 + 1)
+        if area > MAX_MERGE_CELLS or area > budget:
+            continue
+        budget -= area
+        for r in range(r1, r2 + 1):
+            for c in range(c1, c2 + 1):
+                if (r, c) != (r1, c1):
+                    covered.setdefault((r, c), (r1, c1, r2, c2))
+    return covered
+
+
+def _merged_from(sheet: RawSheet) -> set[tuple[int, int]]:
+    """The first cells of the file's merged ranges."""
+    return {(r1, c1) for r1, c1, _, _ in sheet.merges}
+
+
+def _hidden_values(sheet: RawSheet, where, out) -> None:
+    """Report every value a person cannot see, in a cell a merged range covers: such a value is never data."""
+    covered = _covered(sheet)
+    if not covered:
+        return
+    for (r, c), cell in sorted(sheet.cells.items()):
+        merged = covered.get((r, c))
+        if merged is None or cell.value is None or (isinstance(cell.value, str) and not cell.value.strip()):
+            continue
+        r1, c1, r2, c2 = merged
+        out.append(finding("RET_023", **where, cell=a1(r, c), found=_short(sheet.text(r, c)),
+                           range=f"{a1(r1, c1)}:{a1(r2, c2)}", first=a1(r1, c1)))
+
+
+def _visible_text(sheet: RawSheet, row: int, first: int, last: int, merged: set) -> str:
+    """The text a person sees in an input range: its first cell when the range is merged; when a user
+    unmerged it, every cell of the range that holds something, left to right."""
+    if (row, first) in merged:
+        return sheet.text(row, first).strip() if sheet.value(row, first) is not None else ""
+    parts = [sheet.text(row, c).strip() for c in range(first, last + 1) if sheet.value(row, c) is not None]
+    return " ".join(p for p in parts if p)
+
+
+def _match_rows(sheet, block, rows: list[int], named: list[int | None]) -> list[int | None]:
+    """The row of each indicator of a block, found by its plan-owned text (column A).
+
+    Rows sorted or deleted by a user never move a value to another indicator: a row is taken by
+    its text; failing that (the text edited), by its place when the block still has its rows,
+    or by its defined name, and then only if its text is not another indicator's. None: not found.
+    """
+    texts = [norm(i.description) for i in block]
+    by_text: dict[str, list[int]] = {}
+    for r in rows:
+        by_text.setdefault(norm(sheet.text(r, COL_NUMBER)), []).append(r)
+    taken: set[int] = set()
+    out: list[int | None] = []
+    for k, text in enumerate(texts):
+        same = [j for j in range(len(texts)) if texts[j] == text]
+        matches = by_text.get(text, [])
+        row = matches[same.index(k)] if len(matches) == len(same) else None
+        if row is None:
+            for fallback in (rows[k] if len(rows) == len(block) else None, named[k]):
+                if fallback is not None and fallback not in taken and norm(sheet.text(fallback, COL_NUMBER)) not in texts:
+                    row = fallback
+                    break
+        if row is not None:
+            taken.add(row)
+        out.append(row)
+    return out
+
+
+def _review(sheet, labels: _Labels, lay, round_: str, merged: set) -> ReviewReturn | None:
     if not lay.reviews:
         return None
     block = lay.reviews[round_]
@@ -259,12 +340,11 @@ def _review(sheet, labels: _Labels, lay, round_: str, where) -> ReviewReturn | N
         label_row = next((r for r in labels.rows(label, col, after=top) if r < top + REVIEW_ROWS + 5), None)
         input_row = block.texts()[field_name].row
         row = label_row + 1 if label_row is not None else top + (input_row - block.header.row)
-        value = sheet.value(row, col)
-        texts[field_name] = "" if value is None else sheet.text(row, col).strip()
+        texts[field_name] = _visible_text(sheet, row, col, block.texts()[field_name].last_col, merged)
     return ReviewReturn(round=round_, **texts)
 
 
-def _staff(sheet, labels: _Labels, lay, where, out) -> list[StaffReturn]:
+def _staff(sheet, labels: _Labels, lay, where, out, merged: set) -> list[StaffReturn]:
     header = labels.first_row(Label.STAFF_NAME, COL_NUMBER)
     if header is None:
         return []
@@ -272,7 +352,8 @@ def _staff(sheet, labels: _Labels, lay, where, out) -> list[StaffReturn]:
     end = total if total is not None else header + 1 + 200
     people = []
     for row in range(header + 1, end):
-        name = (sheet.text(row, COL_NUMBER) or sheet.text(row, COL_TEXT)).strip()
+        # The name is what shows in the merged A:B cell, that is A (a value under the merge is reported).
+        name = _visible_text(sheet, row, STAFF_NAME_COLS[0], STAFF_NAME_COLS[-1], merged)
         category = sheet.text(row, STAFF_CATEGORY_COL).strip()
         cell = sheet.cells.get((row, STAFF_PARTICIPATION_COL))
         if not name and not category and (cell is None or cell.value in (None, "")):

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from ..spreadsheet.reader import RawCell, as_date
+from ..spreadsheet.reader import DAYS_1904, RawCell, as_date
 from ..plan.targets import MONTH_ABBREVIATIONS, MONTHS, Entry
 
 EXPECTED = {
@@ -26,18 +26,24 @@ EXPECTED = {
 }
 YES = {"sì", "si", "s", "x", "yes", "vero", "true", "ok", "raggiunto", "fatto"}
 NO = {"no", "n", "falso", "false", "non raggiunto"}
-_NUMBER = re.compile(r"^[+-]?(\d{1,3}(?:\.\d{3})+|\d+)(?:[.,](\d+))?$")
+_NUMBER = re.compile(r"^([+-]?)([1-9]\d{0,2}(?:\.\d{3})+|\d+)(?:[.,](\d+))?$")
 _DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2}|\d{4}))?$")
 _DAY_MONTH = re.compile(r"^(\d{1,2})[\s-]+([a-z]+)\.?(?:[\s-]+(\d{4}))?$")
 
 
 @dataclass(frozen=True)
 class Note:
-    """How a value was read: `code` RET_010 (normalised), RET_011 (refused), RET_012 (formula)."""
+    """How a value was read: `code` RET_010 (normalised), RET_011 (refused), RET_012 (formula),
+    RET_025 (read one way where another was possible: shown without -v, to be checked)."""
 
     code: str
     found: str
     detail: str
+
+
+MAX_PERCENT = 2.0  # 200%: beyond it a percentage is a typing error, not an achievement
+AMBIGUOUS_THOUSANDS = "il punto letto come separatore delle migliaia"
+_INTERPRETED = "senza %, letto come"
 
 
 def _shown(raw) -> str:
@@ -47,19 +53,34 @@ def _shown(raw) -> str:
 
 
 def parse_number(text: str) -> float | None:
-    """Italian or plain number text: `4`, `4,5`, `1.000`, `1.000,50`, `0.95`."""
-    s = text.strip().replace(" ", "")
+    """Italian or plain number text: `4`, `-3,5`, `4,5`, `1.000`, `1.000,50`, `0.95`, `0.950`."""
+    read = _parse_number(text)
+    return None if read is None else read[0]
+
+
+def _parse_number(text: str) -> tuple[float, bool] | None:
+    """(value, whether a dot was read as the Italian thousands separator), or None if not a number.
+
+    The sign is kept; a dot is a thousands separator only in `1.000`, `12.500.000` (groups of three
+    after a first group that does not start with 0), so `0.950` is 0.95, never 950.
+    """
+    s = text.strip().replace(" ", "").replace("\u2212", "-")  # U+2212 is the minus a word processor types
     m = _NUMBER.match(s)
     if not m:
         return None
-    integer, decimals = m.group(1), m.group(2)
-    if "," in s:
+    sign, integer, decimals = m.group(1), m.group(2), m.group(3)
+    thousands = False
+    if decimals is not None and s[len(sign) + len(integer)] == ",":
         value = float(integer.replace(".", "") + "." + decimals)
-    elif re.fullmatch(r"\d{1,3}(\.\d{3})+", s.lstrip("+-")):
-        value = float(s.replace(".", ""))  # 1.000 is a thousand in Italian
+    elif "." in integer:
+        value, thousands = float(integer.replace(".", "")), True  # 1.000 is a thousand in Italian
+    elif decimals is not None:
+        value = float(f"{integer}.{decimals}")
     else:
-        value = float(s)
-    return value if math.isfinite(value) else None  # 400 nines are not a number a sheet can hold
+        value = float(integer)
+    if not math.isfinite(value):
+        return None  # 400 nines are not a number a sheet can hold
+    return (-value if sign == "-" else value), thousands
 
 
 def parse_date_text(text: str, year: int) -> date | None:
@@ -98,14 +119,18 @@ def read_value(cell: RawCell | None, entry: Entry, year: int):
         value, detail = _from_text(raw.strip(), entry, year)
         if value is None:
             return None, notes + [Note("RET_011", raw, detail or EXPECTED[entry])]
-        return value, notes + [Note("RET_010", raw, detail)]
+        notes.append(Note("RET_010", raw, detail))
+        if _INTERPRETED in detail or AMBIGUOUS_THOUSANDS in detail:
+            notes.append(Note("RET_025", raw, detail))
+        return value, notes
     if isinstance(raw, bool):
         if entry is Entry.YES_NO:
             return raw, notes
         return None, notes + [Note("RET_011", "VERO" if raw else "FALSO", EXPECTED[entry])]
     # A number, possibly formatted as a date or a percentage.
     if entry is Entry.DATE:
-        day = as_date(raw) if cell.is_date or raw >= 20000 else None
+        serial = raw + DAYS_1904 if cell.date1904 else raw
+        day = as_date(serial) if cell.is_date or serial >= 20000 else None
         if day is None:
             return None, notes + [Note("RET_011", _shown(raw), EXPECTED[entry])]
         return day, notes
@@ -117,14 +142,35 @@ def read_value(cell: RawCell | None, entry: Entry, year: int):
             return bool(raw), notes + [Note("RET_010", _shown(raw), "Sì" if raw else "No")]
         return None, notes + [Note("RET_011", _shown(raw), EXPECTED[entry])]
     if entry is Entry.PERCENT:
-        if raw > 10 and not cell.is_percent:
-            return raw / 100, notes + [Note("RET_010", _shown(raw), f"{_shown(raw)}%")]
-        return raw, notes
+        value, read_notes = percentage(float(raw), _shown(raw), explicit=cell.is_percent)
+        return value, notes + read_notes
     if raw < 0:
         return None, notes + [Note("RET_011", _shown(raw), EXPECTED[entry] + " non negativo")]
     if entry in (Entry.PERIODS, Entry.COUNT) and not float(raw).is_integer():
         return None, notes + [Note("RET_011", _shown(raw), EXPECTED[entry] + " intero")]
     return float(raw), notes
+
+
+def percentage(number: float, found: str, *, explicit: bool) -> tuple[float | None, list[Note]]:
+    """A percentage as a fraction, from a number that is one (`explicit`: a % format or a typed %) or not.
+
+    The one rule for stored numbers and typed text alike: without a %, a number above 1 is read as
+    percentage points (5 -> 5%, 11 -> 11%) and one from 0 to 1 as a fraction (0,95 -> 95%), and
+    either reading is reported as a warning, since the other was possible. Below 0% or above
+    200% it is refused.
+    """
+    notes: list[Note] = []
+    value = number
+    if not explicit:
+        if number > 1:
+            value = number / 100
+            detail = f"{_shown(number)}% (numero senza %, letto come punti percentuali)"
+        else:
+            detail = f"{_shown(round(number * 100, 10))}% (numero tra 0 e 1 senza %, letto come frazione)"
+        notes += [Note("RET_010", found, detail), Note("RET_025", found, detail)]
+    if not 0 <= value <= MAX_PERCENT:
+        return None, [Note("RET_011", found, f"{EXPECTED[Entry.PERCENT]} tra 0% e {MAX_PERCENT:.0%}")]
+    return value, notes
 
 
 def _from_text(text: str, entry: Entry, year: int):
@@ -144,22 +190,33 @@ def _from_text(text: str, entry: Entry, year: int):
         return (day, f"{day:%d/%m/%Y}") if day else (None, None)
     if entry is Entry.PERCENT:
         percent = lower.endswith("%")
-        number = parse_number(lower.rstrip("%").strip())
-        if number is None:
+        read = _parse_number(lower.rstrip("%").strip())
+        if read is None:
             return None, None
+        number, thousands = read
         if percent:
-            return number / 100, f"{_shown(number)}%"
-        if number > 1:
-            return number / 100, f"{_shown(number)}% (numero senza %, letto come punti percentuali)"
-        return number, f"{_shown(number * 100)}% (numero tra 0 e 1, letto come frazione)"
+            return _text_percent(text, number / 100, f"{_shown(number)}%", thousands)
+        value, notes = percentage(number, text, explicit=False)
+        if value is None:
+            return None, notes[0].detail
+        return _text_percent(text, value, notes[0].detail, thousands)
     try:
         if parse_date_text(text, year):
             return None, f"{EXPECTED[entry]}, trovata una data"
     except ValueError:
         pass
-    number = parse_number(text)
-    if number is None or number < 0:
+    read = _parse_number(text)
+    if read is None:
         return None, None
+    number, thousands = read
+    if number < 0:
+        return None, EXPECTED[entry] + " non negativo"
     if entry in (Entry.PERIODS, Entry.COUNT) and not number.is_integer():
         return None, EXPECTED[entry] + " intero"
-    return number, _shown(number)
+    return number, (f"{_shown(number)} ({AMBIGUOUS_THOUSANDS})" if thousands else _shown(number))
+
+
+def _text_percent(text: str, value: float, detail: str, thousands: bool):
+    if not 0 <= value <= MAX_PERCENT:
+        return None, f"{EXPECTED[Entry.PERCENT]} tra 0% e {MAX_PERCENT:.0%}"
+    return value, (f"{detail}; {AMBIGUOUS_THOUSANDS}" if thousands else detail)

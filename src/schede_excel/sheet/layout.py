@@ -44,6 +44,9 @@ READ_COLUMNS = frozenset({COL_NUMBER, COL_TEXT, COL_TARGET, COL_ACHIEVED, MONTH_
 """The columns a returned sheet is read from: labels and texts, ATTESO, RAGGIUNTO, the right half's
 labels and texts, PESO and its value, the hidden identity. (Formula results and month marks are not read.)"""
 
+VISIBLE_COLUMNS = frozenset(range(COL_NUMBER, LAST_COL + 1))
+"""Every column a person sees on the sheet (A to Q): read too, so that a value under a merged range is found."""
+
 MIN_PHASE_ROWS = 6
 
 
@@ -393,6 +396,20 @@ def sheet_layout(objective: Objective, *, staff_rows: int, direct_assessment: bo
     return SheetLayout(**parts, last_row=parts["staff_total_row"])
 
 
+SHEET_NAME_UNITS = 31  # Excel counts a sheet name's length in UTF-16 units: an emoji counts two
+
+
+def _cut_utf16(text: str, units: int) -> str:
+    """`text` cut to at most `units` UTF-16 code units, never inside a character."""
+    out, used = [], 0
+    for ch in text:
+        used += 2 if ord(ch) > 0xFFFF else 1
+        if used > units:
+            break
+        out.append(ch)
+    return "".join(out).rstrip()
+
+
 def sheet_names(objectives: list[Objective], prefixes: list[str] | None = None) -> list[str]:
     """Unique, valid, readable worksheet names: `FIN 1 SPORTELLO UNICO TELEMATI`.
 
@@ -403,12 +420,12 @@ def sheet_names(objectives: list[Objective], prefixes: list[str] | None = None) 
     for k, objective in enumerate(objectives):
         prefix = f"{prefixes[k]} " if prefixes and prefixes[k] else ""
         base = f"{prefix}{objective.sector} {objective.number} {objective.title}"
-        base = "".join(" " if ch in "[]:*?/\\'" else ch for ch in base)
-        base = " ".join(base.split())[:31].rstrip()
+        base = "".join(" " if ch in "[]:*?/\\'" or not ch.isprintable() else ch for ch in base)
+        base = _cut_utf16(" ".join(base.split()), SHEET_NAME_UNITS)
         name, n = base, 2
         while name.lower() in seen:
             suffix = f" ({n})"
-            name = base[:31 - len(suffix)].rstrip() + suffix
+            name = _cut_utf16(base, SHEET_NAME_UNITS - len(suffix)) + suffix
             n += 1
         seen.add(name.lower())
         names.append(name)

@@ -18,7 +18,9 @@ from __future__ import annotations
 import io
 import math
 import re
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -35,8 +37,22 @@ class Limits:
 
     max_file_bytes: int = 50 * 1024 * 1024
     max_part_bytes: int = 100 * 1024 * 1024
+    """A part that is streamed (a large worksheet, an .ods content.xml)."""
+    max_xml_bytes: int = 32 * 1024 * 1024
+    """A part that is parsed whole (workbook, styles, shared strings, a small worksheet)."""
     max_total_bytes: int = 300 * 1024 * 1024
     max_ratio: int = 200
+    """Compression ratio refused for a part larger than `ratio_from_bytes` (a 10 MB text compresses well)."""
+    ratio_from_bytes: int = 16 * 1024 * 1024
+    max_members: int = 10_000
+    """Parts in the zip: a returned workbook has a few dozen."""
+    max_strings: int = 200_000
+    """Shared strings: a returned workbook has a few thousand."""
+    max_cells: int = 1_000_000
+    """Cells with a value read from the whole workbook."""
+    max_elements: int = 500_000
+    """Cell elements parsed within `max_rows` and `max_cols` in one streamed part (a large sheet, an .ods
+    content.xml), blank ones included: a form has a few tens of thousands."""
     max_rows: int = 5000
     max_cols: int = 64
     columns: frozenset[int] | None = None
@@ -55,6 +71,9 @@ class RawCell:
     is_date: bool = False
     is_percent: bool = False
     formula: str | None = None
+    date1904: bool = False
+    """The workbook counts dates from 1904: a number not formatted as a date is a serial 1,462 days short.
+    (Date-formatted numbers are already converted to the 1900 system by the reader.)"""
 
 
 @dataclass
@@ -67,6 +86,10 @@ class RawSheet:
     cells: dict[tuple[int, int], RawCell] = field(default_factory=dict)
     names: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
     rows_cut: bool = False
+    merges: list[tuple[int, int, int, int]] = field(default_factory=list)
+    """The merged ranges the file declares, (first row, first col, last row, last col), 0-based."""
+    cut_texts: set[tuple[int, int]] = field(default_factory=set)
+    """Cells whose text was longer than a cell holds (`MAX_CELL_TEXT`) and was read only that far."""
 
     def value(self, row: int, col: int):
         cell = self.cells.get((row, col))
@@ -96,16 +119,23 @@ class RawWorkbook:
 
 
 _EPOCH = datetime(1899, 12, 30)
+DAYS_1904 = 1462  # from the 1900 system's day 0 to the 1904 system's
 _DATE_IDS = set(range(14, 23)) | {45, 46, 47}
 _PERCENT_IDS = {9, 10}
 _CELL_REF = re.compile(r"([A-Z]+)(\d+)")
 _RANGE_REF = re.compile(r"\$?([A-Z]+)\$?(\d+)(?::\$?([A-Z]+)\$?(\d+))?$")
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+# huge_tree: one text node may pass libxml2's 10 MB default (a long text cell); the size of what is
+# parsed is bounded by `Limits.max_xml_bytes` before parsing.
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True,
                           remove_comments=True)
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 M = "{%s}" % NS_MAIN
+# Strict Open XML (Excel's «Cartella di lavoro Strict Open XML») names the same elements in other
+# namespaces; the parts are read as the transitional ones they map to one for one.
+_STRICT = ((b"http://purl.oclc.org/ooxml/spreadsheetml/main", NS_MAIN.encode()),
+           (b"http://purl.oclc.org/ooxml/officeDocument/relationships", NS_REL.encode()))
 
 
 def serial_to_datetime(value: float) -> datetime:
@@ -156,11 +186,20 @@ class _Zip:
 
     def __init__(self, data: bytes, name: str, limits: Limits):
         self.name, self.limits = name, limits
+        members = _declared_members(data)
+        if members is not None and members > limits.max_members:
+            # Refused from the archive's last bytes, before its directory of members is parsed.
+            raise _unreadable(name, f"l'archivio dichiara {members:,} parti, oltre il limite di "
+                              f"{limits.max_members:,} (una cartella di lavoro ne ha qualche decina)".replace(",", "."),
+                              "READ_003")
         try:
             self.zip = zipfile.ZipFile(io.BytesIO(data))
             self.infos = {info.filename: info for info in self.zip.infolist()}
-        except (zipfile.BadZipFile, EOFError, ValueError) as error:
+        except (zipfile.BadZipFile, EOFError, ValueError, UnicodeDecodeError, struct.error) as error:
             raise _unreadable(name, f"archivio danneggiato o troncato ({error})", "READ_002") from None
+        if len(self.infos) > limits.max_members:
+            raise _unreadable(name, f"l'archivio contiene {len(self.infos):,} parti, oltre il limite di "
+                              f"{limits.max_members:,}".replace(",", "."), "READ_003")
         total = sum(info.file_size for info in self.infos.values())
         if total > limits.max_total_bytes:
             raise _unreadable(name, f"contenuto non compresso di {total // 2**20} MB, oltre il limite di "
@@ -169,27 +208,45 @@ class _Zip:
     def has(self, part: str) -> bool:
         return part in self.infos
 
-    def read(self, part: str) -> bytes:
+    def read(self, part: str, *, whole: bool = True) -> bytes:
+        """A part's bytes; `whole` when it will be parsed whole (a tighter bound than a streamed part)."""
         info = self.infos[part]
         limits = self.limits
-        if info.file_size > limits.max_part_bytes or (
-                info.compress_size and info.file_size > 2**20 and info.file_size / info.compress_size > limits.max_ratio):
+        bound = limits.max_xml_bytes if whole else limits.max_part_bytes
+        if info.file_size > bound or (
+                info.compress_size and info.file_size > limits.ratio_from_bytes
+                and info.file_size / info.compress_size > limits.max_ratio):
             raise _unreadable(self.name, f"la parte {part} si espande a {info.file_size // 2**20} MB "
-                              f"(rapporto {info.file_size // max(1, info.compress_size)}:1; possibile «zip bomb»)", "READ_003")
+                              f"(rapporto {info.file_size // max(1, info.compress_size)}:1, limite {bound // 2**20} MB; "
+                              "possibile «zip bomb»)", "READ_003")
         try:
             with self.zip.open(info) as handle:
                 data = handle.read(info.file_size + 1)  # the declared size may lie: never read past it
-        except (zipfile.BadZipFile, EOFError, OSError, RuntimeError, NotImplementedError) as error:
+        except (zipfile.BadZipFile, EOFError, OSError, RuntimeError, NotImplementedError, zlib.error,
+                ValueError, UnicodeDecodeError) as error:
             raise _unreadable(self.name, f"la parte {part} non si legge ({error})", "READ_002") from None
         if len(data) > info.file_size:
             raise _unreadable(self.name, f"la parte {part} è più grande di quanto dichiarato", "READ_003")
         return data
+
+    def stream(self, part: str) -> "_Stream":
+        """A part to parse as it inflates (bounded as `read(whole=False)`): memory does not grow with its size."""
+        info = self.infos[part]
+        limits = self.limits
+        if info.file_size > limits.max_part_bytes or (
+                info.compress_size and info.file_size > limits.ratio_from_bytes
+                and info.file_size / info.compress_size > limits.max_ratio):
+            raise _unreadable(self.name, f"la parte {part} si espande a {info.file_size // 2**20} MB "
+                              f"(rapporto {info.file_size // max(1, info.compress_size)}:1, limite "
+                              f"{limits.max_part_bytes // 2**20} MB; possibile «zip bomb»)", "READ_003")
+        return _Stream(self, info)
 
     def xml(self, part: str, data: bytes | None = None):
         """Parse an XML part (its bytes, if already read), refusing DTDs (entity expansion, external entities)."""
         data = self.read(part) if data is None else data
         if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:4096]:
             raise _dtd_refused(self.name, part)
+        data = _transitional(data)
         try:
             root = etree.fromstring(data, _PARSER)
         except etree.XMLSyntaxError as error:
@@ -201,6 +258,77 @@ class _Zip:
         if _has_dtd(root):
             raise _dtd_refused(self.name, part)
         return root
+
+
+class _Stream:
+    """A zip part read in chunks for lxml's iterparse, with the zip's errors turned into findings."""
+
+    CHUNK = 1 << 16
+
+    def __init__(self, archive: _Zip, info: zipfile.ZipInfo):
+        self.archive, self.info, self.part = archive, info, info.filename
+        self._handle = self._open()
+        self.head = self._chunk(self.CHUNK)
+        self._pending = self.head
+
+    def _open(self):
+        try:
+            return self.archive.zip.open(self.info)
+        except (zipfile.BadZipFile, EOFError, OSError, RuntimeError, NotImplementedError, zlib.error,
+                ValueError, UnicodeDecodeError) as error:
+            raise _unreadable(self.archive.name, f"la parte {self.part} non si legge ({error})", "READ_002") from None
+
+    def _chunk(self, size: int, handle=None) -> bytes:
+        try:
+            return (handle or self._handle).read(size)  # never past the declared size: zipfile stops there
+        except (zipfile.BadZipFile, EOFError, OSError, RuntimeError, NotImplementedError, zlib.error,
+                ValueError) as error:
+            raise _unreadable(self.archive.name, f"la parte {self.part} non si legge ({error})", "READ_002") from None
+
+    def read(self, size: int = -1) -> bytes:
+        if self._pending:
+            out, self._pending = self._pending, b""
+            return out
+        return self._chunk(self.CHUNK if size is None or size < 0 else size)
+
+    def has_dtd(self) -> bool:
+        """A DTD anywhere in the part, read again chunk by chunk (after a parse error, to say it was an attack)."""
+        handle, tail = self._open(), b""
+        try:
+            while chunk := self._chunk(self.CHUNK, handle):
+                if _has_dtd(tail + chunk):
+                    return True
+                tail = chunk[-32:]
+        except UnreadableFile:
+            return False
+        finally:
+            handle.close()
+        return False
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+def _transitional(data: bytes) -> bytes:
+    """A Strict Open XML part with the transitional namespaces (the same elements, other names)."""
+    if b"purl.oclc.org/ooxml/" in data[:8192]:
+        for strict, transitional in _STRICT:
+            data = data.replace(strict, transitional)
+    return data
+
+
+def _declared_members(data: bytes) -> int | None:
+    """The number of members an archive's end record declares (zip64 too), or None if there is none."""
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 65_557))
+    if end < 0 or end + 22 > len(data):
+        return None
+    count = struct.unpack_from("<H", data, end + 10)[0]
+    locator = end - 20
+    if count == 0xFFFF and locator >= 0 and data[locator:locator + 4] == b"PK\x06\x07":
+        offset = struct.unpack_from("<Q", data, locator + 8)[0]
+        if offset + 56 <= len(data) and data[offset:offset + 4] == b"PK\x06\x06":
+            count = struct.unpack_from("<Q", data, offset + 32)[0]
+    return count
 
 
 def _sniff(data: bytes, name: str) -> None:
@@ -225,8 +353,12 @@ def read_workbook(data: bytes, name: str, limits: Limits = Limits()) -> RawWorkb
         if archive.has("xl/workbook.xml"):
             return _read_xlsx(archive, name, limits)
         if archive.has("content.xml") and archive.has("mimetype") and b"spreadsheet" in archive.read("mimetype"):
+            if archive.has("META-INF/manifest.xml") and b"encryption-data" in archive.read("META-INF/manifest.xml"):
+                raise _unreadable(name, "il foglio di calcolo è protetto da password (cifrato): salvarlo senza "
+                                  "password e rispedirlo", "READ_005")
             return _read_ods(archive, name, limits)
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as error:
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError,
+            zlib.error) as error:
         # Whatever else a crafted file holds (a style index "x", a repeat count "-"), it never escapes as an exception.
         raise _unreadable(name, f"contenuto non valido ({type(error).__name__}: {error})", "READ_002") from None
     if archive.has("word/document.xml"):
@@ -269,11 +401,17 @@ def _styles(archive: _Zip) -> tuple[list[bool], list[bool]]:
     return dates, percents
 
 
-def _shared_strings(archive: _Zip) -> list[str]:
+def _shared_strings(archive: _Zip, limits: Limits) -> list[str]:
     if not archive.has("xl/sharedStrings.xml"):
         return []
     root = archive.xml("xl/sharedStrings.xml")
-    return ["".join(t.text or "" for t in si.iter(f"{M}t") if t.getparent().tag != f"{M}rPh") for si in root.iterfind(f"{M}si")]
+    strings = []
+    for si in root.iterfind(f"{M}si"):
+        if len(strings) >= limits.max_strings:
+            raise _unreadable(archive.name, f"oltre {limits.max_strings:,} testi diversi nella cartella (una scheda "
+                              "ne ha qualche centinaio)".replace(",", "."), "READ_003")
+        strings.append("".join(t.text or "" for t in si.iter(f"{M}t") if t.getparent().tag != f"{M}rPh"))
+    return strings
 
 
 def _modified(archive: _Zip) -> datetime | None:
@@ -282,8 +420,9 @@ def _modified(archive: _Zip) -> datetime | None:
             text = re.search(rb"<(?:dcterms:modified|dc:date)[^>]*>([^<]+)<", archive.read(part))
             if text:
                 try:
-                    return datetime.fromisoformat(text.group(1).decode().strip().replace("Z", "+00:00")[:25])
-                except ValueError:
+                    return datetime.fromisoformat(text.group(1).decode("utf-8", "replace").strip()
+                                                  .replace("Z", "+00:00")[:25])
+                except (ValueError, OverflowError):
                     return None
     return None
 
@@ -305,7 +444,9 @@ def _read_xlsx(archive: _Zip, name: str, limits: Limits) -> RawWorkbook:
     workbook = archive.xml("xl/workbook.xml")
     rels = _rels(archive, "xl/workbook.xml")
     dates, percents = _styles(archive)
-    strings = _shared_strings(archive)
+    strings = _shared_strings(archive, limits)
+    properties = workbook.find(f"{M}workbookPr")
+    date1904 = properties is not None and properties.get("date1904", "").lower() in ("1", "true")
     sheets: list[RawSheet] = []
     parts = []
     for index, sheet in enumerate(workbook.iterfind(f"{M}sheets/{M}sheet")):
@@ -322,10 +463,35 @@ def _read_xlsx(archive: _Zip, name: str, limits: Limits) -> RawWorkbook:
     book = RawWorkbook(name, "xlsm" if archive.has("xl/vbaProject.bin") else "xlsx", sheets,
                        modified=_modified(archive), has_macros=archive.has("xl/vbaProject.bin"),
                        external_links=sum(1 for p in archive.infos if p.startswith("xl/externalLinks/") and p.endswith(".xml")))
+    budget = _Budget(limits.max_cells, name)
     for sheet, part in zip(sheets, parts):
         if part and archive.has(part):
-            _read_xlsx_sheet(archive, part, sheet, strings, dates, percents, limits)
+            _read_xlsx_sheet(archive, part, sheet, _Styles(strings, dates, percents, date1904, budget), limits)
     return book
+
+
+@dataclass(slots=True)
+class _Styles:
+    """What reading a worksheet's cells needs from the rest of the workbook."""
+
+    strings: list[str]
+    dates: list[bool]
+    percents: list[bool]
+    date1904: bool
+    budget: "_Budget"
+
+
+class _Budget:
+    """Work done so far (cells stored, elements parsed) against a limit; past it the file is refused."""
+
+    def __init__(self, count: int, name: str,
+                 reason: str = "troppe celle compilate (oltre il limite di celle lette in una cartella)"):
+        self.left, self.name, self.reason = count, name, reason
+
+    def spend(self) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise _unreadable(self.name, self.reason, "READ_003")
 
 
 SMALL_SHEET = 4 * 2**20  # bytes of XML parsed whole; larger sheets are streamed row by row
@@ -349,7 +515,7 @@ def _unescape(text: str) -> str:
     return _EXCEL_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
 
 
-def _read_cell(c, row: int | None, sheet: RawSheet, strings, dates, percents, limits) -> None:
+def _read_cell(c, row: int | None, sheet: RawSheet, styles: _Styles, limits) -> None:
     """Store one <c> that has content (a value, a formula or inline text)."""
     m = _CELL_REF.match(c.get("r") or "")
     if not m:
@@ -365,6 +531,8 @@ def _read_cell(c, row: int | None, sheet: RawSheet, strings, dates, percents, li
     kind = c.get("t", "n")
     formula = c.findtext(_F)  # findtext: no element objects made for the children (this runs for every cell)
     # (text values are decoded from Excel's _xHHHH_ escapes below)
+    style = int(c.get("s", "0"))
+    is_date = style < len(styles.dates) and styles.dates[style]
     if kind == "inlineStr":
         value = c.findtext(_IS_T)
         if value is None:  # rich text: runs of <r><t>
@@ -373,54 +541,97 @@ def _read_cell(c, row: int | None, sheet: RawSheet, strings, dates, percents, li
     else:
         text = c.findtext(_V)
         if kind == "s":
+            strings = styles.strings
             value = strings[int(text)] if text is not None and text.isdigit() and int(text) < len(strings) else None
         elif kind in ("str", "e"):
             value = text
         elif kind == "b":
             value = text == "1"
+        elif kind == "d":  # an ISO 8601 date (Strict Open XML, some writers)
+            value = _iso_serial(text)
+            is_date = isinstance(value, float)
         else:
             value = None if text is None else _number(text)
+            if styles.date1904 and is_date and isinstance(value, float):
+                value += DAYS_1904
     if isinstance(value, str) and "_x" in value:
         value = _unescape(value)
     if value is not None or formula is not None:
-        style = int(c.get("s", "0"))
-        sheet.cells[(row, col)] = RawCell(value, style < len(dates) and dates[style],
-                                          style < len(percents) and percents[style], formula)
+        styles.budget.spend()
+        sheet.cells[(row, col)] = RawCell(value, is_date, style < len(styles.percents) and styles.percents[style],
+                                          formula, styles.date1904 and not is_date)
 
 
-def _read_xlsx_sheet(archive, part, sheet, strings, dates, percents, limits) -> None:
+def _iso_serial(text: str | None):
+    """An ISO date as a 1900-system serial; the text as found when it is not one."""
+    try:
+        return (datetime.fromisoformat((text or "").strip()).replace(tzinfo=None) - _EPOCH).total_seconds() / 86400
+    except (ValueError, OverflowError):
+        return text or None
+
+
+def _merge(ref: str | None):
+    _, span = _parse_ref(ref or "")
+    return span
+
+
+def _read_xlsx_sheet(archive, part, sheet, styles: _Styles, limits) -> None:
     """A form's sheet is small: parsed whole, with XPath handing over only the cells that hold something
     (most are bordered blanks). A large one is streamed row by row, so memory stays bounded."""
-    data = archive.read(part)
-    if len(data) <= SMALL_SHEET:
-        root = archive.xml(part, data)
+    if archive.infos[part].file_size <= SMALL_SHEET:
+        root = archive.xml(part, archive.read(part))
         valued = _VALUED_CELLS if limits.columns is None else _valued_cells_in(limits.columns)
         for c in valued(root):
-            _read_cell(c, None, sheet, strings, dates, percents, limits)
+            _read_cell(c, None, sheet, styles, limits)
+        sheet.merges.extend(span for span in (_merge(m.get("ref")) for m in root.iterfind(f"{M}mergeCells/{M}mergeCell"))
+                            if span)
         return
-    if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:4096]:
+    stream = archive.stream(part)
+    if b"<!DOCTYPE" in stream.head[:4096] or b"<!ENTITY" in stream.head[:4096]:
         raise _dtd_refused(archive.name, part)
-    context = etree.iterparse(io.BytesIO(data), events=("end",), tag=f"{M}row", resolve_entities=False,
-                              no_network=True, load_dtd=False, huge_tree=False)
-    next_row = 0
+    # A Strict part (rare) is renamed whole; any other is parsed as it inflates.
+    source = io.BytesIO(_transitional(archive.read(part, whole=False))) if b"purl.oclc.org/ooxml/" in stream.head[:8192] \
+        else stream
+    context = etree.iterparse(source, events=("start", "end"), tag=(f"{M}row", f"{M}c", f"{M}mergeCell"),
+                              resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
+    elements = _Budget(limits.max_elements, archive.name, "troppi elementi XML in un foglio (oltre il limite di "
+                       "elementi letti)")
+    next_row, row = 0, 0
     try:
-        for _, row_el in context:
-            number = row_el.get("r")
-            row = int(number) - 1 if number and number.isdigit() else next_row
-            next_row = row + 1
-            if row >= limits.max_rows:
-                sheet.rows_cut = True
-                break
-            for c in row_el:
-                if len(c):  # a childless <c> is a formatted blank: most cells of a form, nothing to read
-                    _read_cell(c, row, sheet, strings, dates, percents, limits)
-            row_el.clear()
-            while row_el.getprevious() is not None:  # keep the tree from growing with the rows read
-                del row_el.getparent()[0]
+        for event, el in context:
+            tag = el.tag
+            if tag == f"{M}c":
+                # Each cell is read as it ends and dropped: a row of millions of cells costs time, not memory.
+                if event == "end":
+                    elements.spend()
+                    if len(el):  # a childless <c> is a formatted blank: most cells of a form, nothing to read
+                        _read_cell(el, row, sheet, styles, limits)
+                    parent = el.getparent()
+                    if parent is not None:
+                        parent.remove(el)
+            elif tag == f"{M}row":
+                if event == "start":
+                    number = el.get("r")
+                    row = int(number) - 1 if number and number.isdigit() else next_row
+                    if row >= limits.max_rows:
+                        sheet.rows_cut = True
+                        break
+                else:
+                    next_row = row + 1
+                    el.clear()
+                    while el.getprevious() is not None:  # keep the tree from growing with the rows read
+                        del el.getparent()[0]
+            elif event == "end":  # mergeCell
+                elements.spend()
+                span = _merge(el.get("ref"))
+                if span and len(sheet.merges) < limits.max_rows:
+                    sheet.merges.append(span)
     except etree.XMLSyntaxError as error:
-        if _has_dtd(data):
+        if stream.has_dtd():
             raise _dtd_refused(archive.name, part) from None
         raise _unreadable(archive.name, f"XML non valido nel foglio «{sheet.name}» ({error})", "READ_002") from None
+    finally:
+        stream.close()
     if context.root is not None and _has_dtd(context.root):
         raise _dtd_refused(archive.name, part)
 
@@ -454,7 +665,14 @@ def _ods_inline(element) -> str:
 
 
 def _ods_text(cell) -> str:
-    return "\n".join(_ods_inline(p) for p in cell.iterfind(f"{X}p"))[:MAX_CELL_TEXT]
+    """A cell's text, paragraphs joined, at most one character past `MAX_CELL_TEXT` (that one says it was longer)."""
+    out, size = [], 0
+    for p in cell.iterfind(f"{X}p"):
+        out.append(_ods_inline(p))
+        size += len(out[-1]) + 1
+        if size > MAX_CELL_TEXT:  # runs of spaces can multiply a text: never build more than a cell holds
+            break
+    return "\n".join(out)[:MAX_CELL_TEXT + 1]
 
 
 def _ods_range(address: str):
@@ -476,13 +694,17 @@ _ROW_PARENTS = {f"{T}table", f"{T}table-rows", f"{T}table-row-group", f"{T}table
 def _read_ods(archive: _Zip, name: str, limits: Limits) -> RawWorkbook:
     # content.xml is streamed row by row and each row dropped once read: a sheet of a million rows
     # costs the time to parse it, not a tree of a million rows in memory.
-    data = archive.read("content.xml")
-    if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:4096]:
+    stream = archive.stream("content.xml")
+    if b"<!DOCTYPE" in stream.head[:4096] or b"<!ENTITY" in stream.head[:4096]:
         raise _dtd_refused(name, "content.xml")
-    context = etree.iterparse(io.BytesIO(data), events=("start", "end"), resolve_entities=False, no_network=True,
-                              load_dtd=False, huge_tree=False, remove_comments=True,
-                              tag=(f"{O}spreadsheet", f"{T}table", f"{T}table-row", f"{T}named-range",
-                                   f"{T}table-source", f"{S}style"))
+    budget = _Budget(limits.max_cells, name)
+    context = etree.iterparse(stream, events=("start", "end"), resolve_entities=False, no_network=True,
+                              load_dtd=False, huge_tree=True, remove_comments=True,
+                              tag=(f"{O}spreadsheet", f"{T}table", f"{T}table-row", f"{T}table-cell",
+                                   f"{T}covered-table-cell", f"{T}named-range", f"{T}table-source", f"{S}style"))
+    elements = _Budget(limits.max_elements, name, "troppi elementi XML in content.xml (oltre il limite di celle "
+                       "lette)")
+    row_col = 0  # columns of the current row kept so far: cells past `max_cols` are dropped as they end
     hidden_styles, sheets, body_names = set(), [], []
     external, spreadsheet, sheet, row = 0, False, None, 0
     try:
@@ -501,11 +723,25 @@ def _read_ods(archive: _Zip, name: str, limits: Limits) -> RawWorkbook:
                 else:
                     sheet = None
                     el.clear()
+            elif tag in (f"{T}table-cell", f"{T}covered-table-cell"):
+                if event == "end" and el.getparent() is not None and el.getparent().tag == f"{T}table-row":
+                    if row < limits.max_rows:
+                        elements.spend()  # a row of millions of cells is refused, not parsed for seconds
+                    if row >= limits.max_rows or row_col >= limits.max_cols:
+                        # Never read: dropped as it ends (rows past the limit cost time only, never memory).
+                        if row >= limits.max_rows and sheet is not None and (el.get(f"{O}value-type") or len(el)):
+                            sheet.rows_cut = True
+                        el.getparent().remove(el)
+                        continue
+                    repeat = el.get(f"{T}number-columns-repeated", "1")
+                    row_col += int(repeat) if repeat.isdigit() else 1
             elif event == "start":
+                if tag == f"{T}table-row":
+                    row_col = 0
                 continue
             elif tag == f"{T}table-row":
                 if sheet is not None and el.getparent().tag in _ROW_PARENTS:
-                    row = _ods_row(el, row, sheet, limits)
+                    row = _ods_row(el, row, sheet, limits, budget)
                     el.clear()
                     while el.getprevious() is not None:
                         del el.getparent()[0]
@@ -522,9 +758,11 @@ def _read_ods(archive: _Zip, name: str, limits: Limits) -> RawWorkbook:
                 if any("false" in (p.get(f"{T}display"), p.get(f"{S}display")) for p in el):
                     hidden_styles.add(el.get(f"{S}name"))
     except etree.XMLSyntaxError as error:
-        if _has_dtd(data):
+        if stream.has_dtd():
             raise _dtd_refused(name, "content.xml") from None
         raise _unreadable(name, f"XML non valido in content.xml ({error})", "READ_002") from None
+    finally:
+        stream.close()
     if context.root is not None and _has_dtd(context.root):
         raise _dtd_refused(name, "content.xml")
     if context.root is None or not any(True for _ in context.root.iter(f"{O}spreadsheet")):
@@ -539,7 +777,7 @@ def _read_ods(archive: _Zip, name: str, limits: Limits) -> RawWorkbook:
                        external_links=external)
 
 
-def _ods_row(row_el, row: int, sheet: RawSheet, limits: Limits) -> int:
+def _ods_row(row_el, row: int, sheet: RawSheet, limits: Limits, budget: _Budget) -> int:
     """Store one table-row's cells at `row`; returns the next row number."""
     repeat_rows = int(row_el.get(f"{T}number-rows-repeated", "1"))
     if row >= limits.max_rows:
@@ -553,6 +791,11 @@ def _ods_row(row_el, row: int, sheet: RawSheet, limits: Limits) -> int:
         repeat = int(cell.get(f"{T}number-columns-repeated", "1"))
         if col >= limits.max_cols:
             break
+        spanned = cell.get(f"{T}number-columns-spanned"), cell.get(f"{T}number-rows-spanned")
+        if (spanned[0] or spanned[1]) and len(sheet.merges) < limits.max_rows:
+            cols_spanned, rows_spanned = (int(n) if n and n.isdigit() else 1 for n in spanned)
+            if cols_spanned > 1 or rows_spanned > 1:
+                sheet.merges.append((row, col, row + rows_spanned - 1, col + cols_spanned - 1))
         kind = cell.get(f"{O}value-type")
         formula = cell.get(f"{T}formula")
         value = None
@@ -574,6 +817,9 @@ def _ods_row(row_el, row: int, sheet: RawSheet, limits: Limits) -> int:
         elif kind == "string" or (kind is None and len(cell)):
             text = cell.get(f"{O}string-value")
             value = text if text is not None else _ods_text(cell)
+            if len(value) > MAX_CELL_TEXT:  # said at its cell by the sheet reader, never cut silently
+                value = value[:MAX_CELL_TEXT]
+                sheet.cut_texts.add((row, col))
             if kind is None and not value:
                 value = None
         if value is not None or formula is not None:
@@ -585,6 +831,7 @@ def _ods_row(row_el, row: int, sheet: RawSheet, limits: Limits) -> int:
         sheet.rows_cut = True
     for r in range(min(repeat_rows, limits.max_rows - row) if row_cells else 0):
         for c, raw in row_cells:
+            budget.spend()
             cells[(row + r, c)] = raw
     return row + repeat_rows
 
