@@ -457,3 +457,39 @@ def test_status_shows_what_came_by_mail_next_to_what_was_sent(office, tmp_path):
     for code in ("FIN", "PM", "TEC"):
         assert lines[code].count("/20") >= 2, lines[code]  # sent and received by mail, with their dates
     assert "ricevuto: borgo-prova-2023-intermedia-FIN-" in result.output
+
+
+def test_an_unreadable_receive_log_stops_before_anything_is_saved_or_sent(office, tmp_path):
+    fill_round(office, tmp_path)
+    assert office.receive("--ricevuta").exit_code == 0
+    with open(office.returns / "ricezioni.jsonl", "ab") as log:
+        log.write("{\"kind\": \"allegato\", \"nota\": \"modificato con il Blocco note: \xe8\"}\n".encode("cp1252"))
+    again = office.receive("--ricevuta")
+    assert again.exit_code != 0 and "MBOX_005" in again.output
+    assert len(office.outbox.messages) == 3 and len(office.saved()) == 3
+
+
+def test_a_file_set_apart_then_sent_by_its_head_is_saved(office, tmp_path):
+    data = office.workbook("FIN")
+    office.append(message(sender="mario.rossi@gmail.com", subject="scheda", files={"FIN.xlsx": data}))
+    assert office.receive().exit_code == 0 and not office.saved() and len(office.apart()) == 1
+    (office.apart()[0]).rename(tmp_path / "controllato.xlsx")  # the office looks at it and moves it away
+    office.append(message(sender=HEADS["FIN"], subject="Re", reply_to=office.sent["FIN"], files={"FIN.xlsx": data}))
+    assert office.receive().exit_code == 0
+    assert len(office.saved()) == 1 and not office.apart()  # saved now, and the set-apart copy not rewritten
+
+
+def test_one_head_for_two_sectors_and_a_folder_with_accents(office, tmp_path):
+    text = office.plan_file.read_text(encoding="utf-8").replace(HEADS["TEC"], HEADS["FIN"])
+    office.plan_file.write_text(text, encoding="utf-8")
+    office.append(message(sender=HEADS["FIN"], subject="schede", files={"FIN.xlsx": office.workbook("FIN"),
+                                                                        "TEC.xlsx": office.workbook("TEC")}))
+    result = office.receive("--sposta", "Già ricevute")
+    assert result.exit_code == 0, result.output
+    assert {p.name.split("-")[4] for p in office.saved()} == {"FIN", "TEC"}
+    imap = office.dovecot.client(office.user)
+    try:
+        status, _ = imap.select('"Gi&AOA- ricevute"')
+        assert status == "OK" and len(imap.search(None, "ALL")[1][0].split()) == 1
+    finally:
+        imap.logout()

@@ -278,8 +278,10 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     ),
     "MBOX_021": (Severity.WARNING, "Messaggio {message}: {detail}."),
     "MBOX_022": (Severity.INFO, "Messaggio {message} da {sender} («{subject}»): nessun file Excel allegato."),
+    "MBOX_023": (Severity.WARNING, "Il messaggio {message} non è stato spostato in «{folder}»: il server non lo permette senza toccare altri messaggi; resta nella cartella letta."),
     "MBOX_030": (Severity.WARNING, "Allegato «{name}» del messaggio {message} non salvato: {reason}"),
     "MBOX_031": (Severity.WARNING, "Allegato «{name}» da {sender} messo da parte in {folder}: {reason}. Controllarlo e, se è giusto, spostarlo a mano."),
+    "MBOX_032": (Severity.ERROR, "Impossibile scrivere {file}: {detail}. Quanto già salvato è nel registro; liberare spazio o correggere i permessi e rilanciare."),
     "MBOX_040": (Severity.ERROR, "Ricevuta per «{name}» a {to} non inviata ({detail}); rilanciare il comando per riprovare."),
     "MBOX_041": (
         Severity.WARNING,

@@ -30,6 +30,7 @@ import hashlib
 import imaplib
 import os
 import re
+import smtplib
 import socket
 import ssl
 from collections.abc import Callable, Iterable, Mapping
@@ -180,7 +181,17 @@ def open_mailbox(settings: MailboxSettings, password: str) -> imaplib.IMAP4:
         else:
             imap = imaplib.IMAP4(settings.host, port, timeout=settings.timeout)
             imap.starttls(ssl_context=context)
-        imap.login(settings.user, password)
+        if "AUTH=PLAIN" in imap.capabilities:  # takes UTF-8, where LOGIN takes only ASCII
+            credentials = b"\0" + settings.user.encode("utf-8") + b"\0" + password.encode("utf-8")
+            imap.authenticate("PLAIN", lambda _: credentials)
+        else:
+            imap.login(settings.user, password)
+        status, data = imap.capability()  # after login a server offers more (MOVE, UIDPLUS)
+        if status == "OK" and data and data[-1]:
+            imap.capabilities = tuple(data[-1].decode("ascii", "replace").upper().split())
+    except UnicodeEncodeError:
+        _logout(imap)
+        raise SchedeError([finding("MBOX_011", server=settings.server, user=settings.user)]) from None
     except imaplib.IMAP4.error as error:
         _logout(imap)
         text = str(error)
@@ -330,6 +341,10 @@ def _daticert(part: EmailMessage, problems: list[str]) -> PecReceipt | None:
 
 # --- The receive log ------------------------------------------------------------------------------
 
+class UncertainReceipt(SchedeError):
+    """A receipt handed to the server whose outcome is unknown (the connection dropped during DATA)."""
+
+
 class ReceivedRecord(Result):
     """One line of the receive log."""
 
@@ -362,31 +377,47 @@ class ReceivedRecord(Result):
 
 
 def read_receive_log(path: str | Path) -> tuple[list[ReceivedRecord], list[Finding]]:
-    """The records of a receive log (none if it does not exist), with a finding per unreadable line."""
+    """The records of a receive log (none if it does not exist), with a finding per unreadable line.
+
+    A last line cut short (a write interrupted by a crash) is not an unreadable line: it is the
+    record that was never completed, and the run that follows redoes that step.
+    """
     path = Path(path)
     if not path.exists():
         return [], []
     records: list[ReceivedRecord] = []
     findings: list[Finding] = []
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as error:
+        lines = path.read_bytes().split(b"\n")
+    except OSError as error:
         return [], [finding("MBOX_005", file=str(path), detail=describe_os_error(error))]
     for number, line in enumerate(lines, start=1):
         if line.strip():
             try:
-                records.append(ReceivedRecord.model_validate_json(line))
-            except ValueError:
+                records.append(ReceivedRecord.model_validate_json(line.decode("utf-8")))
+            except ValueError:  # UnicodeDecodeError included
+                if number == len(lines):  # no newline after it: the write a crash cut short
+                    continue
                 findings.append(finding("MBOX_005", file=str(path), line=number, detail="riga non leggibile"))
     return records, findings
 
 
 def _append(path: Path, record: ReceivedRecord) -> None:
-    old = path.read_bytes() if path.exists() else b""
-    if old and not old.endswith(b"\n"):
-        old += b"\n"
-    atomic_write(path, old + record.model_dump_json().encode("utf-8") + b"\n")
-    _sync_dir(path.parent)
+    """One record added to the receive log, appended and synced (a kill leaves at most a partial last line)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "ab") as handle:
+            if handle.tell():
+                with open(path, "rb") as reader:
+                    reader.seek(-1, os.SEEK_END)
+                    if reader.read(1) != b"\n":  # a record a crash cut short: dropped, it is redone now
+                        handle.truncate(path.read_bytes().rfind(b"\n") + 1)
+            handle.write(record.model_dump_json().encode("utf-8") + b"\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        _sync_dir(path.parent)
+    except OSError as error:
+        raise SchedeError([finding("MBOX_032", file=str(path), detail=describe_os_error(error))]) from None
 
 
 def _sync_dir(folder: Path) -> None:
@@ -479,6 +510,8 @@ def receive(plan: Plan, imap: imaplib.IMAP4, *, folder: str, returns_dir: str | 
     log_path = returns / RECEIVE_LOG
     log, findings = read_receive_log(log_path)
     reception = Reception(findings=list(findings))
+    if findings:  # without the whole log, files would be saved and receipts sent again
+        return reception
     saved = {r.sha256: r for r in log if r.kind == "allegato" and r.outcome in ("salvato", "da verificare")}
     receipts = {r.sha256: r for r in log if r.kind == "ricevuta"}  # the last word on each receipt
     receipts = {sha: r for sha, r in receipts.items() if r.outcome != "non inviata"}
@@ -487,7 +520,7 @@ def receive(plan: Plan, imap: imaplib.IMAP4, *, folder: str, returns_dir: str | 
     since = since or _since(sent, plan, round_)
     looked_at = 0
     try:
-        status, _ = imap.select(_quoted(folder), readonly=move_to is None)
+        status, _ = imap.select(_quoted(mailbox_name(folder)), readonly=move_to is None)
         if status != "OK":
             reception.findings.append(finding("MBOX_014", folder=folder))
             return reception.model_copy(update={"messages": 0})
@@ -501,6 +534,10 @@ def receive(plan: Plan, imap: imaplib.IMAP4, *, folder: str, returns_dir: str | 
             _one_message(plan, imap, uid.decode(), validity, returns, log_path, round_, sent_ids, saved, receipts,
                          moved, move_to, receipt, reception)
             looked_at = number
+    except SchedeError as error:  # a file or the log could not be written: stop here, the next run goes on
+        reception.findings.extend(error.findings)
+    except UnicodeEncodeError:
+        reception.findings.append(finding("MBOX_014", folder=f"{folder} / {move_to or ''}".strip(" /")))
     except (imaplib.IMAP4.abort, OSError) as error:
         reception.findings.append(finding("MBOX_015", detail=_imap_text(error) if isinstance(error, imaplib.IMAP4.error)
                                           else describe_os_error(error)))
@@ -577,9 +614,9 @@ def _handle(plan: Plan, carried: Carried, message_id: str, received_at: datetime
     base = dict(message_id=message_id, name=carried.name, sha256=sha, sender=carried.sender, subject=carried.subject,
                 pec=carried.pec.identifier if carried.pec else "")
     earlier = saved.get(sha)
-    if earlier is not None and earlier.file and (returns / earlier.file).exists():
+    if earlier is not None and earlier.outcome == "salvato" and earlier.file and (returns / earlier.file).exists():
         path = returns / earlier.file
-        if earlier.outcome != "salvato" or not owed:
+        if not owed:
             return Handled(**base, outcome="già ricevuto", path=path, sector=earlier.sector)
         read = read_return(plan, carried.data, carried.name, modified=received_at)
         sector = plan.sector(earlier.sector)
@@ -604,9 +641,10 @@ def _handle(plan: Plan, carried: Carried, message_id: str, received_at: datetime
         reception.findings.append(finding("MBOX_031", message=message_id, name=carried.name, sender=carried.sender or "?",
                                           reason=reason or "mittente e contenuto non riconducibili a un settore",
                                           folder=f"{returns.name}/{APART}"))
-    if not (path.exists() and hashlib.sha256(path.read_bytes()).hexdigest() == sha):
-        atomic_write(path, carried.data)
-        _sync_dir(path.parent)
+    if outcome == "da verificare" and earlier is not None:  # set apart before, maybe moved by hand since
+        return Handled(**base, outcome="già ricevuto", path=returns / earlier.file if earlier.file else None,
+                       findings=read.findings)
+    _write_file(path, carried.data, sha)
     _append(log_path, ReceivedRecord(kind="allegato", message_id=message_id, sha256=sha, outcome=outcome,
                                      sector=sector.code if sector else "", round=round_,
                                      file=str(path.relative_to(returns)), matched_by=matched_by, reason=reason,
@@ -618,10 +656,23 @@ def _handle(plan: Plan, carried: Carried, message_id: str, received_at: datetime
                    findings=read.findings, sheets=len(read.objectives), expected=expected)
 
 
+def _write_file(path: Path, data: bytes, sha: str) -> None:
+    """The workbook on disk, whole and synced; a file already there with the same bytes is left as it is."""
+    try:
+        if not (path.exists() and hashlib.sha256(path.read_bytes()).hexdigest() == sha):
+            atomic_write(path, data)
+            _sync_dir(path.parent)
+    except OSError as error:
+        raise SchedeError([finding("MBOX_032", file=str(path), detail=describe_os_error(error))]) from None
+
+
 def _match(plan: Plan, read, carried: Carried, round_: str, sent_ids: dict) -> tuple[Sector | None, str, str]:
     """The sector a workbook belongs to, how that was found, and why it must be set apart (empty: it need not)."""
     sectors = {s.code: s for s in plan.sectors}
-    by_address = {s.email.lower(): s for s in plan.sectors if s.email}
+    by_address: dict[str, set[str]] = {}
+    for s in plan.sectors:
+        if s.email:
+            by_address.setdefault(s.email.lower(), set()).add(s.code)
     other_plan = next((f for f in read.findings if f.code == "RET_004"), None)
     if not read.objectives:
         if other_plan is not None:
@@ -632,16 +683,16 @@ def _match(plan: Plan, read, carried: Carried, round_: str, sent_ids: dict) -> t
                           f"attesa la verifica {ROUND_LABELS[round_]}")
     identity = sectors.get(read.file.sector or "")
     replied = next((sent_ids[r] for r in carried.references if r in sent_ids), None)
-    from_head = by_address.get(carried.sender.lower())
+    heads_of = by_address.get(carried.sender.lower(), set())  # one head may lead several sectors
     if identity is None:
         return None, "", "le schede del file sono di più settori"
     if replied is not None and replied.sector == identity.code:
         return identity, "identità e risposta", ""
-    if from_head is not None and from_head.code == identity.code:
+    if identity.code in heads_of:
         return identity, "identità e mittente", ""
-    if replied is not None or from_head is not None:
-        return None, "", (f"le schede sono del settore {identity.code}, ma il messaggio viene dal settore "
-                          f"{(replied or from_head).sector if replied else from_head.code}")
+    if replied is not None or heads_of:
+        other = replied.sector if replied is not None else ", ".join(sorted(heads_of))
+        return None, "", f"le schede sono del settore {identity.code}, ma il messaggio viene dal settore {other}"
     return None, "", f"le schede sono del settore {identity.code}, ma il mittente {carried.sender or '?'} non è il suo responsabile"
 
 
@@ -659,8 +710,12 @@ def _send_receipt(handled: Handled, reply_to: str, references: tuple[str, ...], 
     receipts[handled.sha256] = pending
     try:
         where = receipt(handled, reply_to, (*references, reply_to) if reply_to else references)
-    except SchedeError as error:  # it did not go: recorded so, and the next run tries again
+    except UncertainReceipt as error:  # the server may have it: stays «in corso», never sent twice
         reception.findings.extend(error.findings)
+        return
+    except Exception as error:  # noqa: BLE001 - it did not go: recorded so, and the next run tries again
+        reception.findings.extend(error.findings if isinstance(error, SchedeError) else
+                                  [finding("MBOX_040", name=handled.name, to=handled.sender, detail=str(error)[:200])])
         _append(log_path, pending.model_copy(update={"outcome": "non inviata", "at": _now()}))
         del receipts[handled.sha256]
         return
@@ -670,17 +725,42 @@ def _send_receipt(handled: Handled, reply_to: str, references: tuple[str, ...], 
 
 
 def _move(imap: imaplib.IMAP4, uid: str, folder: str) -> bool:
-    target = _quoted(folder)
+    """Move one message; never expunges other messages. False when the server cannot do it safely."""
+    target = _quoted(mailbox_name(folder))
     imap.create(target)  # already there: the server says NO, which is fine
-    status, _ = imap.uid("MOVE", uid, target)
-    if status == "OK":
-        return True
+    capabilities = {c.upper() for c in getattr(imap, "capabilities", ())}
+    if "MOVE" in capabilities:
+        status, _ = imap.uid("MOVE", uid, target)
+        return status == "OK"
+    if "UIDPLUS" not in capabilities:  # without UID EXPUNGE the copy could only be left beside the original
+        return False
     status, _ = imap.uid("COPY", uid, target)
     if status != "OK":
         return False
     imap.uid("STORE", uid, "+FLAGS", "(\\Deleted)")
-    imap.expunge()
-    return True
+    status, _ = imap.uid("EXPUNGE", uid)
+    return status == "OK"
+
+
+def mailbox_name(folder: str) -> str:
+    """A folder name as IMAP writes it: modified UTF-7 (RFC 3501), so «Già ricevute» can be named."""
+    out, pending = [], ""
+
+    def flush() -> None:
+        nonlocal pending
+        if pending:
+            encoded = __import__("base64").b64encode(pending.encode("utf-16-be")).decode("ascii").rstrip("=")
+            out.append("&" + encoded.replace("/", ",") + "-")
+            pending = ""
+
+    for ch in folder:
+        if 0x20 <= ord(ch) <= 0x7E:
+            flush()
+            out.append("&-" if ch == "&" else ch)
+        else:
+            pending += ch
+    flush()
+    return "".join(out)
 
 
 def _date_of(message: EmailMessage) -> datetime:
@@ -761,7 +841,10 @@ def smtp_receipts(plan: Plan, settings: MailSettings, password: str | None, *, d
             smtp = connect(settings, password)
         try:
             smtp.send_message(message)
-        except (OSError, Exception) as error:  # noqa: BLE001 - any SMTP failure is that receipt's finding
+        except (smtplib.SMTPServerDisconnected, TimeoutError, OSError) as error:
+            smtp = None  # cut while the server had the message: it may have gone
+            raise UncertainReceipt([finding("MBOX_041", name=handled.name, receipt=str(message["Message-ID"]))]) from error
+        except smtplib.SMTPException as error:  # refused: it did not go
             smtp = None
             raise SchedeError([finding("MBOX_040", name=handled.name, to=to, detail=str(error)[:200])]) from None
         return str(message["Message-ID"])
