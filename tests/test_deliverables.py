@@ -23,9 +23,9 @@ import pytest
 from click.testing import CliRunner
 
 from schede_excel.cli.main import cli
-from schede_excel.deliverables.relazione import build_relazione
+from schede_excel.deliverables.relazione import TABLE_STYLE, build_relazione
 from schede_excel.deliverables.results import round_results
-from schede_excel.deliverables.transparency import SCHEMAS, transparency_files
+from schede_excel.deliverables.transparency import SCHEMAS, transparency_files, transparency_tables
 from schede_excel.italian import number
 from schede_excel.plan.model import IndicatorKind
 from schede_excel.scoring.evaluate import Override
@@ -203,3 +203,36 @@ def test_the_open_data_validate_read_back_and_name_nobody(caluso_round, tmp_path
     named = transparency_files(results, names=True)
     assert any(PEOPLE[0].encode() in data for data in named.values())
     assert set(SCHEMAS) >= {"Risultati obiettivi", "Distribuzione", "Differenziazione"}
+
+
+def test_a_letterhead_template_without_heading_styles_and_a_broken_one(caluso_round, tmp_path):
+    from docx import Document
+
+    plan, root, folder = caluso_round
+    letterhead = Document()
+    letterhead.add_paragraph("COMUNE DI CALUSO - Città metropolitana di Torino")
+    styles = letterhead.styles
+    for name in ("Title", "Heading 1", "Heading 2", "Heading 3", "Heading 4", "Caption", TABLE_STYLE):
+        if name in [s.name for s in styles]:
+            styles[name].delete()
+    template = tmp_path / "carta-intestata.docx"
+    letterhead.save(str(template))
+    results = round_results(plan, [folder], round_="interim", overrides=SEGRETARIO)
+    made = Document(io.BytesIO(build_relazione(results, template=template)))
+    assert made.paragraphs[0].text.startswith("COMUNE DI CALUSO") and len(made.tables) > 5
+    broken = tmp_path / "rotto.docx"
+    broken.write_bytes(b"PK\x03\x04 non un docx")
+    result = CliRunner().invoke(cli, ["relazione", str(ROOT / "schede" / "caluso-2023.yaml"), str(folder), "--turno",
+                                      "interim", "--modello", str(broken), "-o", str(tmp_path / "r.docx")])
+    assert result.exit_code == 2 and "DOC_001" in result.output and not (tmp_path / "r.docx").exists()
+
+
+def test_small_groups_of_people_are_not_published(caluso_round):
+    plan, root, folder = caluso_round
+    results = round_results(plan, [folder], round_="interim")
+    tables = transparency_tables(results)
+    staff = tables["Distribuzione"][tables["Distribuzione"]["oggetto"] == "personale"]
+    small = staff[staff["nota"] != ""]
+    assert len(small) and small["numero"].isna().all()
+    spread = tables["Differenziazione"]
+    assert spread[(spread["oggetto"] == "personale") & (spread["nota"] != "")]["media"].isna().all()

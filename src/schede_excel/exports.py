@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from .italian import day, number, percent
 
@@ -108,8 +108,9 @@ def json_value(value: Any) -> Any:
     return value
 
 
-def _rows(frame: Any) -> list[tuple]:
-    return list(frame.itertuples(index=False, name=None))
+def _rows(frame: Any, columns: Sequence[Column]) -> list[tuple]:
+    """The frame's rows in the schema's column order: a column moved or added cannot mislabel the data."""
+    return list(frame[[c.name for c in columns]].itertuples(index=False, name=None))
 
 
 def to_csv(frame: Any, columns: Sequence[Column]) -> bytes:
@@ -117,14 +118,14 @@ def to_csv(frame: Any, columns: Sequence[Column]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow([c.name for c in columns])
-    for row in _rows(frame):
+    for row in _rows(frame, columns):
         writer.writerow([csv_cell(v, c) for v, c in zip(row, columns)])
     return buffer.getvalue().encode("utf-8-sig")
 
 
 def to_json(frame: Any, columns: Sequence[Column]) -> bytes:
     """A DataFrame as a JSON list of records: full precision, ISO dates."""
-    records = [{c.name: json_value(v) for v, c in zip(row, columns)} for row in _rows(frame)]
+    records = [{c.name: json_value(v) for v, c in zip(row, columns)} for row in _rows(frame, columns)]
     return (json.dumps(records, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
@@ -180,8 +181,3 @@ def export_files(frames: Mapping[str, Any], schemas: Mapping[str, Sequence[Colum
     out["datapackage.json"] = (json.dumps(package, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     return out
 
-
-def columns_of(frame: Any, schema: Iterable[Column]) -> list[Column]:
-    """The schema's columns in the frame's order (a check that both agree)."""
-    by_name = {c.name: c for c in schema}
-    return [by_name[name] for name in frame.columns]

@@ -245,6 +245,8 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
         "inviato, per non rischiare di inviarlo due volte. Rilanciare quando il registro è scrivibile.",
     ),
     "MAIL_029": (Severity.ERROR, "Impossibile scrivere le bozze in {folder}: {detail}."),
+    # The deliverables after the final round (deliverables/)
+    "DOC_001": (Severity.ERROR, "Il modello {template} non si può usare come documento Word ({detail}): indicare un file .docx salvato con Word o LibreOffice Writer."),
     # Collecting the returns from the mailbox (mail/receiving.py)
     "MBOX_001": (Severity.ERROR, "Impostazioni della casella non valide: {detail}."),
     "MBOX_002": (Severity.ERROR, "Manca {what}."),

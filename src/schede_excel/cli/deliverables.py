@@ -84,7 +84,12 @@ def relazione(piano, ritorni, out_file, round_, interim, overrides_file, templat
     results, _ = _results(piano, ritorni, round_, overrides_file, interim)
     if Path(out_file).exists() and not overwrite:
         raise click.exceptions.Exit(fail(f"{out_file} esiste già: indicarne un altro o aggiungere --sovrascrivi."))
-    _write(Path(out_file), build_relazione(results, individual=individual, template=template))
+    try:
+        document = build_relazione(results, individual=individual, template=template)
+    except SchedeError as error:
+        print_findings(error.findings)
+        raise click.exceptions.Exit(BAD_INPUT) from None
+    _write(Path(out_file), document)
     click.echo(f"Bozza della Relazione scritta in {out_file}.")
 
 
@@ -129,7 +134,8 @@ def dossier(piano, ritorni, out_dir, round_, overrides_file, folder, overwrite):
         written.append(target / name)
     pdf = to_pdf(target / INDEX)
     if pdf is None:
-        click.secho("LibreOffice non è installato: l'indice in PDF non è stato scritto.", fg="yellow", err=True)
+        click.secho("L'indice in PDF non è stato scritto: serve LibreOffice (pacchetto libreoffice-calc-nogui) "
+                    "e che riesca ad aprire l'indice.", fg="yellow", err=True)
     else:
         written.append(pdf)
     _write(target / MANIFEST, manifest(written, target))

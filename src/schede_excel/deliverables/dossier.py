@@ -49,7 +49,7 @@ def dossier_tables(results: RoundResults, *, sent: Sequence[SentRecord] = (), re
         record = last_sent(sent, plan.plan_id, f.sector, round_) if f.sector else None
         found = [x for x in result.findings if x.file == f.path]
         files.append([f.sector or "", ROUND_LABELS.get(f.round or "", ""), f.path,
-                      record.sent_at if record else "", mail.at if mail else "",
+                      _when(record.sent_at) if record else "", _when(mail.at) if mail else "",
                       f.modified.astimezone().strftime("%d/%m/%Y %H:%M") if f.modified else "",
                       f.sha256, len(f.objectives), "sì" if f.used else "no",
                       sum(x.severity is Severity.ERROR for x in found), sum(x.severity is Severity.WARNING for x in found)])
@@ -86,6 +86,14 @@ def dossier_tables(results: RoundResults, *, sent: Sequence[SentRecord] = (), re
     }
 
 
+def _when(iso: str) -> str:
+    """An ISO date and time from a log as the office reads it: 10/07/2023 09:30."""
+    try:
+        return datetime.fromisoformat(iso).astimezone().strftime("%d/%m/%Y %H:%M")
+    except ValueError:
+        return iso
+
+
 def _n(value) -> str:
     return number(value, 1) if isinstance(value, (int, float)) else ""
 
@@ -97,7 +105,7 @@ def _checklist(results: RoundResults, missing, tampered, overrides, files) -> li
     unexplained = [o for o in overrides if not o.note]
     scores = [o.score for o in evaluation.objectives if o.score is not None]
     spread = pstdev(scores) if len(scores) > 1 else 0.0
-    top = sum(1 for o in evaluation.objectives if o.band == "raggiunto") / len(evaluation.objectives) if evaluation.objectives else 0
+    top = sum(1 for o in evaluation.objectives if o.band == "raggiunto") / len(scores) if scores else 0  # over the scored ones
     to_check = "da verificare a cura dell'OIV"
     return [
         ["Tutte le schede attese sono state restituite", "sì" if not missing else "no",
@@ -159,15 +167,26 @@ def _workbook(tables: dict[str, tuple[list[str], list[list]]], title: str) -> by
 
 
 def to_pdf(workbook: Path) -> Path | None:
-    """The workbook printed to PDF by LibreOffice headless; None when LibreOffice is not installed."""
+    """The workbook printed to PDF by LibreOffice headless, beside it; None when that could not be done.
+
+    The PDF is made in a folder of its own and then moved in, so an old one is never taken for it.
+    """
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    pdf = workbook.with_suffix(".pdf")
+    pdf.unlink(missing_ok=True)
     if soffice is None:
         return None
-    with tempfile.TemporaryDirectory(prefix="schede-lo-") as profile:
-        subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
-                        "--outdir", str(workbook.parent), str(workbook)], check=True, capture_output=True, timeout=300)
-    pdf = workbook.with_suffix(".pdf")
-    return pdf if pdf.exists() else None
+    with tempfile.TemporaryDirectory(prefix="schede-lo-") as work:
+        try:
+            subprocess.run([soffice, f"-env:UserInstallation=file://{work}/profilo", "--headless", "--convert-to", "pdf",
+                            "--outdir", work, str(workbook)], check=True, capture_output=True, timeout=300)
+        except (subprocess.SubprocessError, OSError):
+            return None
+        made = Path(work) / pdf.name
+        if not made.exists():
+            return None
+        shutil.move(str(made), str(pdf))
+    return pdf
 
 
 def manifest(files: Iterable[Path], folder: Path) -> bytes:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from ..findings import SchedeError, finding
 from ..italian import day, number
 from ..report.summary import KIND_LABELS, deviation_in_unit, shown_achieved
 from ..sheet.layout import ROUND_LABELS
@@ -38,7 +39,25 @@ _TO_WRITE = {
 def _document(template: str | Path | None):
     from docx import Document
 
-    return Document(str(template)) if template else Document()
+    if not template:
+        return Document()
+    try:
+        return Document(str(template))
+    except Exception as error:  # noqa: BLE001 - python-docx raises several kinds for a file it cannot use
+        raise SchedeError([finding("DOC_001", file=str(template), template=str(template), detail=type(error).__name__)]) from None
+
+
+def _heading(doc, text: str, level: int):
+    """A heading in the document's own style; a template without it gets bold text of the right size."""
+    try:
+        return doc.add_heading(text, level=level)
+    except KeyError:
+        from docx.shared import Pt
+
+        run = doc.add_paragraph().add_run(text)
+        run.bold = True
+        run.font.size = Pt({0: 20, 1: 16, 2: 14, 3: 12}.get(level, 11))
+        return run
 
 
 def _to_write(doc, key: str) -> None:
@@ -54,10 +73,8 @@ def _table(doc, header: list[str], rows: list[list[str]], widths: list[float] | 
     from docx.shared import Cm
 
     table = doc.add_table(rows=1, cols=len(header))
-    try:
-        table.style = doc.styles[TABLE_STYLE]
-    except KeyError:  # an office template without it: its plain grid
-        table.style = doc.styles["Table Grid"] if "Table Grid" in [s.name for s in doc.styles] else None
+    names = {s.name for s in doc.styles}
+    table.style = TABLE_STYLE if TABLE_STYLE in names else ("Table Grid" if "Table Grid" in names else None)
     for cell, text in zip(table.rows[0].cells, header):
         cell.text = text
     for row in rows:
@@ -92,13 +109,13 @@ def build_relazione(results: RoundResults, *, individual: bool = False, template
     doc = _document(template)
     doc.core_properties.title = f"Relazione sulla performance {plan.year}"
     doc.core_properties.author = f"Comune di {plan.entity}"
-    doc.add_heading(f"Comune di {plan.entity}", level=0)
+    _heading(doc, f"Comune di {plan.entity}", level=0)
     doc.add_paragraph(f"Relazione sulla performance {plan.year} (bozza)").runs[0].bold = True
     doc.add_paragraph(f"Dati della verifica {ROUND_LABELS[evaluation.round]} al {day(review)}, dalle schede obiettivi "
                       f"restituite dai settori. Bozza prodotta da schede-excel: da rivedere e completare nelle parti "
                       f"indicate.")
 
-    doc.add_heading("1. Presentazione e sintesi dei principali risultati", level=1)
+    _heading(doc, "1. Presentazione e sintesi dei principali risultati", level=1)
     ente = (f"Il punteggio complessivo dell'ente è {_score(evaluation.ente_score)} punti su 100 "
             f"({evaluation.ente_band}).") if evaluation.ente_score is not None else "Il punteggio dell'ente non è valutabile."
     returned = sum(s.returned for s in evaluation.sectors)
@@ -116,21 +133,21 @@ def build_relazione(results: RoundResults, *, individual: bool = False, template
         _picture(doc, charts.interim_and_final(results.interim, evaluation),
                  "Figura 3 - Punteggio per settore alla verifica intermedia e a quella finale.")
 
-    doc.add_heading("2. Il contesto e le risorse", level=1)
-    doc.add_heading("2.1 Il contesto", level=2)
+    _heading(doc, "2. Il contesto e le risorse", level=1)
+    _heading(doc, "2.1 Il contesto", level=2)
     _to_write(doc, "context")
-    doc.add_heading("2.2 Le risorse", level=2)
+    _heading(doc, "2.2 Le risorse", level=2)
     _to_write(doc, "resources")
 
-    doc.add_heading("3. La performance organizzativa", level=1)
-    doc.add_heading("3.1 Gli obiettivi dell'anno", level=2)
+    _heading(doc, "3. La performance organizzativa", level=1)
+    _heading(doc, "3.1 Gli obiettivi dell'anno", level=2)
     records = {(r.sector, r.objective): r for r in result.objectives}
     by_objective = {}
     for score in evaluation.indicators:
         by_objective.setdefault((score.sector, score.objective), []).append(score)
     for sector in evaluation.sectors:
         head = f" - responsabile {sector.head}" if sector.head else ""
-        doc.add_heading(f"Settore {sector.sector} - {sector.name}{head}", level=3)
+        _heading(doc, f"Settore {sector.sector} - {sector.name}{head}", level=3)
         doc.add_paragraph(f"Punteggio del settore: {_score(sector.score)} ({sector.band}); schede restituite "
                           f"{sector.returned} su {sector.expected}.")
         own = [o for o in evaluation.objectives if o.sector == sector.sector]
@@ -138,7 +155,7 @@ def build_relazione(results: RoundResults, *, individual: bool = False, template
                [[o.objective, o.title, str(o.weight), _score(o.score), o.band + (" (valutazione del Nucleo)" if o.overridden else "")]
                 for o in own], [2.2, 8, 1.3, 2.2, 3.5])
         for objective in own:
-            doc.add_heading(f"{objective.objective} - {objective.title}", level=4)
+            _heading(doc, f"{objective.objective} - {objective.title}", level=4)
             doc.add_paragraph(f"Peso {objective.weight}; media valore raggiunto {_score(objective.value_score)}, "
                               f"media rispetto dei tempi {_score(objective.time_score)}; punteggio "
                               f"{_score(objective.score)} ({objective.band}).")
@@ -162,14 +179,14 @@ def build_relazione(results: RoundResults, *, individual: bool = False, template
                     paragraph = doc.add_paragraph()
                     paragraph.add_run(f"{label}: ").bold = True
                     paragraph.add_run(value)  # as the sector head wrote it: text stays text
-    doc.add_heading("3.2 Gli obiettivi triennali", level=2)
+    _heading(doc, "3.2 Gli obiettivi triennali", level=2)
     _to_write(doc, "triennial")
-    doc.add_heading("3.3 La performance complessiva dell'ente", level=2)
+    _heading(doc, "3.3 La performance complessiva dell'ente", level=2)
     weights = plan.scoring.sector_weights
     doc.add_paragraph(f"{ente} Il punteggio dell'ente è la media dei punteggi dei settori"
                       + (" con i pesi stabiliti dal sistema di misurazione." if weights else ", a pesi uguali."))
 
-    doc.add_heading("4. Gli obiettivi individuali", level=1)
+    _heading(doc, "4. Gli obiettivi individuali", level=1)
     people = evaluation.people
     if individual:
         _table(doc, ["Settore", "Cognome e Nome", "Cat.", "Punteggio"],
@@ -188,7 +205,7 @@ def build_relazione(results: RoundResults, *, individual: bool = False, template
         _table(doc, ["Categoria", "Persone", "Raggiunto", "Parzialmente", "Non raggiunto", "Non valutabile"], rows,
                [4.5, 2, 2.4, 2.4, 2.4, 2.3])
 
-    doc.add_heading("5. Il processo di misurazione e valutazione", level=1)
+    _heading(doc, "5. Il processo di misurazione e valutazione", level=1)
     used = [f for f in result.files if f.used]
     doc.add_paragraph(f"Le schede obiettivi sono state generate dal piano, inviate ai responsabili e restituite "
                       f"compilate: {len(used)} file usati per la verifica {ROUND_LABELS[evaluation.round]}. I valori "
@@ -199,7 +216,7 @@ def build_relazione(results: RoundResults, *, individual: bool = False, template
         doc.add_paragraph(f"Il Nucleo/OIV ha espresso {len(overridden)} valutazioni che sostituiscono il valore calcolato.")
     _table(doc, ["Regola", "Valore"], [[rule, value] for rule, value in evaluation.rules()], [5.5, 10.5])
 
-    doc.add_heading("6. La validazione", level=1)
+    _heading(doc, "6. La validazione", level=1)
     _to_write(doc, "validation")
     buffer = io.BytesIO()
     doc.save(buffer)

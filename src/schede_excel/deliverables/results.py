@@ -21,7 +21,7 @@ class RoundResults(Result):
     evaluation: Evaluation
     """The scores of the round, the evaluator's overrides applied."""
     interim: Evaluation | None = None
-    """The interim round's scores, for the comparisons; None when not given."""
+    """The interim round's scores, for the comparisons (without the final round's overrides); None when not given."""
 
 
 def round_results(plan: Plan, paths: Iterable[str | Path], *, round_: str = "final",
@@ -35,5 +35,5 @@ def round_results(plan: Plan, paths: Iterable[str | Path], *, round_: str = "fin
     interim_paths = list(interim_paths)
     if interim_paths:
         earlier = import_returns(plan, interim_paths, round_="interim")
-        interim = evaluate(plan, earlier.objectives, "interim", overrides)
+        interim = evaluate(plan, earlier.objectives, "interim")  # the evaluator's overrides are the final round's
     return RoundResults(plan=plan, result=result, evaluation=evaluation, interim=interim)

@@ -18,6 +18,9 @@ from ..exports import Column, Kind, export_files, resource_name
 from .results import RoundResults
 
 BANDS = ("raggiunto", "parzialmente raggiunto", "non raggiunto", "non valutabile")
+MIN_GROUP = 3
+"""People are counted only in groups of at least this many: a group of one would publish that person's band."""
+HIDDEN = f"meno di {MIN_GROUP} persone: dato non pubblicato"
 SCORE = dict(kind=Kind.NUMBER, decimals=1, unit="punti su 100")
 SCHEMAS: dict[str, list[Column]] = {
     "Risultati obiettivi": [Column("settore", description="codice del settore"), Column("nome_settore"),
@@ -29,11 +32,13 @@ SCHEMAS: dict[str, list[Column]] = {
     "Distribuzione": [Column("oggetto", description="obiettivi oppure personale"),
                       Column("settore", description="TOTALE per l'ente"),
                       Column("categoria", description="categoria o area del personale; TUTTE per il totale"),
-                      Column("fascia"), Column("numero", Kind.INTEGER), Column("quota", Kind.PERCENT, 1)],
+                      Column("fascia"), Column("numero", Kind.INTEGER), Column("quota", Kind.PERCENT, 1),
+                      Column("nota", description=f"gruppi di personale con meno di {MIN_GROUP} persone non pubblicati")],
     "Differenziazione": [Column("oggetto"), Column("settore"), Column("valutati", Kind.INTEGER),
                          Column("media", **SCORE), Column("deviazione_standard", **SCORE), Column("minimo", **SCORE),
                          Column("massimo", **SCORE),
-                         Column("quota_fascia_alta", Kind.PERCENT, 1, "quota dei valutati nella fascia «raggiunto»")],
+                         Column("quota_fascia_alta", Kind.PERCENT, 1, "quota dei valutati nella fascia «raggiunto»"),
+                         Column("nota")],
     "Valutazioni individuali": [Column("settore"), Column("cognome_e_nome"), Column("categoria"),
                                 Column("punteggio", **SCORE), Column("fascia")],
 }
@@ -58,14 +63,21 @@ def transparency_tables(results: RoundResults, *, names: bool = False) -> dict[s
 
     def count(what: str, sector: str, category: str, bands: list[str]) -> None:
         total = len(bands)
+        hidden = what == "personale" and total < MIN_GROUP and not names
         for name in BANDS:
             n = sum(1 for b in bands if b == name)
             distribution.append({"oggetto": what, "settore": sector, "categoria": category, "fascia": name,
-                                 "numero": n, "quota": n / total if total else None})
+                                 "numero": None if hidden else n, "quota": None if hidden or not total else n / total,
+                                 "nota": HIDDEN if hidden else ""})
 
     def differentiation(what: str, sector: str, scores: list[float | None], bands: list[str]) -> None:
         values = [s for s in scores if s is not None]
-        spread.append({"oggetto": what, "settore": sector, "valutati": len(values),
+        if what == "personale" and len(values) < MIN_GROUP and not names:
+            spread.append({"oggetto": what, "settore": sector, "valutati": None, "media": None,
+                           "deviazione_standard": None, "minimo": None, "massimo": None, "quota_fascia_alta": None,
+                           "nota": HIDDEN})
+            return
+        spread.append({"nota": "", "oggetto": what, "settore": sector, "valutati": len(values),
                        "media": mean(values) if values else None,
                        "deviazione_standard": pstdev(values) if len(values) > 1 else (0.0 if values else None),
                        "minimo": min(values) if values else None, "massimo": max(values) if values else None,

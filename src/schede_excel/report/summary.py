@@ -199,7 +199,8 @@ class _Formats:
         self.deviation = {"punti %": fmt(num_format='+0.0;-0.0;0'), "giorni": fmt(num_format='+0;-0;0'),
                           "scadenze": fmt(num_format='+0;-0;0'), "casi": fmt(num_format="0"),
                           "€": fmt(num_format='+#,##0.00 €;-#,##0.00 €;0 €')}
-        self.achieved = {"percent": fmt(num_format="0%", align="center"), "date": fmt(num_format="dd/mm/yyyy", align="center"),
+        self.achieved = {"percent": fmt(num_format="0%", align="center"),
+                         "percent_decimal": fmt(num_format="0.0%", align="center"), "date": fmt(num_format="dd/mm/yyyy", align="center"),
                          "integer": fmt(num_format="#,##0", align="center"), "decimal": fmt(num_format="#,##0.00", align="center"),
                          "text": fmt(align="center")}
         self.flag = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
@@ -253,8 +254,9 @@ def _achieved_cell(f: _Formats, row: dict):
         return ("Sì" if value else "No"), f.achieved["text"]
     if isinstance(value, (date, pd.Timestamp)):
         return value, f.achieved["date"]
-    if row["Tipo"] == TargetKind.PERCENT.value:
-        return value, f.achieved["percent"]
+    if row["Tipo"] == TargetKind.PERCENT.value:  # 89.6% is not 90%: the decimal shows when there is one
+        whole = abs(value * 100 - round(value * 100)) < 1e-6
+        return value, f.achieved["percent" if whole else "percent_decimal"]
     return value, f.number_like(value, f.achieved["integer"], f.achieved["decimal"])
 
 
@@ -357,6 +359,7 @@ def _riepilogo(wb, f: _Formats, evaluation: Evaluation, tables: dict[str, pd.Dat
     chart.set_y_axis({"name": "Punteggio (punti su 100)", "min": 0, "max": 100, "major_unit": 20,
                       "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
     chart.set_legend({"position": "bottom"})
+    chart.show_hidden_data()  # its data sit in hidden columns: Excel plots hidden cells only when told
     chart.set_plotarea({"layout": {"x": 0.1, "y": 0.12, "width": 0.85, "height": 0.62}})
     ws.insert_chart(last + 2, 0, chart, {"x_scale": 1.5, "y_scale": 1.25})
     counts = tables["Obiettivi"]["Fascia"].value_counts() if len(tables["Obiettivi"]) else pd.Series(dtype=int)
