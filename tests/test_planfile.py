@@ -272,3 +272,13 @@ def test_pydantic_messages_are_italian():
     assert result.findings
     for f in result.findings:
         assert "Input should" not in f.message and "should be" not in f.message, f.message
+
+
+def test_an_unquoted_thousand_in_atteso_is_pointed_out():
+    text = as_yaml(small_plan_data()).replace("atteso: '1.000'", "atteso: 1.250", 1)
+    assert "atteso: 1.250" in text
+    result = parse_plan(text, "piano.yaml")
+    [hint] = [f for f in result.findings if f.code == "PLAN_029"]
+    assert hint.line == text[:text.index("1.250")].count("\n") + 1 and "1250" in hint.message
+    quoted = parse_plan(as_yaml(small_plan_data()))
+    assert "PLAN_029" not in codes(quoted)

@@ -68,6 +68,11 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "PLAN_025": (Severity.ERROR, "Il valore {found} si legge in modi diversi (YAML lo prenderebbe per {reading}): se è un testo scriverlo tra virgolette ({quoted}), se è un numero {fix}."),
     "PLAN_026": (Severity.WARNING, "Il testo dopo « #» è letto come un commento e non fa parte del valore (che resta «{value}»): se fa parte del testo, scrivere tutto il valore tra virgolette."),
     "PLAN_027": (Severity.ERROR, "La chiave «{key}» compare più volte nella stessa sezione (anche alla riga {other}): lasciarne una sola."),
+    "PLAN_029": (
+        Severity.WARNING,
+        "ATTESO {found} senza virgolette è letto come il numero {reading}: se si intende {whole}, scrivere {whole} "
+        "oppure \"{found}\" tra virgolette (tra virgolette il punto separa le migliaia).",
+    ),
     "PLAN_028": (Severity.ERROR, "Il file del piano è rifiutato: {detail}. Un piano ha qualche migliaio di voci e pochi livelli di rientro."),
     "PLAN_017": (Severity.INFO, "Settore {sector}: indirizzo e-mail {email} di esempio (dominio example), da sostituire prima dell'invio."),
     # Reading returned files (spreadsheet.py): the file cannot be read at all

@@ -68,6 +68,8 @@ _Resolver.add_implicit_resolver(
     list("-+0123456789"))
 
 
+
+_THOUSANDS = re.compile(r"^\d{1,3}(\.\d{3})+$")
 def reads_as_text(plain: str) -> bool:
     """True when `plain`, written without quotes, is read back by this loader as that very text."""
     return _Resolver().resolve(yaml.ScalarNode, plain, (True, False)) == _STR
@@ -206,6 +208,10 @@ def _check(root, text: str, file: str | None) -> list[Finding]:
                         out.append(finding("PLAN_027", file=file, line=line, key=key.value, other=keys[key.value]))
                     else:
                         keys[key.value] = line
+                    if (key.value == "atteso" and isinstance(value, yaml.ScalarNode) and value.style is None
+                            and _THOUSANDS.match(value.value)):  # 1.250 is 1,25 to YAML, 1250 to an Italian
+                        out.append(finding("PLAN_029", file=file, line=value.start_mark.line + 1, found=value.value,
+                                           reading=value.value.replace(".", ","), whole=value.value.replace(".", "")))
                 stack += [value, key]
         elif isinstance(node, yaml.SequenceNode):
             stack += reversed(node.value)
