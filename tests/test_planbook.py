@@ -249,3 +249,25 @@ def test_random_plans_round_trip(plan):
 @given(plans())
 def test_random_plans_yaml_round_trip(plan):
     assert parse_plan(plan_to_yaml(plan_data(plan))).plan == plan
+
+
+def test_atteso_typed_as_in_excel_is_kept_as_written(caluso_plan):
+    """A currency (0,00 €) and a day-month date (29-feb) typed in the plan workbook stay as the cell shows them."""
+    import datetime
+    import io
+
+    import openpyxl
+
+    from schede_excel.plan.workbook import build_plan_workbook, read_plan_workbook
+
+    wb = openpyxl.load_workbook(io.BytesIO(build_plan_workbook(caluso_plan)))
+    ws = wb["Indicatori"]
+    column = [c.value for c in ws[1]].index("atteso") + 1
+    ws.cell(2, column).value, ws.cell(2, column).number_format = 0, '#,##0.00 [$€-410]'
+    ws.cell(3, column).value, ws.cell(3, column).number_format = datetime.datetime(2023, 2, 28), "d-mmm"
+    ws.cell(4, column).value, ws.cell(4, column).number_format = datetime.datetime(2023, 4, 15), "dd/mm/yyyy"
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    result = read_plan_workbook(buffer.getvalue(), file="piano.xlsx")
+    targets = [i.target for o in result.plan.objectives for _, block in o.indicators.by_kind() for i in block]
+    assert targets[:3] == ["0,00 €", "28-feb", "15/04/2023"]

@@ -23,6 +23,7 @@ names the sheet and cell, and all of them are reported at once.
 from __future__ import annotations
 
 import io
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -34,7 +35,8 @@ from ..spreadsheet.grid import Grid, NotAWorkbook, plain, read_grids
 from ..files import describe_os_error
 from ..findings import Finding, finding
 from ..spreadsheet.cells import a1, col_letter
-from .targets import MONTH_LETTERS
+from ..italian import number
+from .targets import MONTH_ABBREVIATIONS, MONTH_LETTERS
 from .model import CROSS_CUTTING, Indicator, IndicatorKind, Objective, Phase, Plan, ScoringPolicy, Sector
 from .parse import PlanResult, plan_from_data
 from .targets import ACCEPTED_FORMS, TargetKind
@@ -560,10 +562,21 @@ def _date(value):
 
 
 def _target(value, number_format: str | None):
-    """ATTESO as written: a number formatted as percentage reads as 95%, a date as 15/04/2024."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and number_format and "%" in number_format:
-        return f"{value * 100:g}%".replace(".", ",")
+    """ATTESO as written in the cell: 95% for a percentage, 0,00 € for a currency, 29-feb for a date
+    shown without its year, 15/04/2024 for a full date."""
+    fmt = number_format or ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if "%" in fmt:
+            return f"{value * 100:g}%".replace(".", ",")
+        if "€" in fmt:
+            places = len(re.match(r"[0#]*", fmt.split(".", 1)[1]).group()) if "." in fmt else 0
+            return f"{number(float(value), places, grouping=True)} €"
+    if isinstance(value, (date, datetime)) and "mmm" in fmt.lower() and "y" not in fmt.lower():
+        return f"{value.day}-{MONTH_SHORT[value.month]}"  # the year is the plan's
     return _text(value)
+
+
+MONTH_SHORT = {n: name for name, n in MONTH_ABBREVIATIONS.items() if name != "sett"}
 
 
 _CONVERT = {"text": _text, "sector": _text, "int": _number, "float": _number, "bool": _boolean,

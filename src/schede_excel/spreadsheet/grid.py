@@ -169,9 +169,11 @@ def _safe_grids(data: bytes) -> list[Grid]:
             value = cell.value
             if cell.is_date and isinstance(value, float):
                 value = as_date(value)
-                grid.formats[(r, c)] = "dd/mm/yyyy"
+                grid.formats[(r, c)] = sheet.written_formats.get((r, c), "dd/mm/yyyy")
             elif cell.is_percent and isinstance(value, float):
                 grid.formats[(r, c)] = "0%"
+            elif (r, c) in sheet.written_formats:
+                grid.formats[(r, c)] = sheet.written_formats[(r, c)]
             grid.rows[r][c] = _clean(value)
         grids.append(_trim_grid(grid))
     return grids

@@ -90,6 +90,10 @@ class RawSheet:
     """The merged ranges the file declares, (first row, first col, last row, last col), 0-based."""
     cut_texts: set[tuple[int, int]] = field(default_factory=set)
     """Cells whose text was longer than a cell holds (`MAX_CELL_TEXT`) and was read only that far."""
+    written_formats: dict[tuple[int, int], str] = field(default_factory=dict)
+    """The number format of the numbers whose format says how they are written beyond date or
+    percentage: currencies (`0,00 €`) and dates without a year (`29-feb`). A plan workbook keeps
+    its ATTESO as typed from these."""
 
     def value(self, row: int, col: int):
         cell = self.cells.get((row, col))
@@ -383,22 +387,27 @@ def _rels(archive: _Zip, part: str) -> dict[str, str]:
     return out
 
 
-def _styles(archive: _Zip) -> tuple[list[bool], list[bool]]:
-    """For each cell style index: is it a date format, is it a percentage format."""
+def _styles(archive: _Zip) -> tuple[list[bool], list[bool], list[str]]:
+    """For each cell style index: is it a date format, a percentage format, and the format when it writes
+    a currency or a date without its year."""
     if not archive.has("xl/styles.xml"):
-        return [], []
+        return [], [], []
     root = archive.xml("xl/styles.xml")
-    custom = {}
+    custom, written = {}, {16: "d-mmm"}  # 16: Excel's built-in day-month, what typing «29-feb» gives
     for fmt in root.iterfind(f"{M}numFmts/{M}numFmt"):
-        code = re.sub(r'"[^"]*"|\[[^\]]*\]|\\.', "", fmt.get("formatCode", "")).lower()
+        raw = fmt.get("formatCode", "")
+        code = re.sub(r'"[^"]*"|\[[^\]]*\]|\\.', "", raw).lower()
         custom[int(fmt.get("numFmtId"))] = code
-    dates, percents = [], []
+        if "€" in raw or ("mmm" in code and "y" not in code and "0" not in code):
+            written[int(fmt.get("numFmtId"))] = raw
+    dates, percents, formats = [], [], []
     for xf in root.iterfind(f"{M}cellXfs/{M}xf"):
         fmt_id = int(xf.get("numFmtId", "0"))
         code = custom.get(fmt_id, "")
         dates.append(fmt_id in _DATE_IDS or (bool(code) and bool(re.search(r"[dy]|mmm", code)) and "0" not in code))
         percents.append(fmt_id in _PERCENT_IDS or "%" in code)
-    return dates, percents
+        formats.append(written.get(fmt_id, ""))
+    return dates, percents, formats
 
 
 def _shared_strings(archive: _Zip, limits: Limits) -> list[str]:
@@ -443,7 +452,7 @@ def _parse_ref(text: str) -> tuple[str | None, tuple[int, int, int, int] | None]
 def _read_xlsx(archive: _Zip, name: str, limits: Limits) -> RawWorkbook:
     workbook = archive.xml("xl/workbook.xml")
     rels = _rels(archive, "xl/workbook.xml")
-    dates, percents = _styles(archive)
+    dates, percents, formats = _styles(archive)
     strings = _shared_strings(archive, limits)
     properties = workbook.find(f"{M}workbookPr")
     date1904 = properties is not None and properties.get("date1904", "").lower() in ("1", "true")
@@ -466,7 +475,7 @@ def _read_xlsx(archive: _Zip, name: str, limits: Limits) -> RawWorkbook:
     budget = _Budget(limits.max_cells, name)
     for sheet, part in zip(sheets, parts):
         if part and archive.has(part):
-            _read_xlsx_sheet(archive, part, sheet, _Styles(strings, dates, percents, date1904, budget), limits)
+            _read_xlsx_sheet(archive, part, sheet, _Styles(strings, dates, percents, date1904, budget, formats), limits)
     return book
 
 
@@ -479,6 +488,7 @@ class _Styles:
     percents: list[bool]
     date1904: bool
     budget: "_Budget"
+    formats: list[str]
 
 
 class _Budget:
@@ -560,6 +570,8 @@ def _read_cell(c, row: int | None, sheet: RawSheet, styles: _Styles, limits) -> 
         styles.budget.spend()
         sheet.cells[(row, col)] = RawCell(value, is_date, style < len(styles.percents) and styles.percents[style],
                                           formula, styles.date1904 and not is_date)
+        if style < len(styles.formats) and styles.formats[style] and isinstance(value, float):
+            sheet.written_formats[(row, col)] = styles.formats[style]
 
 
 def _iso_serial(text: str | None):
