@@ -32,6 +32,17 @@ def percent(fraction: float | None, decimals: int | None = 0) -> str:
     return f"{number(fraction * 100, decimals)}%"
 
 
+def achieved(value: float | date | bool | None, *, is_percent: bool) -> str:
+    """A RAGGIUNTO as a person reads it: 90%, 15/07/2023, 1.600, Sì."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "Sì" if value else "No"
+    if isinstance(value, date):
+        return day(value)
+    return percent(value, None) if is_percent else number(value, None, grouping=True)
+
+
 def day(value: date | datetime | None) -> str:
     """`15/07/2023`; a datetime with its time, `15/07/2023 10:30`."""
     if value is None:

@@ -226,6 +226,16 @@ def round_option(*, help_text: str, default: str | None = None):
                         callback=lambda ctx, param, value: ROUND_NAMES.get(value), help=help_text)
 
 
+def date_callback(ctx, param, value):
+    """A click callback for the GG/MM/AAAA options: the date, or an Italian usage error."""
+    from ..mail.sending import parse_date
+
+    try:
+        return parse_date(value) if value else None
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
 def plural(count: int, one: str, many: str) -> str:
     """`1 errore`, `3 errori`."""
     return f"{count} {one if count == 1 else many}"

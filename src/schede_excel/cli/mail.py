@@ -13,23 +13,16 @@ from pathlib import Path
 import click
 
 from ..scoring.evaluate import DIRECT
-from .common import BAD_INPUT, CONTEXT, ItalianCommand, argument, fail, load_or_exit, plural, print_findings, round_option
+from .common import BAD_INPUT, CONTEXT, ItalianCommand, date_callback, argument, fail, load_or_exit, plural, print_findings, round_option
 from ..files import describe_os_error
 from ..findings import finding, has_errors
 from ..returns.importer import import_returns
-from ..mail.sending import (CONFIG_FILE, DRAFTS_DIR, LOG_FILE, PASSWORD_ENV, load_settings, parse_date, prepare, read_log,
+from ..mail.sending import (CONFIG_FILE, DRAFTS_DIR, LOG_FILE, PASSWORD_ENV, load_settings, prepare, read_log,
                    send as send_batch, write_drafts)
 from ..mail.receiving import read_receive_log, receive_log_path
 from ..mail.status import reminders, sector_status
 
 SOME_FAILED = 1
-
-
-def _date(ctx, param, value):
-    try:
-        return parse_date(value) if value else None
-    except ValueError as error:
-        raise click.BadParameter(str(error)) from None
 
 
 @click.command(cls=ItalianCommand, context_settings=CONTEXT)
@@ -38,7 +31,7 @@ def _date(ctx, param, value):
 @argument("cartella", type=click.Path(exists=True, file_okay=False),
           help="La cartella con i file generati da «schede generate», uno per settore.")
 @round_option(default="interim", help_text="Verifica dei file da inviare (predefinita: interim, la verifica intermedia).")
-@click.option("--scadenza", "deadline", metavar="GG/MM/AAAA", callback=_date,
+@click.option("--scadenza", "deadline", metavar="GG/MM/AAAA", callback=date_callback,
               help="Data entro cui restituire i file compilati, scritta nel messaggio.")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
               help=f"File di configurazione della posta (predefinito: {CONFIG_FILE} nella cartella corrente, se c'è).")
@@ -144,7 +137,7 @@ def send(piano, cartella, round_, deadline, config_file, cc, reply_to, template,
 @click.option("--cartella", "folder", default="out", type=click.Path(file_okay=False),
               help=f"Cartella dei file generati e inviati, con il registro {LOG_FILE} (predefinita: out).")
 @round_option(default="interim", help_text="Verifica da controllare (predefinita: interim, la verifica intermedia).")
-@click.option("--scadenza", "deadline", metavar="GG/MM/AAAA", callback=_date,
+@click.option("--scadenza", "deadline", metavar="GG/MM/AAAA", callback=date_callback,
               help="Data entro cui restituire i file: mostra i giorni che mancano.")
 @click.option("--solleciti", "reminders_dir", type=click.Path(file_okay=False), metavar="CARTELLA",
               help="Scrive in questa cartella un sollecito .eml (con il file di nuovo in allegato) per ogni "

@@ -17,17 +17,10 @@ from ..files import describe_os_error
 from ..findings import SchedeError, finding, has_errors
 from ..mail.receiving import (APART, PASSWORD_ENV, RECEIVE_LOG, load_mailbox_settings, open_mailbox, receive,
                               smtp_receipts)
-from ..mail.sending import CONFIG_FILE, LOG_FILE, PASSWORD_ENV as SMTP_PASSWORD_ENV, load_settings, parse_date, read_log
-from .common import BAD_INPUT, CONTEXT, ItalianCommand, argument, fail, load_or_exit, plural, print_findings, round_option
+from ..mail.sending import CONFIG_FILE, LOG_FILE, PASSWORD_ENV as SMTP_PASSWORD_ENV, load_settings, read_log
+from .common import BAD_INPUT, CONTEXT, ItalianCommand, date_callback, argument, fail, load_or_exit, plural, print_findings, round_option
 
 SOMETHING_LEFT = 1
-
-
-def _date(ctx, param, value):
-    try:
-        return parse_date(value) if value else None
-    except ValueError as error:
-        raise click.BadParameter(str(error)) from None
 
 
 def _password(variable: str, user: str, server: str) -> str | None:
@@ -55,7 +48,7 @@ def _password(variable: str, user: str, server: str) -> str | None:
 @round_option(default="interim", help_text="Verifica di cui si raccolgono le restituzioni (predefinita: interim).")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), metavar="PERCORSO",
               help=f"File di configurazione della posta, sezione [imap] (predefinito: {CONFIG_FILE} qui, se c'è).")
-@click.option("--dal", "since", metavar="GG/MM/AAAA", callback=_date,
+@click.option("--dal", "since", metavar="GG/MM/AAAA", callback=date_callback,
               help="Legge i messaggi da questa data (predefinita: il primo invio della verifica nel registro).")
 @click.option("--sposta", "move_to", metavar="CARTELLA",
               help="Sposta nella cartella della casella ogni messaggio, una volta salvati tutti i suoi allegati "

@@ -47,7 +47,7 @@ from ..findings import Finding, Result, SchedeError, Severity, finding, has_erro
 from ..plan.model import Plan, Sector
 from ..returns.importer import SUFFIXES, read_return
 from ..sheet.layout import ROUND_LABELS
-from .sending import MailSettings, SentRecord, connect
+from .sending import MailSettings, SentRecord, connect, port_value, seconds_value
 
 try:
     import tomllib
@@ -143,18 +143,9 @@ def load_mailbox_settings(config: str | Path | None = None,
 
 def _convert(name: str, value, base: Path):
     if name == "port":
-        text = str(value).strip()
-        if isinstance(value, bool) or not text.isdigit() or not 0 < int(text) < 65536:
-            raise ValueError(f"porta «{value}» non valida; atteso un numero da 1 a 65535")
-        return int(text)
+        return port_value(value)
     if name == "timeout":
-        try:
-            seconds = float(value)
-        except (TypeError, ValueError):
-            seconds = 0
-        if isinstance(value, bool) or seconds <= 0:
-            raise ValueError(f"«{value}» non valido; atteso un numero di secondi")
-        return seconds
+        return seconds_value(value)
     if not isinstance(value, str):
         raise ValueError("atteso un testo tra virgolette")
     if name == "security":

@@ -192,21 +192,31 @@ def load_settings(config: str | Path | None = None,
     return MailSettings(**values), findings
 
 
+def port_value(value) -> int:
+    """A port from a config file or the environment; ValueError with Italian text."""
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.isdigit() or not 0 < int(text) < 65536:
+        raise ValueError(f"porta «{value}» non valida; atteso un numero da 1 a 65535")
+    return int(text)
+
+
+def seconds_value(value) -> float:
+    """A timeout in seconds from a config file or the environment; ValueError with Italian text."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = 0
+    if isinstance(value, bool) or seconds <= 0:
+        raise ValueError(f"«{value}» non valido; atteso un numero di secondi")
+    return seconds
+
+
 def _convert(name: str, value, base: Path):
     """A config or environment value as the settings field wants it; ValueError with Italian text."""
     if name == "port":
-        text = str(value).strip()
-        if isinstance(value, bool) or not text.isdigit() or not 0 < int(text) < 65536:
-            raise ValueError(f"porta «{value}» non valida; atteso un numero da 1 a 65535")
-        return int(text)
+        return port_value(value)
     if name == "timeout":
-        try:
-            seconds = float(value)
-        except (TypeError, ValueError):
-            seconds = 0
-        if isinstance(value, bool) or seconds <= 0:
-            raise ValueError(f"«{value}» non valido; atteso un numero di secondi")
-        return seconds
+        return seconds_value(value)
     if name == "security":
         text = {"nessuna": "none", "tls": "ssl"}.get(str(value).strip().lower(), str(value).strip().lower())
         if text not in SECURITY:

@@ -20,7 +20,7 @@ import pandas as pd
 import xlsxwriter
 
 from ..exports import Column, Kind, export_files
-from ..italian import day, number, percent
+from ..italian import achieved
 from ..plan.targets import TargetKind
 from ..scoring.evaluate import DIRECT
 from ..returns.importer import ImportResult
@@ -77,16 +77,7 @@ WRAPPED = {"Titolo", "Indicatore", "Messaggio", "Valore", "Nome", "Nota", "File"
 
 def shown_achieved(score: IndicatorScore) -> str:
     """A RAGGIUNTO as a person reads it: 90%, 15/07/2023, 1.600, Sì."""
-    value = score.achieved
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "Sì" if value else "No"
-    if isinstance(value, date):
-        return day(value)
-    if score.target_kind is TargetKind.PERCENT:
-        return percent(value, None)
-    return number(value, None, grouping=True)
+    return achieved(score.achieved, is_percent=score.target_kind is TargetKind.PERCENT)
 
 
 def deviation_in_unit(score: IndicatorScore) -> tuple[float | None, str]:

@@ -22,7 +22,7 @@ import pandas as pd
 
 from ..exports import Column, Kind, export_files
 from ..files import describe_os_error
-from ..italian import day, number, percent
+from ..italian import achieved
 from ..findings import Finding, Result, Severity, finding
 from ..sheet.layout import INSTRUCTIONS_META, READ_COLUMNS, ROUND_LABELS, ROUNDS, VISIBLE_COLUMNS
 from ..plan.model import IndicatorKind, Plan
@@ -52,17 +52,6 @@ FRAME_SCHEMAS: dict[str, list[Column]] = {
 """How each table of `ImportResult.frames()` is exported."""
 
 
-def _shown(value, entry: Entry | None) -> str:
-    """RAGGIUNTO as a person reads it."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "Sì" if value else "No"
-    if isinstance(value, date):
-        return day(value)
-    if entry is Entry.PERCENT:
-        return percent(value, None)
-    return number(value, None, grouping=True)
 OLD_SUFFIXES = (".xls", ".xlsb", ".numbers")  # returns a user may save by mistake: read, and refused with the reason
 
 
@@ -111,7 +100,7 @@ class ImportResult(Result):
                                "persone": len(record.staff), "file": record.file, "foglio": record.sheet})
             for i in record.indicators:
                 indicators.append({**base, "blocco": i.kind.value, "numero": i.index, "descrizione": i.description,
-                                   "atteso": i.target, "raggiunto": _shown(i.achieved, self._entry(objective, i)),
+                                   "atteso": i.target, "raggiunto": achieved(i.achieved, is_percent=self._entry(objective, i) is Entry.PERCENT),
                                    "valore": i.achieved, "cella": i.cell, "file": record.file, "foglio": record.sheet})
             for r in record.reviews:
                 reviews.append({**base, "verifica": r.round, "cause": r.causes, "effetti": r.effects,
