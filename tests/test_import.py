@@ -471,3 +471,19 @@ def test_an_emoji_in_a_title_generates_and_reads_back(tmp_path):
     book = planned_workbooks(plan)[0]
     read = read_return(plan, (tmp_path / book.filename).read_bytes(), book.filename)
     assert {r.objective for r in read.objectives} == {o.key for o in book.objectives}
+
+
+def test_a_review_text_that_reads_like_the_staff_header_is_not_a_person(small_plan, tmp_path):
+    book = planned_workbooks(small_plan)[0]
+    generated = build_workbook(small_plan, list(book.objectives), sector=book.sector, review=review_for(small_plan, "interim"))
+    name = sheet_names(list(book.objectives))[0]
+    lay = sheet_layout(book.objectives[0], staff_rows=small_plan.staff_rows)
+    block = lay.reviews["interim"]
+    wb = openpyxl.load_workbook(io.BytesIO(generated))
+    wb[name][a1(block.causes.row, block.causes.col)] = "COGNOME E NOME"
+    wb[name][a1(lay.staff_rows[0], 0)] = "Rossi Maria"
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    [record] = [r for r in read_return(small_plan, buffer.getvalue(), "r.xlsx").objectives if r.sheet == name]
+    assert [s.name for s in record.staff] == ["Rossi Maria"]
+    assert record.review("interim").causes == "COGNOME E NOME"

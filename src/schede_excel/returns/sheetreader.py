@@ -345,7 +345,10 @@ def _review(sheet, labels: _Labels, lay, round_: str, merged: set) -> ReviewRetu
 
 
 def _staff(sheet, labels: _Labels, lay, where, out, merged: set) -> list[StaffReturn]:
-    header = labels.first_row(Label.STAFF_NAME, COL_NUMBER)
+    # The staff table is the sheet's last block: its header is found below the last PERSONALE
+    # COINVOLTO label, so a review text that reads «Cognome e Nome» is never taken for it.
+    blocks = labels.rows(Label.STAFF, COL_NUMBER)
+    header = labels.first_row(Label.STAFF_NAME, COL_NUMBER, after=max(blocks) if blocks else -1)
     if header is None:
         return []
     total = labels.first_row(Label.STAFF_TOTAL, COL_NUMBER, after=header)
