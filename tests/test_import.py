@@ -487,3 +487,20 @@ def test_a_review_text_that_reads_like_the_staff_header_is_not_a_person(small_pl
     [record] = [r for r in read_return(small_plan, buffer.getvalue(), "r.xlsx").objectives if r.sheet == name]
     assert [s.name for s in record.staff] == ["Rossi Maria"]
     assert record.review("interim").causes == "COGNOME E NOME"
+
+
+@pytest.mark.parametrize("text", ["intrapresi", "Da attivare", "Cause", "Effetti"])
+def test_a_review_text_that_reads_like_a_label_stays_in_its_box(small_plan, text):
+    book = planned_workbooks(small_plan)[0]
+    generated = build_workbook(small_plan, list(book.objectives), sector=book.sector, review=review_for(small_plan, "interim"))
+    name = sheet_names(list(book.objectives))[0]
+    block = sheet_layout(book.objectives[0], staff_rows=small_plan.staff_rows).reviews["interim"]
+    wb = openpyxl.load_workbook(io.BytesIO(generated))
+    for field_name, where in block.texts().items():
+        wb[name][a1(where.row, where.col)] = text if field_name in ("causes", "effects") else field_name
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    [record] = [r for r in read_return(small_plan, buffer.getvalue(), "r.xlsx").objectives if r.sheet == name]
+    review = record.review("interim")
+    assert (review.causes, review.effects, review.actions_taken, review.actions_planned) == (
+        text, text, "actions_taken", "actions_planned")

@@ -336,11 +336,17 @@ def _review(sheet, labels: _Labels, lay, round_: str, merged: set) -> ReviewRetu
     top = labels.row_starting(Label.INTERIM if round_ == "interim" else Label.FINAL, col)
     top = block.header.row if top is None else top
     texts = {}
-    for field_name, (label_span, label) in block.text_labels().items():
-        label_row = next((r for r in labels.rows(label, col, after=top) if r < top + REVIEW_ROWS + 5), None)
+    after = top
+    for field_name, (label_span, label) in block.text_labels().items():  # in the order the sheet shows them
+        found = labels.rows(label, col, after=after)
+        expected = top + (label_span.row - block.header.row)
+        # The label where the layout puts it; else the next one below the previous text, so that a
+        # text that reads like a label («Intrapresi») is never taken for it.
+        label_row = expected if expected in found else next((r for r in found if r < top + REVIEW_ROWS + 5), None)
         input_row = block.texts()[field_name].row
         row = label_row + 1 if label_row is not None else top + (input_row - block.header.row)
         texts[field_name] = _visible_text(sheet, row, col, block.texts()[field_name].last_col, merged)
+        after = row
     return ReviewReturn(round=round_, **texts)
 
 
