@@ -134,8 +134,8 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "EVAL_011": (Severity.ERROR, "Valutazione non valida: trovato «{found}», atteso un numero da 0 a 100."),
     "EVAL_012": (Severity.ERROR, "Blocco «{found}» sconosciuto: attesi Quantità, Tempo, Costo o Qualità (o vuoto per l'intero obiettivo)."),
     # Consolidation (consolidate.py)
-    "CONS_001": (Severity.ERROR, "Il file o la cartella delle restituzioni non esiste: controllare il nome. Il riepilogo non è stato scritto."),
-    "CONS_002": (Severity.ERROR, "Nessuna restituzione utilizzabile tra i {count} file letti: il riepilogo non è stato scritto (quello precedente resta com'è)."),
+    "CONS_001": (Severity.ERROR, "Il file o la cartella delle restituzioni non esiste: controllare il nome. Nulla è stato scritto."),
+    "CONS_002": (Severity.ERROR, "Nessuna restituzione utilizzabile tra i {count} file letti: nulla è stato scritto (i file già presenti restano come sono)."),
     "CONS_003": (Severity.WARNING, "{count} schede della verifica {found} ignorate: si consolida la verifica {review} (indicare --turno per l'altra)."),
     "EVAL_013": (Severity.ERROR, "Obiettivo {objective}: il blocco {block} ha {count} indicatori, non c'è il numero {index}."),
     "EVAL_014": (Severity.ERROR, "Valutazione ripetuta: la stessa è già alla riga {other}; tenerne una sola."),

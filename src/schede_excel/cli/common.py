@@ -119,6 +119,15 @@ def argument(*decls, help: str, **attrs):  # noqa: A002
     return click.argument(*decls, cls=DescribedArgument, help=help, **attrs)
 
 
+PLAN_ARGUMENT = argument("piano", type=click.Path(dir_okay=False),
+                         help="Il file del piano: YAML (.yaml) o file Excel del piano (.xlsx, .xlsm, .ods).")
+"""The PIANO argument every command takes."""
+RETURNS_ARGUMENT = argument("ritorni", nargs=-1, required=True, type=click.Path(),
+                            help="I file restituiti dai settori (.xlsx, .xlsm, .ods) o le cartelle che li contengono; "
+                                 "uno o più.")
+"""The RITORNI argument of the commands that read the returns."""
+
+
 class _ItalianHelp:
     """Help pages in Italian: usage, Argomenti (described), Opzioni, Comandi."""
 

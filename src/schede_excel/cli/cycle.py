@@ -19,11 +19,10 @@ from ..scoring.overrides import assessment_filename, assessment_workbook, load_o
 from ..sheet.generate import generate as generate_workbooks
 from ..sheet.generate import missing_interim, planned_workbooks
 from ..sheet.layout import ROUND_LABELS
-from .common import BAD_INPUT, CONTEXT, ItalianCommand, argument, fail, require_suffix, load_or_exit, plural, print_findings, round_option
+from .common import BAD_INPUT, CONTEXT, ItalianCommand, PLAN_ARGUMENT, RETURNS_ARGUMENT, fail, require_suffix, load_or_exit, plural, print_findings, round_option
 
 @click.command(cls=ItalianCommand, context_settings=CONTEXT)
-@argument("piano", type=click.Path(dir_okay=False),
-          help="Il file del piano: YAML (.yaml) o file Excel del piano (.xlsx, .xlsm, .ods).")
+@PLAN_ARGUMENT
 @click.option("--json", "as_json", is_flag=True, help="Stampa le segnalazioni in JSON (per altri programmi).")
 @click.option("-v", "--dettagli", "verbose", is_flag=True, help="Mostra anche le segnalazioni informative (come è stato letto ogni ATTESO).")
 def validate(piano: str, as_json: bool, verbose: bool) -> None:
@@ -56,8 +55,7 @@ def validate(piano: str, as_json: bool, verbose: bool) -> None:
 
 
 @click.command(cls=ItalianCommand, context_settings=CONTEXT)
-@argument("piano", type=click.Path(dir_okay=False),
-          help="Il file del piano: YAML (.yaml) o file Excel del piano (.xlsx, .xlsm, .ods).")
+@PLAN_ARGUMENT
 @click.option("-o", "--output", "out_dir", default="out", type=click.Path(file_okay=False),
               help="Cartella in cui scrivere i file Excel (predefinita: out).")
 @round_option(default="interim", help_text="Verifica per cui si generano le schede (predefinita: interim, la verifica intermedia).")
@@ -149,10 +147,8 @@ def schema(out_file: str) -> None:
 
 
 @click.command("import", cls=ItalianCommand, context_settings=CONTEXT)
-@argument("piano", type=click.Path(dir_okay=False),
-          help="Il file del piano: YAML (.yaml) o file Excel del piano (.xlsx, .xlsm, .ods).")
-@argument("ritorni", nargs=-1, required=True, type=click.Path(),
-          help="I file restituiti dai settori (.xlsx, .xlsm, .ods) o le cartelle che li contengono; uno o più.")
+@PLAN_ARGUMENT
+@RETURNS_ARGUMENT
 @click.option("-o", "--output", "out_file", type=click.Path(dir_okay=False),
               help="File JSON in cui scrivere i dati letti (predefinito: nessuno, solo il resoconto).")
 @click.option("--tabelle", "tables_dir", type=click.Path(file_okay=False),
@@ -212,10 +208,8 @@ def import_(piano, ritorni, out_file, tables_dir, round_, verbose) -> None:
 
 
 @click.command(cls=ItalianCommand, context_settings=CONTEXT)
-@argument("piano", type=click.Path(dir_okay=False),
-          help="Il file del piano: YAML (.yaml) o file Excel del piano (.xlsx, .xlsm, .ods).")
-@argument("ritorni", nargs=-1, required=True, type=click.Path(),
-          help="I file restituiti dai settori (.xlsx, .xlsm, .ods) o le cartelle che li contengono; uno o più.")
+@PLAN_ARGUMENT
+@RETURNS_ARGUMENT
 @click.option("-o", "--output", "out_file", default="riepilogo.xlsx", type=click.Path(dir_okay=False),
               help="File Excel del riepilogo da scrivere (.xlsx; predefinito: riepilogo.xlsx).")
 @round_option(help_text="Verifica da consolidare (predefinita: quella dei file restituiti).")

@@ -15,7 +15,7 @@ from ..findings import SchedeError
 from ..mail.receiving import read_receive_log, receive_log_path
 from ..mail.sending import LOG_FILE, read_log
 from ..scoring.overrides import load_overrides
-from .common import BAD_INPUT, CONTEXT, ItalianCommand, argument, fail, load_or_exit, print_findings, round_option
+from .common import BAD_INPUT, CONTEXT, ItalianCommand, PLAN_ARGUMENT, RETURNS_ARGUMENT, fail, load_or_exit, print_findings, round_option
 
 _OVERRIDES = click.option("--valutazioni", "overrides_file", type=click.Path(exists=True, dir_okay=False), metavar="PERCORSO",
                           help="Le valutazioni del Nucleo/OIV (CSV o Excel, come per consolidate).")
@@ -54,10 +54,8 @@ def _write(path: Path, data: bytes) -> None:
 
 
 @click.command("relazione", cls=ItalianCommand, context_settings=CONTEXT)
-@argument("piano", type=click.Path(dir_okay=False),
-          help="Il file del piano: YAML oppure file Excel del piano (.xlsx, .xlsm, .ods).")
-@argument("ritorni", nargs=-1, required=True, type=click.Path(),
-          help="I file restituiti (.xlsx, .xlsm, .ods) o le cartelle che li contengono.")
+@PLAN_ARGUMENT
+@RETURNS_ARGUMENT
 @click.option("-o", "--output", "out_file", default="relazione.docx", type=click.Path(dir_okay=False), metavar="PERCORSO",
               help="Documento da scrivere (predefinito: relazione.docx).")
 @_ROUND
@@ -94,10 +92,8 @@ def relazione(piano, ritorni, out_file, round_, interim, overrides_file, templat
 
 
 @click.command("dossier", cls=ItalianCommand, context_settings=CONTEXT)
-@argument("piano", type=click.Path(dir_okay=False),
-          help="Il file del piano: YAML oppure file Excel del piano (.xlsx, .xlsm, .ods).")
-@argument("ritorni", nargs=-1, required=True, type=click.Path(),
-          help="I file restituiti (.xlsx, .xlsm, .ods) o le cartelle che li contengono.")
+@PLAN_ARGUMENT
+@RETURNS_ARGUMENT
 @click.option("-o", "--output", "out_dir", default="dossier", type=click.Path(file_okay=False), metavar="CARTELLA",
               help="Cartella del dossier (predefinita: dossier).")
 @_ROUND
@@ -145,10 +141,8 @@ def dossier(piano, ritorni, out_dir, round_, overrides_file, folder, overwrite):
 
 
 @click.command("trasparenza", cls=ItalianCommand, context_settings=CONTEXT)
-@argument("piano", type=click.Path(dir_okay=False),
-          help="Il file del piano: YAML oppure file Excel del piano (.xlsx, .xlsm, .ods).")
-@argument("ritorni", nargs=-1, required=True, type=click.Path(),
-          help="I file restituiti (.xlsx, .xlsm, .ods) o le cartelle che li contengono.")
+@PLAN_ARGUMENT
+@RETURNS_ARGUMENT
 @click.option("-o", "--output", "out_dir", default="trasparenza", type=click.Path(file_okay=False), metavar="CARTELLA",
               help="Cartella dei dati aperti (predefinita: trasparenza).")
 @_ROUND

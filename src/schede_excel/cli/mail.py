@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from ..scoring.evaluate import DIRECT
-from .common import BAD_INPUT, CONTEXT, ItalianCommand, date_callback, argument, fail, load_or_exit, plural, print_findings, round_option
+from .common import BAD_INPUT, CONTEXT, ItalianCommand, date_callback, PLAN_ARGUMENT, argument, fail, load_or_exit, plural, print_findings, round_option
 from ..files import describe_os_error
 from ..findings import finding, has_errors
 from ..returns.importer import import_returns
@@ -26,8 +26,7 @@ SOME_FAILED = 1
 
 
 @click.command(cls=ItalianCommand, context_settings=CONTEXT)
-@argument("piano", type=click.Path(dir_okay=False),
-          help="Il file del piano: YAML (.yaml) o file Excel del piano (.xlsx, .xlsm, .ods).")
+@PLAN_ARGUMENT
 @argument("cartella", type=click.Path(exists=True, file_okay=False),
           help="La cartella con i file generati da «schede generate», uno per settore.")
 @round_option(default="interim", help_text="Verifica dei file da inviare (predefinita: interim, la verifica intermedia).")
@@ -130,8 +129,7 @@ def send(piano, cartella, round_, deadline, config_file, cc, reply_to, template,
 
 
 @click.command(cls=ItalianCommand, context_settings=CONTEXT)
-@argument("piano", type=click.Path(dir_okay=False),
-          help="Il file del piano: YAML (.yaml) o file Excel del piano (.xlsx, .xlsm, .ods).")
+@PLAN_ARGUMENT
 @argument("ritorni", nargs=-1, type=click.Path(),
           help="I file restituiti dai settori (.xlsx, .xlsm, .ods) o le cartelle che li contengono; nessuno se non è tornato ancora niente.")
 @click.option("--cartella", "folder", default="out", type=click.Path(file_okay=False),

@@ -18,7 +18,7 @@ from ..findings import SchedeError, finding, has_errors
 from ..mail.receiving import (APART, PASSWORD_ENV, RECEIVE_LOG, load_mailbox_settings, open_mailbox, receive,
                               smtp_receipts)
 from ..mail.sending import CONFIG_FILE, LOG_FILE, PASSWORD_ENV as SMTP_PASSWORD_ENV, load_settings, read_log
-from .common import BAD_INPUT, CONTEXT, ItalianCommand, date_callback, argument, fail, load_or_exit, plural, print_findings, round_option
+from .common import BAD_INPUT, CONTEXT, ItalianCommand, date_callback, PLAN_ARGUMENT, fail, load_or_exit, plural, print_findings, round_option
 
 SOMETHING_LEFT = 1
 
@@ -36,8 +36,7 @@ def _password(variable: str, user: str, server: str) -> str | None:
 
 
 @click.command("ricevi", cls=ItalianCommand, context_settings=CONTEXT)
-@argument("piano", type=click.Path(dir_okay=False),
-          help="Il file del piano: YAML oppure file Excel del piano (.xlsx, .xlsm, .ods).")
+@PLAN_ARGUMENT
 @click.option("--ritorni", "returns_dir", default="ritorni", type=click.Path(file_okay=False),
               metavar="CARTELLA", help="Cartella in cui salvare i file restituiti (predefinita: ritorni).")
 @click.option("--cartella", "folder", default="out", type=click.Path(file_okay=False),

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from .common import CONTEXT, ItalianCommand, argument, fail, plural, print_findings, require_suffix
+from .common import CONTEXT, ItalianCommand, PLAN_ARGUMENT, argument, fail, plural, print_findings, require_suffix
 from ..files import atomic_write, describe_os_error
 from ..findings import Severity, finding
 from ..sheet.migrate import migrate_workbook
@@ -65,8 +65,7 @@ def plan_template(out_file: str, overwrite: bool) -> None:
 
 
 @click.command("plan-export", cls=ItalianCommand, context_settings=CONTEXT)
-@argument("piano", type=click.Path(dir_okay=False),
-          help="Il file del piano: YAML (.yaml) o file Excel del piano (.xlsx, .xlsm, .ods).")
+@PLAN_ARGUMENT
 @click.option("-o", "--output", "out_file", required=True, type=click.Path(dir_okay=False),
               help="Il file da scrivere: .xlsx (file Excel del piano) oppure .yaml.")
 @_OVERWRITE

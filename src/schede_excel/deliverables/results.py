@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from ..findings import Result, SchedeError, finding
+from ..findings import Result
 from ..plan.model import Plan
+from ..report.consolidate import usable_returns
 from ..returns.importer import ImportResult, import_returns
 from ..scoring.evaluate import Evaluation, Override, evaluate
 
@@ -26,10 +27,8 @@ class RoundResults(Result):
 
 def round_results(plan: Plan, paths: Iterable[str | Path], *, round_: str = "final",
                   interim_paths: Iterable[str | Path] = (), overrides: Sequence[Override] = ()) -> RoundResults:
-    """Import and score the returns of `round_` (and the interim ones, when given). `SchedeError` when nothing is usable."""
-    result = import_returns(plan, paths, round_=round_)
-    if not any(f.used for f in result.files):
-        raise SchedeError([finding("CONS_002", count=len(result.files))])
+    """Import and score the returns of `round_` (and the interim ones, when given); `SchedeError` as `usable_returns`."""
+    result = usable_returns(plan, paths, round_=round_)
     evaluation = evaluate(plan, result.objectives, round_, overrides)
     interim = None
     interim_paths = list(interim_paths)

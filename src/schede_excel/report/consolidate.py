@@ -60,6 +60,21 @@ def results_annex(plan: Plan, records: Sequence[ObjectiveReturn], round_: str,
     return build_pages(plan, pages, review=review_for(plan, round_), editable=False, instructions=False)
 
 
+def usable_returns(plan: Plan, paths: Iterable[str | Path], *, round_: str | None = None,
+                   progress: Callable[[Path], None] | None = None) -> ImportResult:
+    """The returns read, for a document made from them: `SchedeError` when a path named does not
+    exist (CONS_001) or no file can be used (CONS_002, with each file's errors), so that nothing
+    made of no data replaces a good document."""
+    result = import_returns(plan, paths, round_=round_, progress=progress)
+    missing = [f for f in result.findings if f.code == "READ_001" and not any(x.path == f.file for x in result.files)]
+    if missing:
+        raise SchedeError([finding("CONS_001", file=f.file) for f in missing])
+    if not any(f.used for f in result.files):
+        raise SchedeError([finding("CONS_002", count=len(result.files))] +
+                          [f for f in result.findings if f.severity is Severity.ERROR])
+    return result
+
+
 def consolidate(plan: Plan, paths: Iterable[str | Path], out_file: str | Path, *, round_: str | None = None,
                 overrides: Sequence[Override] = (), exports_dir: str | Path | None = None,
                 annex_file: str | Path | None = None, carried: Sequence[ObjectiveReturn] = (),
@@ -70,13 +85,7 @@ def consolidate(plan: Plan, paths: Iterable[str | Path], out_file: str | Path, *
     Raises `SchedeError`, writing nothing, when a path named does not exist (CONS_001) or no
     returned file could be used (CONS_002): a summary of nothing would replace a good one.
     """
-    result = import_returns(plan, paths, round_=round_, progress=progress)
-    missing = [f for f in result.findings if f.code == "READ_001" and not any(x.path == f.file for x in result.files)]
-    if missing:
-        raise SchedeError([finding("CONS_001", file=f.file) for f in missing])
-    if not any(f.used for f in result.files):
-        raise SchedeError([finding("CONS_002", count=len(result.files))] +
-                          [f for f in result.findings if f.severity is Severity.ERROR])
+    result = usable_returns(plan, paths, round_=round_, progress=progress)
     round_ = round_ or round_of(result.objectives)
     other = Counter(r.round for r in result.objectives if r.round != round_)
     evaluation = evaluate(plan, result.objectives, round_, overrides)
