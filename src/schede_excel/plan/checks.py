@@ -100,7 +100,7 @@ def check_plan(plan: Plan, place: Callable[[tuple[str | int, ...]], dict[str, ob
                                        detail=f"mese {month} non valido; attesi i numeri da 1 (gennaio) a 12 (dicembre)"))
         if objective.phases and not any(phase.months for phase in objective.phases):
             out.append(finding("PLAN_015", **place(where + ("fasi",)), objective=label))
-        owner = next((s for s in plan.sectors if s.code == objective.sector), None)
+        owner = plan._sector_index.get(objective.sector)
         if owner is not None and owner.direct_assessment and len(objective.indicators):
             out.append(finding("PLAN_013", **place(where + ("indicatori",)), objective=label,
                                sector=owner.code, count=len(objective.indicators)))
@@ -139,8 +139,11 @@ def _weight_totals(plan: Plan, place) -> list[Finding]:
     out = []
     shared = sum(o.weight for o in plan.objectives if o.cross_cutting)
     wrong = []
+    totals: dict[str, int] = {}
+    for objective in plan.objectives:
+        totals[objective.sector] = totals.get(objective.sector, 0) + objective.weight
     for i, sector in enumerate(plan.sectors):
-        own = sum(o.weight for o in plan.objectives if o.sector == sector.code)
+        own = totals.get(sector.code, 0)
         if sector.direct_assessment:
             if own != 100:
                 out.append(finding("PLAN_005", **place(("settori", i)), sector=sector.code, total=own))

@@ -187,11 +187,26 @@ class Plan(Model):
         return f"{slug}-{self.year}"
 
     def sector(self, code: str) -> Sector:
-        """The sector with this code; KeyError if none."""
+        """The sector with this code (the first, if the plan repeats it); KeyError if none."""
+        return self._sector_index[code]
+
+    def objective(self, key: str) -> Objective:
+        """The objective with this key, e.g. `FIN/2` (the first, if the plan repeats it); KeyError if none."""
+        return self._objective_index[key]
+
+    @cached_property
+    def _sector_index(self) -> dict[str, Sector]:
+        index: dict[str, Sector] = {}
         for sector in self.sectors:
-            if sector.code == code:
-                return sector
-        raise KeyError(code)
+            index.setdefault(sector.code, sector)
+        return index
+
+    @cached_property
+    def _objective_index(self) -> dict[str, Objective]:
+        index: dict[str, Objective] = {}
+        for objective in self.objectives:
+            index.setdefault(objective.key, objective)
+        return index
 
     def objectives_of(self, sector: Sector) -> list[Objective]:
         """The objectives a sector reports on: the cross-cutting ones, then its own (only its own for direct assessment)."""

@@ -182,8 +182,6 @@ def _read_return(plan: Plan, data: bytes, name: str, sha: str, round_, limits: L
     identities = [(sheet, identify(sheet, plan)) for sheet in book.sheets]
     rounds = Counter(i.round for _, i in identities if i.round)
     file_round = round_ or (rounds.most_common(1)[0][0] if rounds else "interim")
-    objectives = {o.key: o for o in plan.objectives}
-    sectors = {s.code: s for s in plan.sectors}
     records, other_plans = [], Counter()
     copies: dict[tuple[str, str], list] = {}
     for sheet, identity in identities:
@@ -201,8 +199,8 @@ def _read_return(plan: Plan, data: bytes, name: str, sha: str, round_, limits: L
             out.append(finding("RET_005", **at, found=ROUND_LABELS.get(sheet_round, str(sheet_round)),
                                expected=ROUND_LABELS.get(round_ or "", "intermedia o finale")))
             continue
-        objective = objectives.get(identity.objective)
-        sector = sectors.get(identity.sector)
+        objective = plan._objective_index.get(identity.objective or "")
+        sector = plan._sector_index.get(identity.sector or "")
         if objective is None or sector is None or not plan.reports(sector.code, objective.key):
             out.append(finding("RET_003", **at, reason=f"l'obiettivo {identity.objective} del settore "
                                f"{identity.sector} non è nel piano {plan.plan_id}"))
@@ -425,9 +423,12 @@ def _consolidate_reads(plan: Plan, reads: list[FileRead], findings: list[Finding
     used = {id(r) for r in objectives}
     for read in kept:
         files.append(read.file.model_copy(update={"used": read.file.readable and any(id(r) in used for r in read.objectives)}))
+    returned: dict[tuple[str, str], set[str]] = {}
+    for record in objectives:
+        returned.setdefault((record.sector, record.round), set()).add(record.objective)
     for (sector_code, round_), newest in newest_file.items():
         path = newest.file.path
-        found = {r.objective for r in objectives if r.sector == sector_code and r.round == round_}
+        found = returned.get((sector_code, round_), set())
         for objective in plan.objectives_of(plan.sector(sector_code)):
             if objective.key not in found:
                 findings.append(finding("RET_008", file=path, sector=sector_code,

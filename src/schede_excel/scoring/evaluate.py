@@ -215,15 +215,12 @@ def _weighted(pairs) -> float | None:
 def evaluate(plan: Plan, records: Sequence[ObjectiveReturn], round_: str, overrides: Sequence[Override] = ()) -> Evaluation:
     """All the scores of one round from the imported records."""
     policy, final = plan.scoring, round_ == "final"
-    by_key = {o.key: o for o in plan.objectives}
     returned = {(r.sector, r.objective): r for r in records if r.round == round_}
     indicator_overrides = {(o.sector, o.objective, o.kind, o.index): o for o in overrides if o.kind is not None}
     objective_overrides = {(o.sector, o.objective): o for o in overrides if o.kind is None}
     findings: list[Finding] = []
     for o in overrides:
-        objective = by_key.get(o.objective)
-        sector = next((s for s in plan.sectors if s.code == o.sector), None)
-        if objective is None or sector is None or objective not in plan.objectives_of(sector):
+        if not plan.reports(o.sector, o.objective):
             findings.append(finding("EVAL_001", sector=o.sector, objective=o.objective))
 
     indicators, objectives = [], []
@@ -258,8 +255,11 @@ def evaluate(plan: Plan, records: Sequence[ObjectiveReturn], round_: str, overri
                 findings.append(finding("EVAL_002", sector=sector.code, objective=objective.key))
 
     sectors = []
+    by_sector: dict[str, list[ObjectiveScore]] = {}
+    for scored in objectives:
+        by_sector.setdefault(scored.sector, []).append(scored)
     for sector in plan.sectors:
-        own = [o for o in objectives if o.sector == sector.code]
+        own = by_sector.get(sector.code, [])
         score = _weighted([(o.weight, o.score) for o in own])
         expected = 0 if sector.direct_assessment else len(own)  # the Segretario returns no sheet
         sectors.append(SectorScore(sector=sector.code, name=sector.name, head=sector.head, expected=expected,
