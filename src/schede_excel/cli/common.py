@@ -8,6 +8,7 @@ the program; 130 interrupted (Ctrl-C).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import click.core
@@ -18,9 +19,9 @@ import click.parser
 import click.termui
 import click.types
 
-from ..findings import Finding, Severity
-from ..plan.load import load_plan
-from ..plan.parse import PlanResult
+if TYPE_CHECKING:
+    from ..findings import Finding
+    from ..plan.parse import PlanResult
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 BAD_INPUT = 2
@@ -148,11 +149,7 @@ class _ItalianHelp:
             with formatter.section("Opzioni"):
                 formatter.write_dl(rows)
         if isinstance(self, click.Group):
-            commands = [(n, c.get_short_help_str(limit=80)) for n in self.list_commands(ctx)
-                        if (c := self.get_command(ctx, n)) is not None and not c.hidden]
-            if commands:
-                with formatter.section("Comandi"):
-                    formatter.write_dl(commands)
+            self.format_commands(ctx, formatter)
 
     def get_help_option(self, ctx):
         option = super().get_help_option(ctx)
@@ -184,6 +181,17 @@ class ItalianGroup(_ItalianHelp, click.Group):
         super().__init__(*args, **kwargs)
         _italian_metavars(self.params)
 
+    def format_commands(self, ctx, formatter):
+        rows = self.command_lines(ctx)
+        if rows:
+            with formatter.section("Comandi"):
+                formatter.write_dl(rows)
+
+    def command_lines(self, ctx) -> list[tuple[str, str]]:
+        """The `Comandi` section: each listed command's name and the start of its help."""
+        return [(name, command.get_short_help_str(limit=80)) for name in self.list_commands(ctx)
+                if (command := self.get_command(ctx, name)) is not None and not command.hidden]
+
 
 def _once(text: str) -> bool:
     """True the first time this run prints `text` (the run's click context remembers what it printed)."""
@@ -199,6 +207,8 @@ def _once(text: str) -> bool:
 
 def print_findings(findings: list[Finding], *, quiet: bool = False) -> None:
     """Print findings on stderr, errors in red and warnings in yellow; each one once per run, INFO only when not quiet."""
+    from ..findings import Severity
+
     for f in findings:
         if quiet and f.severity is Severity.INFO:
             continue
@@ -211,6 +221,9 @@ def print_findings(findings: list[Finding], *, quiet: bool = False) -> None:
 
 def load_or_exit(path: str) -> PlanResult:
     """The plan, or exit 2 with its errors; its warnings as one line (`schede validate` shows them)."""
+    from ..findings import Severity
+    from ..plan.load import load_plan
+
     result = load_plan(path)
     print_findings([f for f in result.findings if f.severity is Severity.ERROR])
     if not result.ok:

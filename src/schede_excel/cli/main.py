@@ -1,25 +1,76 @@
-"""The `schede` command group and its entry point: every command comes from its group's module."""
+"""The `schede` command group and its entry point.
+
+The group knows each command by name, module and one-line help, so `schede --help` lists them
+without importing any; a command's module (and what it needs: pandas, openpyxl...) is imported
+only when that command runs or its help is asked.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator, Mapping
+from importlib import import_module
 
 import click
 
 from ..version import __version__
 from .common import BAD_INPUT, CONTEXT, INTERRUPTED, ItalianGroup
-from .cycle import consolidate, generate, import_, schema, validate
-from .mail import send, status
-from .deliverables import dossier, relazione, trasparenza
-from .mailbox import ricevi
-from .plan import migrate, plan_export, plan_template
+
+COMMANDS = {
+    # name: (module in schede_excel.cli, function, the start of its help as `schede --help` lists it)
+    "validate": ("cycle", "validate", "Controlla un file del piano: YAML oppure file Excel (.xlsx, .xlsm, .ods)."),
+    "schema": ("cycle", "schema", "Stampa lo schema JSON dei file del piano."),
+    "generate": ("cycle", "generate", "Genera i file Excel delle schede."),
+    "send": ("mail", "send", "Invia a ogni responsabile di settore il suo file per e-mail."),
+    "status": ("mail", "status", "Mostra a che punto è ogni settore: inviato, restituito, problemi, giorni alla..."),
+    "ricevi": ("mailbox", "ricevi", "Raccoglie dalla casella dell'ufficio i file restituiti dai settori, anche per..."),
+    "import": ("cycle", "import_", "Legge i file restituiti dai settori e li controlla con il piano."),
+    "consolidate": ("cycle", "consolidate", "Valuta le schede restituite e scrive il riepilogo dell'ente."),
+    "relazione": ("deliverables", "relazione",
+                  "Scrive la bozza della Relazione sulla performance, da completare in Word o..."),
+    "dossier": ("deliverables", "dossier", "Scrive il dossier di validazione per l'OIV / Nucleo di valutazione."),
+    "trasparenza": ("deliverables", "trasparenza", "Scrive le tabelle di dati aperti per Amministrazione trasparente."),
+    "plan-template": ("plan", "plan_template", "Scrive il modello vuoto del piano, da compilare in Excel o LibreOffice."),
+    "plan-export": ("plan", "plan_export", "Scrive il piano in un'altra forma: da YAML a file Excel, o viceversa."),
+    "migrate": ("plan", "migrate", "Ricava il piano dell'anno nuovo dalle schede dell'anno scorso fatte a mano."),
+}
+"""Every command of `schede`; a test checks each line against the command's own help."""
+
+
+class _LazyCommands(Mapping):
+    """The commands by name, each imported from its module the first time it is looked up."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[str, click.Command] = {}
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in self._loaded:
+            module, function, _ = COMMANDS[name]
+            self._loaded[name] = getattr(import_module(f"{__package__}.{module}"), function)
+        return self._loaded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(COMMANDS)
+
+    def __len__(self) -> int:
+        return len(COMMANDS)
+
+
+class LazyGroup(ItalianGroup):
+    """The Italian group whose commands are imported only when wanted; its listing comes from COMMANDS."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, commands=_LazyCommands(), **kwargs)
+
+    def command_lines(self, ctx) -> list[tuple[str, str]]:
+        return [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
 
 
 _NO_ARGS = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click >= 8.2
 
 
-@click.group(cls=ItalianGroup, context_settings=CONTEXT)
+@click.group(cls=LazyGroup, context_settings=CONTEXT)
 @click.version_option(__version__, "--version", message="schede-excel %(version)s", help="Mostra la versione ed esce.")
 def cli() -> None:
     """Schede obiettivi del Piano della performance: genera i file Excel per i settori,
@@ -30,11 +81,6 @@ def cli() -> None:
       schede validate schede/caluso-2023.yaml
       schede generate schede/caluso-2023.yaml -o out/
     """
-
-
-for _command in (validate, generate, send, ricevi, import_, status, consolidate, relazione, dossier, trasparenza, schema,
-                 plan_template, plan_export, migrate):
-    cli.add_command(_command)
 
 
 def main() -> None:
