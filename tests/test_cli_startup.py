@@ -1,4 +1,4 @@
-"""Start-up: `schede --help` lists the commands without importing them, nor any workbook library."""
+"""Start-up: `schede --help`, every command's help and `validate` of a YAML plan load no workbook library."""
 
 import json
 import subprocess
@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import click
+import pytest
 
 from schede_excel.cli.common import ItalianGroup
 from schede_excel.cli.main import COMMANDS, cli
@@ -42,3 +43,16 @@ def test_the_help_lists_the_commands_without_importing_them(tmp_path):
     assert code == 0
     assert loaded & WORKBOOK_LIBRARIES == set()
     assert "schede_excel" in loaded and "pydantic" not in loaded
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_a_commands_help_loads_no_workbook_library(command, tmp_path):
+    code, loaded = loaded_by([command, "--help"], tmp_path)
+    assert code == 0
+    assert loaded & WORKBOOK_LIBRARIES == set()
+
+
+def test_validate_of_a_yaml_plan_loads_no_workbook_library(tmp_path):
+    code, loaded = loaded_by(["validate", str(ROOT / "schede" / "caluso-2023.yaml")], tmp_path)
+    assert code == 0
+    assert loaded & WORKBOOK_LIBRARIES == set()

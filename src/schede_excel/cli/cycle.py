@@ -1,4 +1,8 @@
-"""The commands of the cycle's main line: validate, schema, generate, import, consolidate."""
+"""The commands of the cycle's main line: validate, schema, generate, import, consolidate.
+
+Each command imports the steps it runs when it runs, so `validate` and every `--help` load no
+workbook library.
+"""
 
 from __future__ import annotations
 
@@ -13,11 +17,6 @@ from ..files import atomic_write, describe_os_error
 from ..findings import SchedeError, Severity
 from ..italian import number
 from ..plan.load import load_plan, plan_schema
-from ..report.consolidate import consolidate as run_consolidation
-from ..returns.importer import collect_paths, import_returns
-from ..scoring.overrides import assessment_filename, assessment_workbook, load_overrides
-from ..sheet.generate import generate as generate_workbooks
-from ..sheet.generate import missing_interim, planned_workbooks
 from ..sheet.layout import ROUND_LABELS
 from .common import BAD_INPUT, CONTEXT, ItalianCommand, PLAN_ARGUMENT, RETURNS_ARGUMENT, fail, require_suffix, load_or_exit, plural, print_findings, round_option
 
@@ -78,9 +77,14 @@ def generate(piano: str, out_dir: str, round_: str, password: str | None, no_ann
       schede generate schede/caluso-2023.yaml -o out/
       schede generate schede/caluso-2023.yaml -o out-finale/ --turno final --from ritorni-interim/
     """
+    from ..sheet.generate import generate as generate_workbooks
+    from ..sheet.generate import missing_interim, planned_workbooks
+
     plan = load_or_exit(piano).plan
     carried = []
     if carried_from:
+        from ..returns.importer import import_returns
+
         if round_ != "final":
             raise click.exceptions.Exit(fail("--from vale per la verifica finale: aggiungere --turno final."))
         interim = import_returns(plan, carried_from, round_="interim")
@@ -109,6 +113,8 @@ def generate(piano: str, out_dir: str, round_: str, password: str | None, no_ann
 
 def _assessments(plan, round_: str, out_dir: Path, overwrite: bool) -> None:
     """Beside the workbooks, the evaluator's prefilled assessments file (the Segretario's objectives)."""
+    from ..scoring.overrides import assessment_filename, assessment_workbook
+
     data = assessment_workbook(plan, round_)
     if data is None:
         return
@@ -166,6 +172,8 @@ def import_(piano, ritorni, out_file, tables_dir, round_, verbose) -> None:
     Esempio:
       schede import schede/caluso-2023.yaml ritorni/ -o risultati.json
     """
+    from ..returns.importer import collect_paths, import_returns
+
     plan = load_or_exit(piano).plan
     paths, missing = collect_paths(ritorni)
     print_findings(missing)
@@ -235,6 +243,10 @@ def consolidate(piano, ritorni, out_file, round_, overrides_file, exports_dir, a
       schede consolidate schede/caluso-2023.yaml ritorni/ -o riepilogo.xlsx
       schede consolidate schede/caluso-2023.yaml ritorni/ --valutazioni nucleo.csv --allegato risultati.xlsx
     """
+    from ..report.consolidate import consolidate as run_consolidation
+    from ..returns.importer import collect_paths, import_returns
+    from ..scoring.overrides import load_overrides
+
     require_suffix(out_file, (".xlsx",), "Riepilogo")
     plan = load_or_exit(piano).plan
     overrides = []

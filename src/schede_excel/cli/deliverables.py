@@ -6,15 +6,9 @@ from pathlib import Path
 
 import click
 
-from ..deliverables.dossier import INDEX, MANIFEST, dossier_files, manifest, to_pdf
-from ..deliverables.relazione import build_relazione
-from ..deliverables.results import round_results
-from ..deliverables.transparency import transparency_files
 from ..files import atomic_write, describe_os_error
 from ..findings import SchedeError
-from ..mail.receiving import read_receive_log, receive_log_path
 from ..mail.sending import LOG_FILE, read_log
-from ..scoring.overrides import load_overrides
 from .common import BAD_INPUT, CONTEXT, ItalianCommand, PLAN_ARGUMENT, RETURNS_ARGUMENT, fail, load_or_exit, print_findings, round_option
 
 _OVERRIDES = click.option("--valutazioni", "overrides_file", type=click.Path(exists=True, dir_okay=False), metavar="PERCORSO",
@@ -25,6 +19,9 @@ _OVERWRITE = click.option("--sovrascrivi", "--force", "overwrite", is_flag=True,
 
 
 def _results(piano: str, ritorni, round_: str, overrides_file: str | None, interim=()):
+    from ..deliverables.results import round_results
+    from ..scoring.overrides import load_overrides
+
     plan = load_or_exit(piano).plan
     overrides = []
     if overrides_file:
@@ -79,6 +76,8 @@ def relazione(piano, ritorni, out_file, round_, interim, overrides_file, templat
     Esempio:
       schede relazione schede/caluso-2023.yaml ritorni-finale/ --intermedia ritorni/ -o relazione-2023.docx
     """
+    from ..deliverables.relazione import build_relazione
+
     results, _ = _results(piano, ritorni, round_, overrides_file, interim)
     if Path(out_file).exists() and not overwrite:
         raise click.exceptions.Exit(fail(f"{out_file} esiste già: indicarne un altro o aggiungere --sovrascrivi."))
@@ -114,6 +113,9 @@ def dossier(piano, ritorni, out_dir, round_, overrides_file, folder, overwrite):
     Esempio:
       schede dossier schede/caluso-2023.yaml ritorni-finale/ --valutazioni nucleo.csv -o dossier/
     """
+    from ..deliverables.dossier import INDEX, MANIFEST, dossier_files, manifest, to_pdf
+    from ..mail.receiving import read_receive_log, receive_log_path
+
     results, overrides = _results(piano, ritorni, round_, overrides_file)
     target = _folder(out_dir, overwrite)
     sent, problems = read_log(Path(folder) / LOG_FILE)
@@ -163,6 +165,8 @@ def trasparenza(piano, ritorni, out_dir, round_, overrides_file, names, overwrit
     Esempio:
       schede trasparenza schede/caluso-2023.yaml ritorni-finale/ -o trasparenza/
     """
+    from ..deliverables.transparency import transparency_files
+
     results, _ = _results(piano, ritorni, round_, overrides_file)
     target = _folder(out_dir, overwrite)
     for name, data in transparency_files(results, names=names).items():

@@ -12,15 +12,11 @@ from pathlib import Path
 
 import click
 
-from ..scoring.evaluate import DIRECT
 from .common import BAD_INPUT, CONTEXT, ItalianCommand, date_callback, PLAN_ARGUMENT, argument, fail, load_or_exit, plural, print_findings, round_option
 from ..files import describe_os_error
 from ..findings import finding, has_errors
-from ..returns.importer import import_returns
 from ..mail.sending import (CONFIG_FILE, DRAFTS_DIR, LOG_FILE, PASSWORD_ENV, load_settings, prepare, read_log,
                    send as send_batch, write_drafts)
-from ..mail.receiving import read_receive_log, receive_log_path
-from ..mail.status import reminders, sector_status
 
 SOME_FAILED = 1
 
@@ -153,6 +149,11 @@ def status(piano, ritorni, folder, round_, deadline, reminders_dir, config_file)
       schede status schede/caluso-2023.yaml ritorni/ --scadenza 15/07/2023
       schede status schede/caluso-2023.yaml ritorni/ --scadenza 15/07/2023 --solleciti solleciti/
     """
+    from ..mail.receiving import read_receive_log, receive_log_path
+    from ..mail.status import reminders, sector_status
+    from ..returns.importer import import_returns
+    from ..scoring.evaluate import DIRECT
+
     plan = load_or_exit(piano).plan
     records, log_findings = read_log(Path(folder) / LOG_FILE)
     print_findings(log_findings)

@@ -15,8 +15,6 @@ import click
 
 from ..files import describe_os_error
 from ..findings import SchedeError, finding, has_errors
-from ..mail.receiving import (APART, PASSWORD_ENV, RECEIVE_LOG, load_mailbox_settings, open_mailbox, receive,
-                              smtp_receipts)
 from ..mail.sending import CONFIG_FILE, LOG_FILE, PASSWORD_ENV as SMTP_PASSWORD_ENV, load_settings, read_log
 from .common import BAD_INPUT, CONTEXT, ItalianCommand, date_callback, PLAN_ARGUMENT, fail, load_or_exit, plural, print_findings, round_option
 
@@ -76,6 +74,9 @@ def ricevi(piano, returns_dir, folder, log_file, round_, config_file, since, mov
       schede ricevi schede/caluso-2023.yaml --ritorni ritorni/ --cartella out/
       schede ricevi schede/caluso-2023.yaml --ricevuta --sposta Restituzioni
     """
+    from ..mail.receiving import (APART, PASSWORD_ENV, RECEIVE_LOG, load_mailbox_settings, open_mailbox, receive,
+                                  smtp_receipts)
+
     plan = load_or_exit(piano).plan
     if config_file is None and Path(CONFIG_FILE).is_file():
         config_file = CONFIG_FILE

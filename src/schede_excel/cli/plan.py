@@ -14,11 +14,6 @@ import click
 from .common import CONTEXT, ItalianCommand, PLAN_ARGUMENT, argument, fail, plural, print_findings, require_suffix
 from ..files import atomic_write, describe_os_error
 from ..findings import Severity, finding
-from ..sheet.migrate import migrate_workbook
-from ..plan.workbook import build_plan_workbook
-from ..plan.load import load_plan
-from ..plan.parse import parse_plan
-from ..plan.yamlwriter import plan_to_yaml, plan_to_yaml_text
 
 _YAML = (".yaml", ".yml")
 _OVERWRITE = click.option("--sovrascrivi", "--force", "overwrite", is_flag=True,
@@ -59,6 +54,8 @@ def plan_template(out_file: str, overwrite: bool) -> None:
       schede validate piano-2024.xlsx
       schede generate piano-2024.xlsx -o out/
     """
+    from ..plan.workbook import build_plan_workbook
+
     require_suffix(out_file, (".xlsx",), "Modello del piano")
     status = _write(out_file, build_plan_workbook(None), overwrite)
     click.echo(f"{status:>10}  {out_file}")
@@ -80,6 +77,10 @@ def plan_export(piano: str, out_file: str, overwrite: bool) -> None:
       schede plan-export schede/caluso-2023.yaml -o piano-2023.xlsx
       schede plan-export piano-2024.xlsx -o schede/piano-2024.yaml
     """
+    from ..plan.load import load_plan
+    from ..plan.workbook import build_plan_workbook
+    from ..plan.yamlwriter import plan_to_yaml_text
+
     require_suffix(out_file, (".xlsx", *_YAML), "Piano esportato")
     result = load_plan(piano)
     print_findings(result.findings, quiet=True)
@@ -120,6 +121,10 @@ def migrate(schede: str, out_file: str, anno: int | None, ente: str | None, over
       schede migrate allegato-2023.xlsx -o schede/piano-2024.yaml
       schede validate schede/piano-2024.yaml
     """
+    from ..plan.parse import parse_plan
+    from ..plan.yamlwriter import plan_to_yaml
+    from ..sheet.migrate import migrate_workbook
+
     require_suffix(out_file, _YAML, "Piano ricavato")
     outcome = migrate_workbook(Path(schede).read_bytes(), file=schede, year=anno, entity=ente)
     print_findings(outcome.findings)

@@ -42,7 +42,6 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
 from ..plan.checks import _EMAIL, _EXAMPLE_DOMAIN, line_break
 from ..files import atomic_write, describe_os_error
 from ..findings import Finding, Result, SchedeError, finding, has_errors
-from ..sheet.generate import planned_workbooks, review_for
 from ..sheet.layout import ROUND_LABELS
 from ..plan.model import Plan, Sector
 from ..plan.targets import MONTHS
@@ -522,6 +521,8 @@ def prepare(plan: Plan, folder: str | Path, settings: MailSettings, *, round_: s
     since (MAIL_013), unless its code is in `resend`. With `drafts` the messages are for .eml
     files, so the SMTP server and sender are not required and example addresses are allowed.
     """
+    from ..sheet.generate import planned_workbooks, review_for  # and XlsxWriter, which `send --help` has no use for
+
     folder = Path(folder)
     resend = set(resend)
     batch = Batch()

@@ -8,7 +8,6 @@ from ..files import describe_os_error
 from ..findings import finding
 from .model import Plan
 from .parse import PlanResult, parse_plan
-from .workbook import read_plan_workbook
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods")
 

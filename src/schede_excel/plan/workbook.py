@@ -29,8 +29,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-import xlsxwriter
-
 from ..spreadsheet.grid import Grid, NotAWorkbook, plain, read_grids
 from ..files import describe_os_error
 from ..findings import Finding, finding
@@ -502,6 +500,8 @@ def build_plan_workbook(plan: Plan | None = None) -> bytes:
     scoring rules are written beside their sector, so weights of codes that are not sectors
     of the plan are not kept.
     """
+    import xlsxwriter  # reading a plan workbook (validate) has no use for it
+
     buffer = io.BytesIO()
     wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False,
                                       "strings_to_formulas": False, "strings_to_urls": False})

@@ -16,9 +16,7 @@ from collections import Counter
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Iterable
-
-import pandas as pd
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from ..exports import Column, Kind, export_files
 from ..files import describe_os_error
@@ -30,6 +28,9 @@ from ..plan.targets import Entry
 from .model import IndicatorReturn, ObjectiveReturn, ReturnedFile
 from .sheetreader import identify, read_sheet
 from ..spreadsheet.reader import Limits, UnreadableFile, read_workbook
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SUFFIXES = (".xlsx", ".xlsm", ".ods")
 
@@ -89,6 +90,8 @@ class ImportResult(Result):
 
     def frames(self) -> dict[str, pd.DataFrame]:
         """One table per level, with Italian column names: obiettivi, indicatori, verifiche, personale, segnalazioni."""
+        import pandas as pd  # a command that only reads the returns never pays for it
+
         plan_objectives = {o.key: o for o in self.plan.objectives}
         objectives, indicators, reviews, staff = [], [], [], []
         for record in self.objectives:

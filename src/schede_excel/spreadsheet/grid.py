@@ -19,9 +19,6 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import openpyxl
-from python_calamine import CalamineWorkbook
-
 from .cells import Span
 from .reader import UnreadableFile, as_date, read_workbook
 
@@ -122,6 +119,8 @@ def _fill_key(cell) -> str | None:
 
 
 def _openpyxl_grids(data: bytes, detail: bool) -> list[Grid]:
+    import openpyxl  # imported here, as the calamine reader: a command loads only the reader it uses
+
     wb = openpyxl.load_workbook(io.BytesIO(data), read_only=not detail, data_only=True)
     grids = []
     try:
@@ -150,6 +149,8 @@ def _openpyxl_grids(data: bytes, detail: bool) -> list[Grid]:
 
 
 def _calamine_grids(data: bytes) -> list[Grid]:
+    from python_calamine import CalamineWorkbook
+
     wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
     grids = []
     for name in wb.sheet_names:
