@@ -129,6 +129,6 @@ def test_ctrl_c_exits_130(capsys, monkeypatch, plan_file):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("schede_excel.cli.cycle.load_plan", interrupted)
+    monkeypatch.setattr("schede_excel.plan.load.load_plan", interrupted)
     code, text = run(["validate", str(plan_file)], capsys, monkeypatch)
     assert code == 130 and "Interrotto" in text

@@ -14,10 +14,7 @@ from pathlib import Path
 import click
 
 from ..files import atomic_write, describe_os_error
-from ..findings import SchedeError, Severity
 from ..italian import number
-from ..plan.load import load_plan, plan_schema
-from ..sheet.layout import ROUND_LABELS
 from .common import BAD_INPUT, CONTEXT, ItalianCommand, PLAN_ARGUMENT, RETURNS_ARGUMENT, fail, require_suffix, load_or_exit, plural, print_findings, round_option
 
 @click.command(cls=ItalianCommand, context_settings=CONTEXT)
@@ -37,6 +34,9 @@ def validate(piano: str, as_json: bool, verbose: bool) -> None:
       schede validate schede/caluso-2023.yaml
       schede validate piano-2024.xlsx
     """
+    from ..findings import Severity
+    from ..plan.load import load_plan
+
     result = load_plan(piano)
     if as_json:
         click.echo(json.dumps([f.as_row() for f in result.findings], ensure_ascii=False, indent=2))
@@ -77,6 +77,7 @@ def generate(piano: str, out_dir: str, round_: str, password: str | None, no_ann
       schede generate schede/caluso-2023.yaml -o out/
       schede generate schede/caluso-2023.yaml -o out-finale/ --turno final --from ritorni-interim/
     """
+    from ..findings import SchedeError, Severity
     from ..sheet.generate import generate as generate_workbooks
     from ..sheet.generate import missing_interim, planned_workbooks
 
@@ -144,6 +145,8 @@ def schema(out_file: str) -> None:
     Esempio:
       schede schema -o schede/piano.schema.json
     """
+    from ..plan.load import plan_schema
+
     text = json.dumps(plan_schema(), ensure_ascii=False, indent=2) + "\n"
     if out_file == "-":
         click.echo(text, nl=False)
@@ -172,7 +175,9 @@ def import_(piano, ritorni, out_file, tables_dir, round_, verbose) -> None:
     Esempio:
       schede import schede/caluso-2023.yaml ritorni/ -o risultati.json
     """
+    from ..findings import Severity
     from ..returns.importer import collect_paths, import_returns
+    from ..sheet.layout import ROUND_LABELS
 
     plan = load_or_exit(piano).plan
     paths, missing = collect_paths(ritorni)
@@ -243,9 +248,11 @@ def consolidate(piano, ritorni, out_file, round_, overrides_file, exports_dir, a
       schede consolidate schede/caluso-2023.yaml ritorni/ -o riepilogo.xlsx
       schede consolidate schede/caluso-2023.yaml ritorni/ --valutazioni nucleo.csv --allegato risultati.xlsx
     """
+    from ..findings import SchedeError, Severity
     from ..report.consolidate import consolidate as run_consolidation
     from ..returns.importer import collect_paths, import_returns
     from ..scoring.overrides import load_overrides
+    from ..sheet.layout import ROUND_LABELS
 
     require_suffix(out_file, (".xlsx",), "Riepilogo")
     plan = load_or_exit(piano).plan

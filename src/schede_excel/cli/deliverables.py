@@ -7,8 +7,7 @@ from pathlib import Path
 import click
 
 from ..files import atomic_write, describe_os_error
-from ..findings import SchedeError
-from ..mail.sending import LOG_FILE, read_log
+from ..mail.names import LOG_FILE
 from .common import BAD_INPUT, CONTEXT, ItalianCommand, PLAN_ARGUMENT, RETURNS_ARGUMENT, fail, load_or_exit, print_findings, round_option
 
 _OVERRIDES = click.option("--valutazioni", "overrides_file", type=click.Path(exists=True, dir_okay=False), metavar="PERCORSO",
@@ -20,6 +19,7 @@ _OVERWRITE = click.option("--sovrascrivi", "--force", "overwrite", is_flag=True,
 
 def _results(piano: str, ritorni, round_: str, overrides_file: str | None, interim=()):
     from ..deliverables.results import round_results
+    from ..findings import SchedeError
     from ..scoring.overrides import load_overrides
 
     plan = load_or_exit(piano).plan
@@ -77,6 +77,7 @@ def relazione(piano, ritorni, out_file, round_, interim, overrides_file, templat
       schede relazione schede/caluso-2023.yaml ritorni-finale/ --intermedia ritorni/ -o relazione-2023.docx
     """
     from ..deliverables.relazione import build_relazione
+    from ..findings import SchedeError
 
     results, _ = _results(piano, ritorni, round_, overrides_file, interim)
     if Path(out_file).exists() and not overwrite:
@@ -115,6 +116,7 @@ def dossier(piano, ritorni, out_dir, round_, overrides_file, folder, overwrite):
     """
     from ..deliverables.dossier import INDEX, MANIFEST, dossier_files, manifest, to_pdf
     from ..mail.receiving import read_receive_log, receive_log_path
+    from ..mail.sending import read_log
 
     results, overrides = _results(piano, ritorni, round_, overrides_file)
     target = _folder(out_dir, overwrite)

@@ -14,9 +14,7 @@ import click
 
 from .common import BAD_INPUT, CONTEXT, ItalianCommand, date_callback, PLAN_ARGUMENT, argument, fail, load_or_exit, plural, print_findings, round_option
 from ..files import describe_os_error
-from ..findings import finding, has_errors
-from ..mail.sending import (CONFIG_FILE, DRAFTS_DIR, LOG_FILE, PASSWORD_ENV, load_settings, prepare, read_log,
-                   send as send_batch, write_drafts)
+from ..mail.names import CONFIG_FILE, DRAFTS_DIR, LOG_FILE
 
 SOME_FAILED = 1
 
@@ -63,6 +61,9 @@ def send(piano, cartella, round_, deadline, config_file, cc, reply_to, template,
       schede send schede/caluso-2023.yaml out/ --scadenza 15/07/2023 --dry-run
       schede send schede/caluso-2023.yaml out/ --scadenza 15/07/2023 --cc segretario@comune.it
     """
+    from ..findings import finding, has_errors
+    from ..mail.sending import PASSWORD_ENV, load_settings, prepare, read_log, send as send_batch, write_drafts
+
     plan = load_or_exit(piano).plan
     if config_file is None and Path(CONFIG_FILE).is_file():
         config_file = CONFIG_FILE
@@ -149,7 +150,9 @@ def status(piano, ritorni, folder, round_, deadline, reminders_dir, config_file)
       schede status schede/caluso-2023.yaml ritorni/ --scadenza 15/07/2023
       schede status schede/caluso-2023.yaml ritorni/ --scadenza 15/07/2023 --solleciti solleciti/
     """
+    from ..findings import has_errors
     from ..mail.receiving import read_receive_log, receive_log_path
+    from ..mail.sending import load_settings, read_log, write_drafts
     from ..mail.status import reminders, sector_status
     from ..returns.importer import import_returns
     from ..scoring.evaluate import DIRECT

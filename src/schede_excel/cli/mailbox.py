@@ -14,8 +14,7 @@ from pathlib import Path
 import click
 
 from ..files import describe_os_error
-from ..findings import SchedeError, finding, has_errors
-from ..mail.sending import CONFIG_FILE, LOG_FILE, PASSWORD_ENV as SMTP_PASSWORD_ENV, load_settings, read_log
+from ..mail.names import CONFIG_FILE, LOG_FILE
 from .common import BAD_INPUT, CONTEXT, ItalianCommand, date_callback, PLAN_ARGUMENT, fail, load_or_exit, plural, print_findings, round_option
 
 SOMETHING_LEFT = 1
@@ -74,8 +73,10 @@ def ricevi(piano, returns_dir, folder, log_file, round_, config_file, since, mov
       schede ricevi schede/caluso-2023.yaml --ritorni ritorni/ --cartella out/
       schede ricevi schede/caluso-2023.yaml --ricevuta --sposta Restituzioni
     """
+    from ..findings import SchedeError, finding, has_errors
     from ..mail.receiving import (APART, PASSWORD_ENV, RECEIVE_LOG, load_mailbox_settings, open_mailbox, receive,
                                   smtp_receipts)
+    from ..mail.sending import PASSWORD_ENV as SMTP_PASSWORD_ENV, load_settings, read_log
 
     plan = load_or_exit(piano).plan
     if config_file is None and Path(CONFIG_FILE).is_file():

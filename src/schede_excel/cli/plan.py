@@ -13,7 +13,6 @@ import click
 
 from .common import CONTEXT, ItalianCommand, PLAN_ARGUMENT, argument, fail, plural, print_findings, require_suffix
 from ..files import atomic_write, describe_os_error
-from ..findings import Severity, finding
 
 _YAML = (".yaml", ".yml")
 _OVERWRITE = click.option("--sovrascrivi", "--force", "overwrite", is_flag=True,
@@ -22,6 +21,8 @@ _OVERWRITE = click.option("--sovrascrivi", "--force", "overwrite", is_flag=True,
 
 def _write(path: str, data: bytes, overwrite: bool) -> str:
     """Write the file unless a different one is there; returns «creato», «aggiornato» or «invariato»."""
+    from ..findings import finding
+
     target = Path(path)
     if target.exists():
         if target.read_bytes() == data:
@@ -77,6 +78,7 @@ def plan_export(piano: str, out_file: str, overwrite: bool) -> None:
       schede plan-export schede/caluso-2023.yaml -o piano-2023.xlsx
       schede plan-export piano-2024.xlsx -o schede/piano-2024.yaml
     """
+    from ..findings import Severity
     from ..plan.load import load_plan
     from ..plan.workbook import build_plan_workbook
     from ..plan.yamlwriter import plan_to_yaml_text
@@ -121,6 +123,7 @@ def migrate(schede: str, out_file: str, anno: int | None, ente: str | None, over
       schede migrate allegato-2023.xlsx -o schede/piano-2024.yaml
       schede validate schede/piano-2024.yaml
     """
+    from ..findings import Severity
     from ..plan.parse import parse_plan
     from ..plan.yamlwriter import plan_to_yaml
     from ..sheet.migrate import migrate_workbook

@@ -45,18 +45,10 @@ from ..findings import Finding, Result, SchedeError, finding, has_errors
 from ..sheet.layout import ROUND_LABELS
 from ..plan.model import Plan, Sector
 from ..plan.targets import MONTHS
+from .names import CONFIG_FILE, DRAFTS_DIR, LOG_FILE
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 """MIME type of the attached workbooks (maintype, subtype)."""
-
-CONFIG_FILE = "schede-mail.toml"
-"""Name of the configuration file looked for in the current folder."""
-
-LOG_FILE = "invii.jsonl"
-"""Name of the send log in the workbooks' folder."""
-
-DRAFTS_DIR = "bozze"
-"""Folder, inside the workbooks' folder, where a dry run writes its .eml files."""
 
 PASSWORD_ENV = "SCHEDE_SMTP_PASSWORD"
 """The environment variable holding the SMTP password (the only place it is read from, besides a prompt)."""
