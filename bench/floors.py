@@ -4,6 +4,8 @@
     python bench/floors.py lxml FILE...                parse the returned files' XML
     python bench/floors.py calamine FILE...            read every cell value with python-calamine
     python bench/floors.py openpyxl FILE...            read every cell value with openpyxl read_only
+    python bench/floors.py consolidate CELLS OUTDIR FILE...   lxml of the returns, then xlsxwriter
+    python bench/floors.py yaml FILE                   compose the plan file with PyYAML's C loader
     add --ripeti N to time N repeats in this process (a JSON line: median seconds, peak MB)
 
 - **xlsxwriter**: CELLS (written by `save_cells`) holds, for each workbook the project wrote, its
@@ -15,6 +17,9 @@
   would write it.
 - **lxml**: each file unzipped and each worksheet part and xl/sharedStrings.xml (content.xml for
   an .ods) parsed with `lxml.etree.fromstring`, as the reader parses: no interpretation at all.
+- **consolidate**: the two above in one process, the summary's cells after the returns' parse.
+- **yaml**: the plan file loaded by PyYAML's libyaml loader (the pure-Python one where PyYAML
+  has no libyaml), nothing checked: the least `schede validate` must do.
 - **calamine** and **openpyxl**: two readers' plain read of every value, as yardsticks.
 
 Only what a floor needs is imported, and only when it runs: its whole process is as lean as it can be.
@@ -171,6 +176,14 @@ def openpyxl_floor(paths: list[Path]) -> int:
     return values
 
 
+def yaml_floor(paths: list[Path]) -> int:
+    """The plan file composed and built by PyYAML, the C loader where there is one."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return sum(len(yaml.load(path.read_bytes(), Loader=loader)) for path in paths)
+
+
 def files_in(args: list[str]) -> list[Path]:
     """The spreadsheets named, folders opened (in name order)."""
     paths = []
@@ -184,19 +197,20 @@ def main(argv: list[str]) -> None:
     if argv[:1] == ["--ripeti"]:
         times, argv = int(argv[1]), argv[2:]
     kind, args = argv[0], argv[1:]
-    if kind == "xlsxwriter":
-        books, out_dir = marshal.loads(Path(args[0]).read_bytes()), Path(args[1])
+    if kind in ("xlsxwriter", "consolidate"):
+        books, out_dir, paths = marshal.loads(Path(args[0]).read_bytes()), Path(args[1]), files_in(args[2:])
 
         def work():
-            return write_floor(books, out_dir)
-        modules = ("xlsxwriter",)
+            return parse_floor(paths) + write_floor(books, out_dir)
+        modules = ("xlsxwriter", "lxml.etree")
     else:
         paths = files_in(args)
-        read = {"lxml": parse_floor, "calamine": calamine_floor, "openpyxl": openpyxl_floor}[kind]
+        read = {"lxml": parse_floor, "calamine": calamine_floor, "openpyxl": openpyxl_floor, "yaml": yaml_floor}[kind]
 
         def work():
             return read(paths)
-        modules = {"lxml": ("lxml.etree",), "calamine": ("python_calamine",), "openpyxl": ("openpyxl",)}[kind]
+        modules = {"lxml": ("lxml.etree",), "calamine": ("python_calamine",), "openpyxl": ("openpyxl",),
+                   "yaml": ("yaml",)}[kind]
     if not times:
         work()
         return

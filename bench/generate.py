@@ -20,17 +20,17 @@ Targets of issue 15: generate at most 2x the floor whole process included, 1.5x 
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import sys
+from argparse import SUPPRESS
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 import timing  # noqa: E402
-from corpus import DEFAULT_WORK, corpus  # noqa: E402
-from report import Table, italian, parse_sizes  # noqa: E402
+from corpus import corpus  # noqa: E402
+from report import Table, italian, options, sizes_of  # noqa: E402
 
 FLOORS = str(BENCH / "floors.py")
 
@@ -43,18 +43,18 @@ def measure_project(plan_file: str, out: str, times: int, processes: int) -> dic
     from schede_excel.sheet.generate import generate
 
     plan = load_plan(plan_file).require()
-    options = {"annex": False, "overwrite": True}
+    kwargs = {"annex": False, "overwrite": True}
     if processes > 1:
         if "processes" not in inspect.signature(generate).parameters:
             return {"seconds": None, "peak_mb": None}
-        options["processes"] = processes
+        kwargs["processes"] = processes
 
     def empty() -> Path:
         shutil.rmtree(out, ignore_errors=True)
         Path(out).mkdir(parents=True)
         return Path(out)
 
-    return timing.repeat(lambda folder: generate(plan, folder, **options), times, setup=empty)
+    return timing.repeat(lambda folder: generate(plan, folder, **kwargs), times, setup=empty)
 
 
 def bench_size(sheets: int, work: Path, repeats: int, table: Table) -> None:
@@ -104,12 +104,8 @@ def bench_size(sheets: int, work: Path, repeats: int, table: Table) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="100,1000,5000", help="schede per misura, separate da virgole")
-    parser.add_argument("--quick", action="store_true", help="solo 100 schede")
-    parser.add_argument("--ripetizioni", type=int, default=3, help="giri appaiati (e ripetizioni nel processo)")
-    parser.add_argument("--cartella", type=Path, default=DEFAULT_WORK, help="cartella di lavoro (riusata)")
-    parser.add_argument("--misura", nargs=4, help=argparse.SUPPRESS)
+    parser = options(__doc__)
+    parser.add_argument("--misura", nargs=4, help=SUPPRESS)
     args = parser.parse_args()
     if args.misura:
         import json
@@ -117,8 +113,9 @@ def main() -> None:
         plan_file, out, times, processes = args.misura
         print(json.dumps(measure_project(plan_file, out, int(times), int(processes))))
         return
+    sizes = sizes_of(args)
     table = Table("Generazione delle schede")
-    for sheets in parse_sizes(args.sizes, args.quick):
+    for sheets in sizes:
         bench_size(sheets, args.cartella, args.ripetizioni, table)
     table.close()
 

@@ -22,16 +22,16 @@ Targets of issue 15: import at most 3x the lxml floor whole process included, 1.
 
 from __future__ import annotations
 
-import argparse
 import sys
+from argparse import SUPPRESS
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 import timing  # noqa: E402
-from corpus import DEFAULT_WORK, VARIANTS, corpus  # noqa: E402
-from report import Table, italian, parse_sizes  # noqa: E402
+from corpus import VARIANTS, corpus  # noqa: E402
+from report import Table, italian, options, sizes_of  # noqa: E402
 
 FLOORS = str(BENCH / "floors.py")
 LABELS = {"xlsx": ".xlsx compilati (come li salva Excel)", "ods": ".ods salvati da LibreOffice",
@@ -46,16 +46,16 @@ def measure_project(plan_file: str, folder: str, times: int, processes: int) -> 
     from schede_excel.returns.importer import import_returns
 
     plan = load_plan(plan_file).require()
-    options = {}
+    kwargs = {}
     if processes > 1:
         if "processes" not in inspect.signature(import_returns).parameters:
             return {"seconds": None, "peak_mb": None}
-        options["processes"] = processes
+        kwargs["processes"] = processes
     result = None
 
     def work():
         nonlocal result
-        result = import_returns(plan, [folder], **options)
+        result = import_returns(plan, [folder], **kwargs)
 
     measured = timing.repeat(work, times)
     filled = sum(i.achieved is not None for r in result.objectives for i in r.indicators)
@@ -103,14 +103,10 @@ def bench_variant(c, variant: str, repeats: int, table: Table) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="100,1000,5000", help="schede per misura, separate da virgole")
-    parser.add_argument("--quick", action="store_true", help="solo 100 schede")
+    parser = options(__doc__)
     parser.add_argument("--varianti", default=",".join(VARIANTS),
                         help="tipi di file restituiti: xlsx, ods, lo-xlsx (ods e lo-xlsx richiedono LibreOffice)")
-    parser.add_argument("--ripetizioni", type=int, default=3, help="giri appaiati (e ripetizioni nel processo)")
-    parser.add_argument("--cartella", type=Path, default=DEFAULT_WORK, help="cartella di lavoro (riusata)")
-    parser.add_argument("--misura", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--misura", nargs=4, help=SUPPRESS)
     args = parser.parse_args()
     if args.misura:
         import json
@@ -121,8 +117,9 @@ def main() -> None:
     variants = [v.strip() for v in args.varianti.split(",") if v.strip()]
     if unknown := set(variants) - set(VARIANTS):
         raise SystemExit(f"Varianti sconosciute: {', '.join(sorted(unknown))} (note: {', '.join(VARIANTS)}).")
+    sizes = sizes_of(args)
     table = Table("Importazione dei file restituiti")
-    for sheets in parse_sizes(args.sizes, args.quick):
+    for sheets in sizes:
         c = corpus(sheets, args.cartella, variants=variants)
         for variant in variants:
             bench_variant(c, variant, args.ripetizioni, table)

@@ -8,8 +8,12 @@ a fresh process and the ratio of the medians. A target is printed with «sì» o
 
 from __future__ import annotations
 
+import argparse
 import sys
+from pathlib import Path
 
+import timing
+from corpus import DEFAULT_WORK, PER_SECTOR
 from timing import Runs, machine
 
 _HEAD = f"{'':<44}{'mediana s':>10}{'min s':>8}{'max s':>8}{'picco MB':>10}{'rapporto':>10}  obiettivo"
@@ -20,22 +24,39 @@ def italian(n: int) -> str:
     return f"{n:,}".replace(",", ".")
 
 
-def parse_sizes(sizes: str, quick: bool) -> list[int]:
-    if quick:
+def options(doc: str, repeats: int = 3) -> argparse.ArgumentParser:
+    """The options every bench has."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--sizes", default="100,1000,5000", help="schede per misura, separate da virgole")
+    parser.add_argument("--quick", action="store_true", help="solo 100 schede")
+    parser.add_argument("--ripetizioni", type=int, default=repeats, help="giri appaiati (e ripetizioni nel processo)")
+    parser.add_argument("--senza-riscaldamento", action="store_true",
+                        help="nessun giro di riscaldamento (per provare lo script; cifre meno affidabili)")
+    parser.add_argument("--cartella", type=Path, default=DEFAULT_WORK, help="cartella di lavoro, riusata tra le esecuzioni")
+    return parser
+
+
+def sizes_of(args: argparse.Namespace) -> list[int]:
+    """The sizes asked for; also applies --senza-riscaldamento."""
+    timing.WARM_UP[0] = 0 if args.senza_riscaldamento else 1
+    if args.quick:
         return [100]
     try:
-        return [int(s) for s in sizes.split(",") if s.strip()]
+        sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     except ValueError:
-        raise SystemExit(f"--sizes vuole numeri separati da virgole, per esempio 100,1000: {sizes}") from None
+        raise SystemExit(f"--sizes vuole numeri separati da virgole, per esempio 100,1000: {args.sizes}") from None
+    if wrong := [n for n in sizes if n < PER_SECTOR or n % PER_SECTOR]:
+        raise SystemExit(f"Il numero di schede deve essere un multiplo di {PER_SECTOR}: {wrong[0]}.")
+    return sizes
 
 
-def _verdict(value: float | None, target: float | None, below: bool = False) -> str:
+def _verdict(value: float | None, target: float | None, below: bool = False, unit: str = "") -> str:
     if target is None:
         return ""
+    bound = f"{'<' if below else '<='} {target:g}{unit}"
     if value is None:
-        return f"{'<' if below else '<='} {target:g}"
-    ok = value < target if below else value <= target
-    return f"{'<' if below else '<='} {target:g}: {'sì' if ok else 'no'}"
+        return bound
+    return f"{bound}: {'sì' if (value < target if below else value <= target) else 'no'}"
 
 
 class Table:
@@ -58,13 +79,13 @@ class Table:
               seconds_target: float | None = None, peak_target: float | None = None) -> None:
         """A row of paired whole-process runs; `target` bounds the ratio, the others seconds or MB."""
         if runs is not None:
-            self._group("whole", f"processo intero ({len(runs.seconds)} giri appaiati, dopo uno di riscaldamento)")
+            warm = ", dopo uno di riscaldamento" if runs.warm_up else ", senza riscaldamento"
+            self._group("whole", f"processo intero ({len(runs.seconds)} giri appaiati{warm})")
         if runs is None:
             print(f"  {label:<42}{'n/d':>10}", flush=True)
             return
-        goals = [_verdict(runs.ratio, target), _verdict(runs.median, seconds_target, below=True),
-                 _verdict(runs.peak, peak_target, below=True)]
-        goals = [g + unit for g, unit in zip(goals, ("", " s", " MB")) if g]
+        goals = [g for g in (_verdict(runs.ratio, target), _verdict(runs.median, seconds_target, True, " s"),
+                             _verdict(runs.peak, peak_target, True, " MB")) if g]
         reference = all(r == 1.0 for r in runs.ratios)
         ratio_text = "" if reference or runs.ratio is None else f"{runs.ratio:.2f}"
         print(f"  {label:<42}{runs.median:>10.2f}{min(runs.seconds):>8.2f}{max(runs.seconds):>8.2f}"
@@ -73,7 +94,7 @@ class Table:
     def inside(self, label: str, measured: dict | None, reference: dict | None, *,
                target: float | None = None) -> None:
         """A row of an in-process measure; the ratio is to `reference`'s median."""
-        self._group("inside", "nel processo (senza avvio né lettura del piano; mediana delle ripetizioni, processo nuovo)")
+        self._group("inside", "nel processo (un processo nuovo per misura, importazioni escluse; mediana delle ripetizioni)")
         if not measured or measured.get("seconds") is None:
             print(f"  {label:<42}{'n/d':>10}", flush=True)
             return
