@@ -74,7 +74,7 @@ def bench_size(sheets: int, work: Path, repeats: int, table: Table) -> None:
         return timing.fresh([__file__, "--misura", str(c.plan_file), str(folder), str(out / "dentro.xlsx"),
                              str(repeats), str(processes)])
 
-    inside = {"one": project(1), "many": project(n),
+    inside = {"one": project(1), "many": project(n) if has_pool else None,
               "floor": timing.fresh([FLOORS, "--ripeti", str(repeats), "consolidate", str(cells_file),
                                      str(out / "minimo"), str(folder)])}
     table.section(f"Consolidamento di {italian(sheets)} schede in {italian(c.files)} file .xlsx; riepilogo di "

@@ -87,7 +87,8 @@ def bench_size(sheets: int, work: Path, repeats: int, table: Table) -> None:
     runs = timing.rounds(commands, repeats, "floor", before=empty)
     inside = {
         "one": timing.fresh([__file__, "--misura", str(c.plan_file), str(runs_dir / "dentro"), str(repeats), "1"]),
-        "many": timing.fresh([__file__, "--misura", str(c.plan_file), str(runs_dir / "dentro"), str(repeats), str(n)]),
+        "many": timing.fresh([__file__, "--misura", str(c.plan_file), str(runs_dir / "dentro"), str(repeats), str(n)])
+        if has_pool else None,
         "floor": timing.fresh([FLOORS, "--ripeti", str(repeats), "xlsxwriter", str(cells_file),
                                str(folders["floor"])]),
     }

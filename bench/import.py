@@ -80,7 +80,7 @@ def bench_variant(c, variant: str, repeats: int, table: Table) -> None:
     def project(processes: int) -> dict:
         return timing.fresh([__file__, "--misura", str(c.plan_file), str(folder), str(repeats), str(processes)])
 
-    inside = {"one": project(1), "many": project(n)}
+    inside = {"one": project(1), "many": project(n) if has_pool else None}
     for reader in readers:
         inside[reader] = timing.fresh([FLOORS, "--ripeti", str(repeats), reader, str(folder)])
 
