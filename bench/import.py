@@ -1,243 +1,129 @@
-"""Benchmark of importing returned workbooks: 1,000 objective sheets, ratio to an lxml floor and to openpyxl.
+"""Benchmark of `schede import`: the whole command and its in-process part, against lxml parsing the same files.
 
-    python bench/import.py [--files 100] [--repeat 3] [--folder DIR] [--profile]
+    python bench/import.py [--sizes 100,1000,5000] [--quick] [--varianti xlsx,ods,lo-xlsx]
+                           [--ripetizioni 3] [--cartella DIR]
 
-Generates, with the real generator, a synthetic plan of 100 sectors of 10 objectives each (the
-objectives of bench/generate.py's `synthetic_plan`, spread over 100 sectors), so 100 sector
-workbooks of 10 objective sheets; types a RAGGIUNTO into every indicator, a cause and a staff
-row into every sheet, as a sector head would; then measures, each in a fresh process so that
-its peak memory is its own:
+For each size (objective sheets, 10 to a sector file) and each kind of return (bench/corpus.py:
+.xlsx filled as Excel saves them; the same opened and saved by LibreOffice, as .ods and as .xlsx)
+it prints:
 
-- import: `import_returns` over the 100 files (and over the first 50, to see memory stay flat);
-- floor: unzip and parse the same worksheets' XML with lxml, iterparse over every <c> element,
-  no interpretation (the least any reader of these files must do);
-- openpyxl: one plain `read_only=True` pass reading every cell value of the same files.
+- whole process, in paired rounds (after a warm-up round): `schede import PIANO RITORNI -o
+  risultati.json` with one process and, if the CLI has `--processi`, one per processor («n/d»
+  while it has not); the floor's whole process, a Python that imports lxml and parses every
+  worksheet part and the shared strings (content.xml for .ods) with `etree.fromstring`; and as
+  yardsticks, python-calamine reading every cell value and openpyxl `read_only` (.xlsx only).
+  Median, min and max wall seconds, peak memory, the median of the round-by-round ratios to lxml;
+- in-process part, each in a fresh process, median of the repeats: `import_returns()` on the plan
+  already loaded, and the same three readers;
+- what the import found: sheets imported and RAGGIUNTO values read, the same for every kind.
 
-Each measure runs `--repeat` times in its process and keeps the fastest (the machine may be
-shared); the peak memory is over all of them. Goals (issue #3): under 3 s for the 1,000 sheets,
-within 2x the floor, at least 3x faster than openpyxl, memory flat in the number of files.
-`--profile` prints where the import's time goes.
+Targets of issue 15: import at most 3x the lxml floor whole process included, 1.5x in-process.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import re
-import resource
-import subprocess
 import sys
-import tempfile
-import time
-import zipfile
-from datetime import date
+from argparse import SUPPRESS
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
-sys.path.insert(0, str(ROOT / "bench"))
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
 
-SECTORS = 100
-PER_SECTOR = 10
+import timing  # noqa: E402
+from corpus import VARIANTS, corpus  # noqa: E402
+from report import Table, italian, options, sizes_of  # noqa: E402
 
-
-def bench_plan():
-    """`synthetic_plan`'s 1,000 objectives spread over 100 sectors of 10."""
-    from generate import synthetic_plan
-
-    from schede_excel.plan.model import Plan, Sector
-
-    base = synthetic_plan(SECTORS * PER_SECTOR)
-    sectors = [Sector(code=f"S{i:03d}", name=f"SETTORE DI PROVA {i}", head=f"DR. PERSONA {i}",
-                      email=f"s{i}@example.org") for i in range(SECTORS)]
-    objectives = [o.model_copy(update={"sector": sectors[k % SECTORS].code, "number": k // SECTORS + 1})
-                  for k, o in enumerate(base.objectives)]
-    return Plan(entity=base.entity, year=base.year, interim_review=base.interim_review,
-                final_review=base.final_review, sectors=sectors, objectives=objectives)
+FLOORS = str(BENCH / "floors.py")
+LABELS = {"xlsx": ".xlsx compilati (come li salva Excel)", "ods": ".ods salvati da LibreOffice",
+          "lo-xlsx": ".xlsx salvati da LibreOffice"}
 
 
-def _typed(entry) -> str:
-    """The <c> content a sector head's entry leaves for an indicator of this kind."""
-    from schede_excel.plan.targets import Entry
+def measure_project(plan_file: str, folder: str, times: int, processes: int) -> dict:
+    """In a fresh process: `import_returns()` of the folder with the plan already loaded."""
+    import inspect
 
-    if entry is Entry.PERCENT:
-        return "<v>0.87</v>"
-    if entry is Entry.DATE:
-        return f"<v>{(date(2023, 10, 20) - date(1899, 12, 30)).days}</v>"
-    if entry is Entry.YES_NO:
-        return '<is><t>Sì</t></is>'
-    return "<v>2</v>"
-
-
-def _set(xml: bytes, ref: str, inner: str) -> bytes:
-    kind = b' t="inlineStr"' if inner.startswith("<is>") else b""
-    new, count = re.subn(rb'<c r="%s"( s="\d+")?/>' % ref.encode(), lambda m: b'<c r="%s"%s%s>%s</c>' % (
-        ref.encode(), m.group(1) or b"", kind, inner.encode()), xml, count=1)
-    if not count:
-        raise KeyError(ref)
-    return new
-
-
-def build_returns(plan, folder: Path) -> list[Path]:
-    """The 100 sector workbooks, generated and then filled in."""
-    from schede_excel.sheet.generate import generate, planned_workbooks
-    from schede_excel.sheet.layout import COL_NUMBER, STAFF_PARTICIPATION_COL, a1, sheet_layout
-    from schede_excel.plan.model import IndicatorKind
-
-    generate(plan, folder, annex=False, overwrite=True)
-    paths = []
-    for book in planned_workbooks(plan, annex=False):
-        path = folder / book.filename
-        with zipfile.ZipFile(path) as z:
-            content = {info.filename: z.read(info) for info in z.infolist()}
-        for k, objective in enumerate(book.objectives):
-            part = f"xl/worksheets/sheet{k + 2}.xml"  # sheet1 is Istruzioni
-            lay = sheet_layout(objective, staff_rows=plan.staff_rows)
-            xml = content[part]
-            for slot in lay.indicators:
-                entry = slot.indicator.parsed_target(plan.year, cost=slot.kind is IndicatorKind.COST).entry
-                xml = _set(xml, a1(*slot.achieved), _typed(entry))
-            causes = lay.reviews["interim"].causes
-            xml = _set(xml, a1(causes.row, causes.col), "<is><t>Ritardo nella fornitura del software gestionale.</t></is>")
-            xml = _set(xml, a1(lay.staff_rows[0], COL_NUMBER), "<is><t>ROSSI MARIA</t></is>")
-            xml = _set(xml, a1(lay.staff_rows[0], STAFF_PARTICIPATION_COL), "<v>0.5</v>")
-            content[part] = xml
-        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-            for name, data in content.items():
-                z.writestr(name, data)
-        paths.append(path)
-    return paths
-
-
-# ---------------------------------------------------------------- the measures (one per process)
-
-def measure_import(paths: list[Path]) -> dict:
+    from schede_excel.plan.load import load_plan
     from schede_excel.returns.importer import import_returns
 
-    plan = bench_plan()
-    start = time.perf_counter()
-    result = import_returns(plan, paths)
-    seconds = time.perf_counter() - start
-    assert not result.unreadable and len(result.objectives) == len(paths) * PER_SECTOR
+    plan = load_plan(plan_file).require()
+    kwargs = {}
+    if processes > 1:
+        if "processes" not in inspect.signature(import_returns).parameters:
+            return {"seconds": None, "peak_mb": None}
+        kwargs["processes"] = processes
+    result = None
+
+    def work():
+        nonlocal result
+        result = import_returns(plan, [folder], **kwargs)
+
+    measured = timing.repeat(work, times)
     filled = sum(i.achieved is not None for r in result.objectives for i in r.indicators)
-    return {"seconds": seconds, "sheets": len(result.objectives), "filled": filled,
-            "findings": len(result.findings)}
+    return {**measured, "sheets": len(result.objectives), "filled": filled, "unreadable": len(result.unreadable)}
 
 
-def measure_floor(paths: list[Path]) -> dict:
-    import io
+def bench_variant(c, variant: str, repeats: int, table: Table) -> None:
+    folder = c.returns[variant]
+    n = timing.cores()
+    has_pool = "--processi" in timing.options_of("import")
+    out = c.folder / "import"
+    out.mkdir(exist_ok=True)
+    base = [*timing.schede(), "import", str(c.plan_file), str(folder)]
+    commands = {"one": base + ["-o", str(out / "uno.json")] + (["--processi", "1"] if has_pool else [])}
+    if has_pool:
+        commands["many"] = base + ["-o", str(out / "molti.json"), "--processi", str(n)]
+    readers = ["lxml", "calamine"] + (["openpyxl"] if variant != "ods" else [])
+    for reader in readers:
+        commands[reader] = [sys.executable, FLOORS, reader, str(folder)]
+    runs = timing.rounds(commands, repeats, "lxml")
 
-    from lxml import etree
+    def project(processes: int) -> dict:
+        return timing.fresh([__file__, "--misura", str(c.plan_file), str(folder), str(repeats), str(processes)])
 
-    tag = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}c"
-    start = time.perf_counter()
-    cells = sheets = 0
-    for path in paths:
-        with zipfile.ZipFile(io.BytesIO(path.read_bytes())) as z:
-            for name in z.namelist():
-                if name.startswith("xl/worksheets/sheet"):
-                    sheets += 1
-                    for _, c in etree.iterparse(io.BytesIO(z.read(name)), events=("end",), tag=tag):
-                        cells += 1
-                        c.clear()
-    return {"seconds": time.perf_counter() - start, "sheets": sheets, "cells": cells}
+    inside = {"one": project(1), "many": project(n) if has_pool else None}
+    for reader in readers:
+        inside[reader] = timing.fresh([FLOORS, "--ripeti", str(repeats), reader, str(folder)])
 
-
-def measure_openpyxl(paths: list[Path]) -> dict:
-    import openpyxl
-
-    start = time.perf_counter()
-    cells = sheets = 0
-    for path in paths:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        for ws in wb.worksheets:
-            sheets += 1
-            for row in ws.iter_rows(values_only=True):
-                cells += len(row)
-        wb.close()
-    return {"seconds": time.perf_counter() - start, "sheets": sheets, "cells": cells}
-
-
-MEASURES = {"import": measure_import, "floor": measure_floor, "openpyxl": measure_openpyxl}
-
-
-def measure(kind: str, folder: Path, files: int, repeat: int) -> dict:
-    paths = sorted(folder.glob("*.xlsx"))[:files]
-    import_modules = {"import": "schede_excel.returns.importer", "floor": "lxml.etree", "openpyxl": "openpyxl"}
-    __import__(import_modules[kind])  # imports are not what is measured
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    result = min((MEASURES[kind](paths) for _ in range(repeat)), key=lambda r: r["seconds"])
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"kind": kind, "files": len(paths), **result, "peak_mb": peak / 1024, "growth_mb": (peak - base) / 1024}
-
-
-def run(kind: str, folder: Path, files: int, repeat: int) -> dict:
-    done = subprocess.run([sys.executable, __file__, "--one", kind, "--folder", str(folder), "--files", str(files),
-                           "--repeat", str(repeat)], capture_output=True, text=True, check=True)
-    return json.loads(done.stdout)
-
-
-def profile(folder: Path, files: int) -> None:
-    import cProfile
-    import pstats
-
-    from schede_excel.returns.importer import import_returns
-
-    plan = bench_plan()
-    paths = sorted(folder.glob("*.xlsx"))[:files]
-    profiler = cProfile.Profile()
-    profiler.enable()
-    import_returns(plan, paths)
-    profiler.disable()
-    stats = pstats.Stats(profiler)
-    print("\nDove va il tempo dell'importazione (cProfile, tempo cumulato):")
-    stats.sort_stats("cumulative").print_stats(25)
-    print("Tempo proprio delle funzioni:")
-    stats.sort_stats("tottime").print_stats(15)
+    table.section(f"Importazione di {italian(c.sheets)} schede in {italian(c.files)} file: {LABELS[variant]}")
+    table.whole("schede import, 1 processo", runs["one"], target=3.0)
+    table.whole(f"schede import, {n} processi", runs.get("many"), target=3.0)
+    table.whole("minimo: lxml fromstring di ogni foglio", runs["lxml"])
+    table.whole("metro: python-calamine, ogni valore", runs["calamine"])
+    if "openpyxl" in runs:
+        table.whole("metro: openpyxl read_only, ogni valore", runs["openpyxl"])
+    table.inside("import_returns(), 1 processo", inside["one"], inside["lxml"], target=1.5)
+    table.inside(f"import_returns(), {n} processi", inside["many"], inside["lxml"], target=1.5)
+    table.inside("minimo: lxml fromstring di ogni foglio", inside["lxml"], None)
+    table.inside("metro: python-calamine, ogni valore", inside["calamine"], inside["lxml"])
+    if "openpyxl" in inside:
+        table.inside("metro: openpyxl read_only, ogni valore", inside["openpyxl"], inside["lxml"])
+    one = inside["one"]
+    table.note(f"importate {italian(one['sheets'])} schede, {italian(one['filled'])} valori RAGGIUNTO letti, "
+               f"{one['unreadable']} file illeggibili; rapporti: sul minimo lxml")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--files", type=int, default=SECTORS)
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each measure; the fastest counts")
-    parser.add_argument("--folder", type=Path, help="reuse returns built before (default: a fresh temporary folder)")
-    parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser = options(__doc__)
+    parser.add_argument("--varianti", default=",".join(VARIANTS),
+                        help="tipi di file restituiti: xlsx, ods, lo-xlsx (ods e lo-xlsx richiedono LibreOffice)")
+    parser.add_argument("--misura", nargs=4, help=SUPPRESS)
     args = parser.parse_args()
-    if args.one:
-        print(json.dumps(measure(args.one, args.folder, args.files, args.repeat)))
+    if args.misura:
+        import json
+
+        plan_file, folder, times, processes = args.misura
+        print(json.dumps(measure_project(plan_file, folder, int(times), int(processes))))
         return
-    with tempfile.TemporaryDirectory(prefix="schede-bench-import-") as scratch:
-        folder = args.folder or Path(scratch)
-        if not any(folder.glob("*.xlsx")):
-            start = time.perf_counter()
-            build_returns(bench_plan(), folder)
-            print(f"Preparate {len(list(folder.glob('*.xlsx')))} cartelle compilate in {time.perf_counter() - start:.1f} s "
-                  f"({sum(p.stat().st_size for p in folder.glob('*.xlsx')) // 1024} KB)\n")
-        half = max(1, args.files // 2)
-        results = {
-            "import": run("import", folder, args.files, args.repeat),
-            "import-half": run("import", folder, half, args.repeat),
-            "floor": run("floor", folder, args.files, args.repeat),
-            "openpyxl": run("openpyxl", folder, args.files, args.repeat),
-        }
-        print(f"{'misura':<14}{'file':>6}{'fogli':>7}{'secondi':>9}{'s/1000 schede':>15}{'picco MB':>10}{'+MB':>7}")
-        for kind, r in results.items():
-            per_thousand = r["seconds"] * 1000 / (r["files"] * PER_SECTOR)
-            print(f"{kind:<14}{r['files']:>6}{r['sheets']:>7}{r['seconds']:>9.2f}{per_thousand:>15.2f}"
-                  f"{r['peak_mb']:>10.0f}{r['growth_mb']:>7.0f}")
-        imp, half_run, floor, opx = results["import"], results["import-half"], results["floor"], results["openpyxl"]
-        sheets = imp["files"] * PER_SECTOR
-        print(f"\n{sheets} schede obiettivo importate in {imp['seconds']:.2f} s "
-              f"({imp['seconds'] * 1000 / sheets:.2f} s ogni 1.000; obiettivo < 3 s), "
-              f"{imp['filled']} valori RAGGIUNTO letti, {imp['findings']} segnalazioni.")
-        print(f"Rapporto con il minimo lxml: {imp['seconds'] / floor['seconds']:.2f} (obiettivo <= 2); "
-              f"openpyxl read_only impiega {opx['seconds'] / imp['seconds']:.2f} volte tanto (obiettivo >= 3).")
-        print(f"Memoria: picco {half_run['peak_mb']:.0f} MB con {half_run['files']} file, {imp['peak_mb']:.0f} MB con "
-              f"{imp['files']} file (crescita {half_run['growth_mb']:.0f} -> {imp['growth_mb']:.0f} MB; "
-              "obiettivo: piatta).")
-        if args.profile:
-            profile(folder, args.files)
+    variants = [v.strip() for v in args.varianti.split(",") if v.strip()]
+    if unknown := set(variants) - set(VARIANTS):
+        raise SystemExit(f"Varianti sconosciute: {', '.join(sorted(unknown))} (note: {', '.join(VARIANTS)}).")
+    sizes = sizes_of(args)
+    table = Table("Importazione dei file restituiti")
+    for sheets in sizes:
+        c = corpus(sheets, args.cartella, variants=variants)
+        for variant in variants:
+            bench_variant(c, variant, args.ripetizioni, table)
+    table.close()
 
 
 if __name__ == "__main__":

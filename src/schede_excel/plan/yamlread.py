@@ -6,21 +6,26 @@ plain decimal form; the forms YAML 1.1 would have turned into another number are
 hint to quote them, never changed silently. `yes`/`no`/`on`/`off` stay text (YAML 1.2).
 Duplicate keys are an error; a comment right after a text value (`titolo: X #1 Y`) is a warning.
 
-Composing is bounded before anything is built: depth, and nodes counted with every alias
-expanded (a 1 KB "billion laughs" of anchors is refused at once instead of filling the memory).
+The text is parsed once, by libyaml's C parser where PyYAML has it (else by PyYAML's own), and
+one loop over the parser's events builds the nodes (their marks give the findings' lines), the
+data and the findings together: nothing walks the document a second time. The loop is bounded
+before anything is built: depth, and the values aliases repeat, counted with every alias inside
+them expanded (a 1 KB "billion laughs" of anchors is refused at once instead of filling the
+memory). The two parsers word their errors differently; each syntax error gets one Italian
+message whichever parser found it.
 
 `read_yaml(text)` returns `(data, node, findings)`; it raises `YamlRefused` (carrying a finding)
-for what stops the reading.
+for what stops the reading. `line_of(node, path)` is the line of a key path in that node.
 """
-
 from __future__ import annotations
 
 import re
 
 import yaml
-from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
-from yaml.events import AliasEvent
+from yaml.events import (AliasEvent, MappingEndEvent, MappingStartEvent, ScalarEvent,
+                         SequenceEndEvent, SequenceStartEvent, StreamEndEvent)
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from yaml.parser import Parser
 from yaml.reader import Reader
 from yaml.resolver import BaseResolver
@@ -28,10 +33,12 @@ from yaml.scanner import Scanner
 
 from ..findings import Finding, SchedeError, finding
 
+LIBYAML = yaml.__with_libyaml__
+"""Parse with libyaml's C parser (about twenty times faster than PyYAML's own); tests turn it off to compare."""
 MAX_DEPTH = 64
 """Levels of nesting: a plan has six or seven."""
-MAX_NODES = 200_000
-"""Values in the document with every alias expanded: a plan of 100 objectives has about 10,000."""
+MAX_REPEATED = 200_000
+"""Values that aliases (`*nome`) repeat, each counted with the aliases inside it expanded: a plan has none or a few."""
 
 _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
@@ -91,75 +98,225 @@ class _Constructor(SafeConstructor):
 _Constructor.add_constructor(AMBIGUOUS, _Constructor.construct_ambiguous)
 _Constructor.add_constructor(_TIMESTAMP, _Constructor.construct_timestamp)
 
-
-class _Composer(Composer):
-    """Composition bounded in depth and in nodes counted with every alias expanded."""
-
-    def __init__(self):
-        super().__init__()
-        self._depth = 0
-        self._expanded = 0
-        self._sizes: dict[int, int] = {}
-
-    def compose_node(self, parent, index):
-        event = self.peek_event()
-        if self._depth >= MAX_DEPTH:
-            raise _refused(event.start_mark, f"oltre {MAX_DEPTH} livelli di rientro o di parentesi annidate")
-        self._depth += 1
-        try:
-            node = super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-        self._expanded += self._size(node) if isinstance(event, AliasEvent) else 1
-        if self._expanded > MAX_NODES:
-            raise _refused(event.start_mark, f"con gli alias (*nome) espansi conterrebbe oltre {MAX_NODES:,} valori "
-                           "(possibile «bomba» di alias)".replace(",", "."))
-        return node
-
-    def _size(self, node) -> int:
-        """Values in `node` with aliases expanded (memoised: shared nodes are counted once per use, cheaply)."""
-        known = self._sizes.get(id(node))
-        if known is not None:
-            return known
-        if isinstance(node, yaml.MappingNode):
-            size = 1 + sum(self._size(k) + self._size(v) for k, v in node.value)
-        elif isinstance(node, yaml.SequenceNode):
-            size = 1 + sum(self._size(item) for item in node.value)
-        else:
-            size = 1
-        self._sizes[id(node)] = size
-        return size
+_resolve = _Resolver().resolve
 
 
-class _Loader(Reader, Scanner, Parser, _Composer, _Constructor, _Resolver):
-    def __init__(self, stream):
-        Reader.__init__(self, stream)
+class _PyParser(Reader, Scanner, Parser):
+    """PyYAML's own parser, for where libyaml is missing: the same events, slower."""
+
+    def __init__(self, text: str):
+        Reader.__init__(self, text)
         Scanner.__init__(self)
         Parser.__init__(self)
-        _Composer.__init__(self)
-        _Constructor.__init__(self)
-        _Resolver.__init__(self)
 
 
-def _refused(mark, detail: str) -> YamlRefused:
-    return YamlRefused([finding("PLAN_028", line=mark.line + 1 if mark else None, detail=detail)])
+def _parser(text: str):
+    if LIBYAML:
+        from yaml._yaml import CParser
+
+        return CParser(text)
+    return _PyParser(text)
 
 
 def read_yaml(text: str, file: str | None = None) -> tuple[object, yaml.Node | None, list[Finding]]:
-    """(data, the composed node, findings) of a YAML document; raises `YamlRefused` or `yaml.YAMLError`."""
-    loader = _Loader(text)
+    """(data, the composed node, findings) of a YAML document; raises `YamlRefused`."""
+    parser = _parser(text)
     try:
-        try:
-            node = loader.get_single_node()
-        except RecursionError:  # deeper than Python can follow, before our own bound: refused the same way
-            raise _refused(None, f"oltre {MAX_DEPTH} livelli di rientro o di parentesi annidate") from None
-        except YamlRefused as error:
-            raise YamlRefused([f.model_copy(update={"file": file}) for f in error.findings]) from None
-        findings = [] if node is None else _check(node, text, file)
-        data = None if node is None else loader.construct_document(node)
+        return _compose(parser, text, file)
+    except yaml.MarkedYAMLError as error:
+        raise _syntax_error(error, text, file) from None
+    except yaml.reader.ReaderError as error:
+        at = text.find(chr(error.character)) if isinstance(error.character, int) else -1
+        raise YamlRefused([finding("PLAN_002", file=file, line=text.count("\n", 0, at) + 1 if at >= 0 else None,
+                                   detail=f"c'è un carattere di controllo (U+{error.character:04X}), non ammesso "
+                                          "neppure tra virgolette" if at >= 0 else str(error))]) from None
     finally:
-        loader.dispose()
-    return data, node, findings
+        parser.dispose()
+
+
+_COMMENT_AFTER = re.compile(r"[ \t]+#")
+
+
+def _compose(parser, text: str, file: str | None) -> tuple[object, yaml.Node | None, list[Finding]]:
+    """One pass over the events: nodes, data and findings, refusing what is too deep or repeats too much."""
+    findings: list[Finding] = []
+    lines: list[str] | None = None  # split only when a plain text is followed by something on its line
+    constructor = _Constructor()
+    constructors = constructor.yaml_constructors
+    explicit = False  # a tag written in the file (!!str...): the data is then built by PyYAML's constructor
+    anchors: dict[str, tuple] = {}  # name -> (node, data, size); size None while the node is still open
+    stack: list[list] = []  # open collections: [node, data, size, anchor, key node, key data, {key: line}]
+    repeated = 0
+    get = parser.get_event
+    get()  # stream start
+    if parser.check_event(StreamEndEvent):
+        return None, None, []
+    get()  # document start
+    while True:
+        event = get()
+        kind = type(event)
+        if kind is MappingEndEvent or kind is SequenceEndEvent:
+            node, value, size, anchor = stack.pop()[:4]
+            node.end_mark = event.end_mark
+            if anchor is not None:
+                anchors[anchor] = (node, value, size)
+        else:
+            if len(stack) >= MAX_DEPTH:
+                raise _refused(event.start_mark, f"oltre {MAX_DEPTH} livelli di rientro o di parentesi annidate", file)
+            anchor = event.anchor
+            if kind is AliasEvent:
+                if anchor not in anchors:
+                    raise _problem(event.start_mark, "«*» all'inizio di un valore: scriverlo tra virgolette", file)
+                node, value, size = anchors[anchor]
+                if size is None:
+                    raise _refused(event.start_mark, "un alias (*nome) rimanda alla sezione stessa che lo contiene", file)
+                repeated += size
+                if repeated > MAX_REPEATED:
+                    raise _refused(event.start_mark, f"gli alias (*nome) ripeterebbero oltre {MAX_REPEATED:,} valori "
+                                   "(possibile «bomba» di alias)".replace(",", "."), file)
+            else:
+                if anchor is not None and anchor in anchors:
+                    raise _problem(event.start_mark, "«&» all'inizio di un valore: scriverlo tra virgolette", file)
+                tag = event.tag
+                if tag is None or tag == "!":
+                    tag = _resolve(ScalarNode if kind is ScalarEvent else SequenceNode if kind is SequenceStartEvent
+                                   else MappingNode, event.value if kind is ScalarEvent else None, event.implicit)
+                else:
+                    explicit = True
+                if kind is ScalarEvent:
+                    style = event.style or None  # libyaml says "" for plain, PyYAML None
+                    node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, style)
+                    value = node.value if tag == _STR or explicit else constructors[tag](constructor, node)
+                    size = 1
+                    if style is None:
+                        if tag == AMBIGUOUS:
+                            number, fix = _reading(node.value)
+                            findings.append(finding("PLAN_025", file=file, line=node.start_mark.line + 1,
+                                                    found=f"«{node.value}»", reading=number, quoted=f'"{node.value}"',
+                                                    fix=fix))
+                        elif tag == _STR and node.start_mark.line == node.end_mark.line:
+                            lines = text.splitlines() if lines is None else lines
+                            end = node.end_mark
+                            if end.line < len(lines) and _COMMENT_AFTER.match(lines[end.line], end.column):
+                                findings.append(finding("PLAN_026", file=file, line=end.line + 1, value=node.value))
+                    if anchor is not None:
+                        anchors[anchor] = (node, value, 1)
+                else:
+                    mapping = kind is MappingStartEvent
+                    node = (MappingNode if mapping else SequenceNode)(tag, [], event.start_mark, None,
+                                                                       event.flow_style)
+                    value = {} if mapping else []
+                    if anchor is not None:
+                        anchors[anchor] = (node, value, None)
+                    stack.append([node, value, 1, anchor, None, None, {} if mapping else None])
+                    continue
+        if not stack:
+            break
+        parent = stack[-1]
+        parent[2] += size
+        if parent[6] is None:
+            parent[0].value.append(node)
+            parent[1].append(value)
+        elif parent[4] is None:
+            parent[4], parent[5] = node, value
+            if type(node) is ScalarNode:
+                line, seen = node.start_mark.line + 1, parent[6]
+                if node.value in seen:
+                    findings.append(finding("PLAN_027", file=file, line=line, key=node.value, other=seen[node.value]))
+                else:
+                    seen[node.value] = line
+        else:
+            key_node, key = parent[4], parent[5]
+            parent[0].value.append((key_node, node))
+            parent[4] = parent[5] = None
+            if (type(node) is ScalarNode and node.style is None and type(key_node) is ScalarNode
+                    and key_node.value == "atteso" and _THOUSANDS.match(node.value)):  # 1.250: 1,25 to YAML, 1250 to an Italian
+                findings.append(finding("PLAN_029", file=file, line=node.start_mark.line + 1, found=node.value,
+                                        reading=node.value.replace(".", ","), whole=node.value.replace(".", "")))
+            if not explicit:
+                try:
+                    parent[1][key] = value
+                except TypeError:
+                    raise _problem(key_node.start_mark, "una chiave non può essere un elenco o una sezione", file) from None
+    get()  # document end
+    if not parser.check_event(StreamEndEvent):
+        raise _problem(parser.peek_event().start_mark, "il file contiene più di un documento (righe «---»): ne serve "
+                       "uno solo", file)
+    if explicit:
+        value = constructor.construct_document(node)
+    findings.sort(key=lambda f: f.line or 0)
+    return value, node, findings
+
+
+def line_of(root: yaml.Node | None, path) -> int | None:
+    """The 1-based line of a key path (keys and list indexes) in a composed document, or of its nearest ancestor."""
+    if root is None:
+        return None
+    node, line = root, root.start_mark.line + 1
+    for part in path:
+        if type(node) is MappingNode:
+            for key, value in reversed(node.value):  # a repeated key: the last one, which is the one read
+                if (key.value if type(key) is ScalarNode else str(key.start_mark.line + 1)) == part:
+                    node, line = value, key.start_mark.line + 1
+                    break
+            else:
+                return line
+        elif type(node) is SequenceNode and isinstance(part, int) and 0 <= part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+def _refused(mark, detail: str, file: str | None) -> YamlRefused:
+    return YamlRefused([finding("PLAN_028", file=file, line=mark.line + 1 if mark else None, detail=detail)])
+
+
+def _problem(mark, detail: str, file: str | None) -> YamlRefused:
+    return YamlRefused([finding("PLAN_002", file=file, line=mark.line + 1 if mark else None, detail=detail)])
+
+
+# The parsers explain in English, each in its own words (PyYAML's first, then libyaml's): the usual mistakes, in Italian.
+_PROBLEMS = [
+    (("could not find expected ':'",), "manca «:» dopo un nome di campo"),
+    (("mapping values are not allowed",),
+     "«:» in un punto non previsto (un testo che contiene «: » va tra virgolette)"),
+    (("found character", "found a tab character"), "carattere non ammesso in questo punto (il testo va tra virgolette)"),
+    (("expected <block end>, but found", "did not find expected key", "did not find expected '-' indicator"),
+     "rientro non coerente con le righe sopra"),
+    (("expected the node content", "did not find expected node content"), "valore mancante o parentesi non chiusa"),
+    (("found unexpected end of stream",), "il file finisce prima di una virgoletta o parentesi di chiusura"),
+    (("expected ',' or ']'", "did not find expected ',' or ']'"), "elenco tra [ ] non chiuso correttamente"),
+    (("expected ',' or '}'", "did not find expected ',' or '}'"), "sezione tra { } non chiusa correttamente"),
+    (("sequence entries are not allowed", "block sequence entries are not allowed"),
+     "«- » in un punto non previsto (gli elementi di un elenco vanno a capo, ognuno su una riga)"),
+    (("expected alphabetic or numeric character", "did not find expected alphabetic or numeric character"),
+     "«&» o «*» all'inizio di un valore: scriverlo tra virgolette"),
+    (("found unknown escape character",), "«\\» tra virgolette doppie: scrivere «\\\\» oppure usare le virgolette semplici"),
+    (("could not determine a constructor",), "un valore che inizia con «!» va scritto tra virgolette"),
+    (("found unhashable key",), "una chiave non può essere un elenco o una sezione"),
+    (("exceeded maximum nesting depth",), None),
+]
+
+
+def _syntax_error(error: yaml.MarkedYAMLError, text: str, file: str | None) -> YamlRefused:
+    """PLAN_002 in Italian for a parser's error, the same whichever parser found it (PLAN_028 for libyaml's own depth bound)."""
+    mark = error.problem_mark or error.context_mark
+    problem = f"{error.problem or error.context}"
+    for words, italian in _PROBLEMS:
+        if problem.startswith(words):
+            if italian is None:
+                return _refused(mark, f"oltre {MAX_DEPTH} livelli di rientro o di parentesi annidate", file)
+            if words[0] == "found character" and mark and _character_at(text, mark) == "\t":
+                italian = "c'è una tabulazione: per i rientri usare solo spazi"
+            return _problem(mark, italian, file)
+    return _problem(mark, f"struttura non valida (dettaglio del lettore YAML: {problem})", file)
+
+
+def _character_at(text: str, mark) -> str:
+    lines = text.splitlines()
+    return lines[mark.line][mark.column:mark.column + 1] if mark.line < len(lines) else ""
 
 
 _QUOTE_FIX = {
@@ -171,7 +328,7 @@ _QUOTE_FIX = {
 
 
 def _reading(value: str) -> tuple[str, str]:
-    """How YAML 1.1 would have read an ambiguous scalar: (the number it would have given, which kind)."""
+    """How YAML 1.1 would have read an ambiguous scalar: (the number it would have given, how to write it)."""
     loader = yaml.SafeLoader("")
     try:
         number = yaml.SafeLoader.construct_yaml_int(loader, yaml.ScalarNode("tag:yaml.org,2002:int", value))
@@ -185,44 +342,4 @@ def _reading(value: str) -> tuple[str, str]:
     plain = value.lstrip("+-").lower()
     kind = ("esadecimale" if plain.startswith(("0x", "0b", "0o")) else "sessagesimale" if ":" in plain
             else "migliaia" if "_" in plain else "ottale")
-    return ("un altro numero" if number is None else f"{number:g}" if isinstance(number, float) else str(number)), kind
-
-
-def _check(root, text: str, file: str | None) -> list[Finding]:
-    """Duplicate keys, ambiguous numbers, comments cutting a text: each node once, aliases not followed."""
-    out: list[Finding] = []
-    lines = text.splitlines()
-    seen: set[int] = set()
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            keys: dict[object, int] = {}
-            for key, value in node.value:
-                if isinstance(key, yaml.ScalarNode):
-                    line = key.start_mark.line + 1
-                    if key.value in keys:
-                        out.append(finding("PLAN_027", file=file, line=line, key=key.value, other=keys[key.value]))
-                    else:
-                        keys[key.value] = line
-                    if (key.value == "atteso" and isinstance(value, yaml.ScalarNode) and value.style is None
-                            and _THOUSANDS.match(value.value)):  # 1.250 is 1,25 to YAML, 1250 to an Italian
-                        out.append(finding("PLAN_029", file=file, line=value.start_mark.line + 1, found=value.value,
-                                           reading=value.value.replace(".", ","), whole=value.value.replace(".", "")))
-                stack += [value, key]
-        elif isinstance(node, yaml.SequenceNode):
-            stack += reversed(node.value)
-        elif isinstance(node, yaml.ScalarNode) and node.style is None:
-            if node.tag == AMBIGUOUS:
-                number, kind = _reading(node.value)
-                out.append(finding("PLAN_025", file=file, line=node.start_mark.line + 1, found=f"«{node.value}»",
-                                   reading=number, quoted=f'"{node.value}"', fix=_QUOTE_FIX[kind]))
-            elif node.tag == _STR and node.end_mark.line < len(lines):
-                rest = lines[node.end_mark.line][node.end_mark.column:]
-                if re.match(r"[ \t]+#", rest) and node.start_mark.line == node.end_mark.line:
-                    out.append(finding("PLAN_026", file=file, line=node.start_mark.line + 1, value=node.value))
-    out.sort(key=lambda f: f.line or 0)
-    return out
+    return ("un altro numero" if number is None else f"{number:g}" if isinstance(number, float) else str(number)), _QUOTE_FIX[kind]
