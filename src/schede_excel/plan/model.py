@@ -186,6 +186,13 @@ class Plan(Model):
         slug = re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-") or "ente"
         return f"{slug}-{self.year}"
 
+    def model_copy(self, *, update=None, deep: bool = False):  # type: ignore[override]
+        """A copy; the lookups cached on this plan are dropped, since `update` may change what they index."""
+        copied = super().model_copy(update=update, deep=deep)
+        for cached in ("_sector_index", "_objective_index", "_reported", "_reported_keys"):
+            copied.__dict__.pop(cached, None)
+        return copied
+
     def sector(self, code: str) -> Sector:
         """The sector with this code (the first, if the plan repeats it); KeyError if none."""
         return self._sector_index[code]
