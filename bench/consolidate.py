@@ -35,18 +35,14 @@ PEAK_TARGET_MB = 300
 
 def measure_project(plan_file: str, folder: str, out: str, times: int, processes: int) -> dict:
     """In a fresh process: `consolidate()` of the folder with the plan already loaded."""
-    import inspect
-
     from schede_excel.plan.load import load_plan
     from schede_excel.report.consolidate import consolidate
 
     plan = load_plan(plan_file).require()
-    kwargs = {}
-    if processes > 1:
-        if "processes" not in inspect.signature(consolidate).parameters:
-            return {"seconds": None, "peak_mb": None}
-        kwargs["processes"] = processes
-    return timing.repeat(lambda: consolidate(plan, [folder], out, **kwargs), times)
+    pool = timing.pool_arguments(consolidate, processes)
+    if pool is None:
+        return timing.NOT_AVAILABLE
+    return timing.repeat(lambda: consolidate(plan, [folder], out, **pool), times)
 
 
 def bench_size(sheets: int, work: Path, repeats: int, table: Table) -> None:

@@ -37,17 +37,14 @@ FLOORS = str(BENCH / "floors.py")
 
 def measure_project(plan_file: str, out: str, times: int, processes: int) -> dict:
     """In a fresh process: `generate()` of the loaded plan, each repeat into an empty folder."""
-    import inspect
-
     from schede_excel.plan.load import load_plan
     from schede_excel.sheet.generate import generate
 
     plan = load_plan(plan_file).require()
-    kwargs = {"annex": False, "overwrite": True}
-    if processes > 1:
-        if "processes" not in inspect.signature(generate).parameters:
-            return {"seconds": None, "peak_mb": None}
-        kwargs["processes"] = processes
+    pool = timing.pool_arguments(generate, processes)
+    if pool is None:
+        return timing.NOT_AVAILABLE
+    kwargs = {"annex": False, "overwrite": True, **pool}
 
     def empty() -> Path:
         shutil.rmtree(out, ignore_errors=True)

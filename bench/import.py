@@ -40,22 +40,18 @@ LABELS = {"xlsx": ".xlsx compilati (come li salva Excel)", "ods": ".ods salvati 
 
 def measure_project(plan_file: str, folder: str, times: int, processes: int) -> dict:
     """In a fresh process: `import_returns()` of the folder with the plan already loaded."""
-    import inspect
-
     from schede_excel.plan.load import load_plan
     from schede_excel.returns.importer import import_returns
 
     plan = load_plan(plan_file).require()
-    kwargs = {}
-    if processes > 1:
-        if "processes" not in inspect.signature(import_returns).parameters:
-            return {"seconds": None, "peak_mb": None}
-        kwargs["processes"] = processes
+    pool = timing.pool_arguments(import_returns, processes)
+    if pool is None:
+        return timing.NOT_AVAILABLE
     result = None
 
     def work():
         nonlocal result
-        result = import_returns(plan, [folder], **kwargs)
+        result = import_returns(plan, [folder], **pool)
 
     measured = timing.repeat(work, times)
     filled = sum(i.achieved is not None for r in result.objectives for i in r.indicators)

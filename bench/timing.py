@@ -115,6 +115,19 @@ def fresh(argv: list[str]) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def pool_arguments(function, processes: int) -> dict | None:
+    """The keyword `processes=N` for `function` when N > 1: {} for one process, None if it has no pool yet."""
+    import inspect
+
+    if processes <= 1:
+        return {}
+    return {"processes": processes} if "processes" in inspect.signature(function).parameters else None
+
+
+NOT_AVAILABLE = {"seconds": None, "peak_mb": None}
+"""The measure of something the code under test cannot do yet (printed «n/d»)."""
+
+
 def repeat(work, times: int, setup=None) -> dict:
     """Inside a measuring process: `work()` run `times` times; median seconds and the process's peak MB.
 

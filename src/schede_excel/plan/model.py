@@ -189,8 +189,9 @@ class Plan(Model):
     def model_copy(self, *, update=None, deep: bool = False):  # type: ignore[override]
         """A copy; the lookups cached on this plan are dropped, since `update` may change what they index."""
         copied = super().model_copy(update=update, deep=deep)
-        for cached in ("_sector_index", "_objective_index", "_reported", "_reported_keys"):
-            copied.__dict__.pop(cached, None)
+        for name, member in vars(Plan).items():
+            if isinstance(member, cached_property):
+                copied.__dict__.pop(name, None)
         return copied
 
     def sector(self, code: str) -> Sector:
@@ -203,17 +204,11 @@ class Plan(Model):
 
     @cached_property
     def _sector_index(self) -> dict[str, Sector]:
-        index: dict[str, Sector] = {}
-        for sector in self.sectors:
-            index.setdefault(sector.code, sector)
-        return index
+        return {code: sector for code, sector in reversed([(s.code, s) for s in self.sectors])}
 
     @cached_property
     def _objective_index(self) -> dict[str, Objective]:
-        index: dict[str, Objective] = {}
-        for objective in self.objectives:
-            index.setdefault(objective.key, objective)
-        return index
+        return {key: objective for key, objective in reversed([(o.key, o) for o in self.objectives])}
 
     def objectives_of(self, sector: Sector) -> list[Objective]:
         """The objectives a sector reports on: the cross-cutting ones, then its own (only its own for direct assessment)."""
