@@ -14,7 +14,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "schede_excel"
 
-GROUND = ("version", "findings", "files", "italian", "exports", "spreadsheet")
+GROUND = ("version", "findings", "files", "italian", "exports", "parallel", "spreadsheet")
 STEPS = ("plan", "sheet", "returns", "scoring", "report", "mail", "deliverables", "cli")
 FACE = ("__init__", "__main__")
 

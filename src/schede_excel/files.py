@@ -51,19 +51,41 @@ def atomic_write(path: str | Path, data: bytes) -> None:
     Temporary files that an earlier write of `path` left when it was killed are removed first.
     """
     path = Path(path)
+    tmp = staging_file(path)
+    try:
+        write_synced(tmp, data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def staging_file(path: str | Path) -> Path:
+    """A new empty temporary file beside `path`, to be written and then moved onto it with `os.replace`.
+
+    It is named as `clean_stale_temps` recognises (a killed run leaves nothing behind for good),
+    and has the mode the final file should have. The folder is created if missing.
+    """
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     clean_stale_temps(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.chmod(tmp, _default_mode(path))
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
     except BaseException:
+        os.close(fd)
         Path(tmp).unlink(missing_ok=True)
         raise
+    os.close(fd)
+    return Path(tmp)
+
+
+def write_synced(path: Path, data: bytes) -> None:
+    """Write `data` into `path` and wait until it is on the disk."""
+    with open(path, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def _default_mode(path: Path) -> int:

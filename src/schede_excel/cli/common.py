@@ -127,6 +127,11 @@ RETURNS_ARGUMENT = argument("ritorni", nargs=-1, required=True, type=click.Path(
                             help="I file restituiti dai settori (.xlsx, .xlsm, .ods) o le cartelle che li contengono; "
                                  "uno o più.")
 """The RITORNI argument of the commands that read the returns."""
+PROCESSES_OPTION = click.option(
+    "--processi", "processes", type=click.IntRange(min=1), default=None, metavar="NUMERO",
+    help="Quanti processi usare insieme per leggere o scrivere i file (predefinito: uno per processore, "
+         "quando i file sono abbastanza da guadagnarci; 1 per uno solo). Il risultato è lo stesso.")
+"""The --processi option of every command that reads the returns or writes the workbooks."""
 
 
 class _ItalianHelp:

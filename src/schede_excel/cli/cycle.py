@@ -15,7 +15,7 @@ import click
 
 from ..files import atomic_write, describe_os_error
 from ..italian import number
-from .common import BAD_INPUT, CONTEXT, ItalianCommand, PLAN_ARGUMENT, RETURNS_ARGUMENT, fail, require_suffix, load_or_exit, plural, print_findings, round_option
+from .common import BAD_INPUT, CONTEXT, ItalianCommand, PLAN_ARGUMENT, PROCESSES_OPTION, RETURNS_ARGUMENT, fail, require_suffix, load_or_exit, plural, print_findings, round_option
 
 @click.command(cls=ItalianCommand, context_settings=CONTEXT)
 @PLAN_ARGUMENT
@@ -65,8 +65,9 @@ def validate(piano: str, as_json: bool, verbose: bool) -> None:
 @click.option("--from", "--da", "carried_from", multiple=True, type=click.Path(exists=True), metavar="RITORNI",
               help="Per la verifica finale: i file restituiti alla verifica intermedia (file o cartella, "
                    "ripetibile); i loro valori e testi sono riportati, bloccati, nelle nuove schede.")
+@PROCESSES_OPTION
 def generate(piano: str, out_dir: str, round_: str, password: str | None, no_annex: bool, overwrite: bool,
-             carried_from: tuple[str, ...]) -> None:
+             carried_from: tuple[str, ...], processes: int | None) -> None:
     """Genera i file Excel delle schede.
 
     Un file per settore (obiettivi del settore più quelli trasversali TUTTI), quella del
@@ -88,7 +89,7 @@ def generate(piano: str, out_dir: str, round_: str, password: str | None, no_ann
 
         if round_ != "final":
             raise click.exceptions.Exit(fail("--from vale per la verifica finale: aggiungere --turno final."))
-        interim = import_returns(plan, carried_from, round_="interim")
+        interim = import_returns(plan, carried_from, round_="interim", processes=processes)
         print_findings([f for f in interim.findings if f.severity is Severity.ERROR])
         if interim.unreadable:
             raise click.exceptions.Exit(fail("Alcune restituzioni intermedie non si leggono: nessun file è stato scritto."))
@@ -100,7 +101,8 @@ def generate(piano: str, out_dir: str, round_: str, password: str | None, no_ann
                            item_show_func=lambda b: b.filename if b else "") as bar:
         try:
             written = generate_workbooks(plan, out_dir, round_=round_, password=password, annex=not no_annex,
-                                         overwrite=overwrite, carried=carried, progress=lambda book: bar.update(1, book))
+                                         overwrite=overwrite, carried=carried, progress=lambda book: bar.update(1, book),
+                                         processes=processes)
         except SchedeError as error:
             print_findings(error.findings)
             raise click.exceptions.Exit(fail("Nessun file è stato scritto.")) from None
@@ -120,12 +122,14 @@ def _assessments(plan, round_: str, out_dir: Path, overwrite: bool) -> None:
     if data is None:
         return
     path = out_dir / assessment_filename(plan, round_)
-    if path.exists() and path.read_bytes() != data and not overwrite:
+    before = path.read_bytes() if path.exists() else None
+    if before is not None and before != data and not overwrite:
         click.echo(f"{'invariato':>10}  {path}  (già presente, forse già compilato: non sostituito senza --sovrascrivi)")
         return
-    status = "aggiornato" if path.exists() else "creato"
+    status = "creato" if before is None else "invariato" if before == data else "aggiornato"
     try:
-        atomic_write(path, data)
+        if status != "invariato":
+            atomic_write(path, data)
     except OSError as error:
         raise click.exceptions.Exit(fail(f"Impossibile scrivere {path}: {describe_os_error(error)}.")) from None
     rows = sum(len(plan.objectives_of(s)) for s in plan.sectors if s.direct_assessment)
@@ -164,7 +168,8 @@ def schema(out_file: str) -> None:
               help="Cartella in cui scrivere le tabelle in CSV per Excel e in JSON (obiettivi, indicatori, verifiche, personale, segnalazioni), con datapackage.json che le descrive.")
 @round_option(help_text="Accetta solo le schede di questa verifica (predefinito: quella indicata nei file).")
 @click.option("-v", "--dettagli", "verbose", is_flag=True, help="Mostra anche le segnalazioni informative (valori normalizzati).")
-def import_(piano, ritorni, out_file, tables_dir, round_, verbose) -> None:
+@PROCESSES_OPTION
+def import_(piano, ritorni, out_file, tables_dir, round_, verbose, processes) -> None:
     """Legge i file restituiti dai settori e li controlla con il piano.
 
     RITORNI sono file (.xlsx, .xlsm, .ods) o cartelle che li contengono. Per ogni file stampa
@@ -183,7 +188,7 @@ def import_(piano, ritorni, out_file, tables_dir, round_, verbose) -> None:
     paths, missing = collect_paths(ritorni)
     print_findings(missing)
     with click.progressbar(length=len(paths), label="Lettura", file=sys.stderr) as bar:
-        result = import_returns(plan, ritorni, round_=round_, progress=lambda _: bar.update(1))
+        result = import_returns(plan, ritorni, round_=round_, progress=lambda _: bar.update(1), processes=processes)
     for item in result.files:
         found = result.findings_for(item.path)
         counts = Counter(f.severity for f in found)
@@ -236,7 +241,9 @@ def import_(piano, ritorni, out_file, tables_dir, round_, verbose) -> None:
 @click.option("--from", "--da", "carried_from", multiple=True, type=click.Path(exists=True), metavar="RITORNI",
               help="Per l'allegato della verifica finale: i file restituiti alla verifica intermedia (file o "
                    "cartella, ripetibile), riportati accanto, come nelle schede della verifica finale.")
-def consolidate(piano, ritorni, out_file, round_, overrides_file, exports_dir, annex_file, carried_from) -> None:
+@PROCESSES_OPTION
+def consolidate(piano, ritorni, out_file, round_, overrides_file, exports_dir, annex_file, carried_from,
+                processes) -> None:
     """Valuta le schede restituite e scrive il riepilogo dell'ente.
 
     Il riepilogo ha i fogli Riepilogo (ente e settori, con grafici), Obiettivi, Indicatori,
@@ -264,7 +271,7 @@ def consolidate(piano, ritorni, out_file, round_, overrides_file, exports_dir, a
             raise click.exceptions.Exit(fail(f"Correggere il file delle valutazioni {overrides_file} e riprovare."))
     carried = []
     if carried_from:
-        interim = import_returns(plan, carried_from, round_="interim")
+        interim = import_returns(plan, carried_from, round_="interim", processes=processes)
         print_findings([f for f in interim.findings if f.severity is Severity.ERROR])
         carried = interim.objectives
     paths, _ = collect_paths(ritorni)
@@ -272,7 +279,7 @@ def consolidate(piano, ritorni, out_file, round_, overrides_file, exports_dir, a
         with click.progressbar(length=len(paths), label="Lettura", file=sys.stderr) as bar:
             done = run_consolidation(plan, ritorni, out_file, round_=round_, overrides=overrides,
                                      exports_dir=exports_dir, annex_file=annex_file, carried=carried,
-                                     progress=lambda _: bar.update(1))
+                                     progress=lambda _: bar.update(1), processes=processes)
     except SchedeError as error:
         print_findings(error.findings)
         raise click.exceptions.Exit(BAD_INPUT) from None

@@ -8,7 +8,7 @@ import click
 
 from ..files import atomic_write, describe_os_error
 from ..mail.names import LOG_FILE
-from .common import BAD_INPUT, CONTEXT, ItalianCommand, PLAN_ARGUMENT, RETURNS_ARGUMENT, fail, load_or_exit, print_findings, round_option
+from .common import BAD_INPUT, CONTEXT, ItalianCommand, PLAN_ARGUMENT, PROCESSES_OPTION, RETURNS_ARGUMENT, fail, load_or_exit, print_findings, round_option
 
 _OVERRIDES = click.option("--valutazioni", "overrides_file", type=click.Path(exists=True, dir_okay=False), metavar="PERCORSO",
                           help="Le valutazioni del Nucleo/OIV (CSV o Excel, come per consolidate).")
@@ -17,7 +17,7 @@ _OVERWRITE = click.option("--sovrascrivi", "--force", "overwrite", is_flag=True,
                           help="Sostituisce quanto c'è già nella destinazione.")
 
 
-def _results(piano: str, ritorni, round_: str, overrides_file: str | None, interim=()):
+def _results(piano: str, ritorni, round_: str, overrides_file: str | None, interim=(), processes: int | None = None):
     from ..deliverables.results import round_results
     from ..findings import SchedeError
     from ..scoring.overrides import load_overrides
@@ -30,7 +30,8 @@ def _results(piano: str, ritorni, round_: str, overrides_file: str | None, inter
         if problems:
             raise click.exceptions.Exit(fail(f"Correggere il file delle valutazioni {overrides_file} e riprovare."))
     try:
-        return round_results(plan, ritorni, round_=round_, interim_paths=interim, overrides=overrides), overrides
+        return (round_results(plan, ritorni, round_=round_, interim_paths=interim, overrides=overrides,
+                              processes=processes), overrides)
     except SchedeError as error:
         print_findings(error.findings)
         raise click.exceptions.Exit(BAD_INPUT) from None
@@ -64,7 +65,9 @@ def _write(path: Path, data: bytes) -> None:
 @click.option("--individuali", "individual", is_flag=True,
               help="Riporta il punteggio di ogni persona (predefinito: solo in forma aggregata).")
 @_OVERWRITE
-def relazione(piano, ritorni, out_file, round_, interim, overrides_file, template, individual, overwrite):
+@PROCESSES_OPTION
+def relazione(piano, ritorni, out_file, round_, interim, overrides_file, template, individual, overwrite,
+              processes):
     """Scrive la bozza della Relazione sulla performance, da completare in Word o LibreOffice Writer.
 
     Segue la struttura delle linee guida della Funzione Pubblica (n. 3/2018): risultati
@@ -79,7 +82,7 @@ def relazione(piano, ritorni, out_file, round_, interim, overrides_file, templat
     from ..deliverables.relazione import build_relazione
     from ..findings import SchedeError
 
-    results, _ = _results(piano, ritorni, round_, overrides_file, interim)
+    results, _ = _results(piano, ritorni, round_, overrides_file, interim, processes)
     if Path(out_file).exists() and not overwrite:
         raise click.exceptions.Exit(fail(f"{out_file} esiste già: indicarne un altro o aggiungere --sovrascrivi."))
     try:
@@ -101,7 +104,8 @@ def relazione(piano, ritorni, out_file, round_, interim, overrides_file, templat
 @click.option("--cartella", "folder", default="out", type=click.Path(file_okay=False), metavar="CARTELLA",
               help=f"Cartella dei file inviati, con il registro degli invii {LOG_FILE} (predefinita: out).")
 @_OVERWRITE
-def dossier(piano, ritorni, out_dir, round_, overrides_file, folder, overwrite):
+@PROCESSES_OPTION
+def dossier(piano, ritorni, out_dir, round_, overrides_file, folder, overwrite, processes):
     """Scrive il dossier di validazione per l'OIV / Nucleo di valutazione.
 
     Un indice (cartella Excel e PDF) con ogni file restituito (settore, verifica, invio e arrivo,
@@ -118,7 +122,7 @@ def dossier(piano, ritorni, out_dir, round_, overrides_file, folder, overwrite):
     from ..mail.receiving import read_receive_log, receive_log_path
     from ..mail.sending import read_log
 
-    results, overrides = _results(piano, ritorni, round_, overrides_file)
+    results, overrides = _results(piano, ritorni, round_, overrides_file, processes=processes)
     target = _folder(out_dir, overwrite)
     sent, problems = read_log(Path(folder) / LOG_FILE)
     received = []
@@ -155,7 +159,8 @@ def dossier(piano, ritorni, out_dir, round_, overrides_file, folder, overwrite):
               help="Aggiunge le valutazioni individuali con i nomi (solo se il sistema di valutazione ne prevede "
                    "la pubblicazione; predefinito: il personale solo in forma aggregata).")
 @_OVERWRITE
-def trasparenza(piano, ritorni, out_dir, round_, overrides_file, names, overwrite):
+@PROCESSES_OPTION
+def trasparenza(piano, ritorni, out_dir, round_, overrides_file, names, overwrite, processes):
     """Scrive le tabelle di dati aperti per Amministrazione trasparente.
 
     Risultati per obiettivo e per settore, distribuzione delle valutazioni per fascia (per
@@ -169,7 +174,7 @@ def trasparenza(piano, ritorni, out_dir, round_, overrides_file, names, overwrit
     """
     from ..deliverables.transparency import transparency_files
 
-    results, _ = _results(piano, ritorni, round_, overrides_file)
+    results, _ = _results(piano, ritorni, round_, overrides_file, processes=processes)
     target = _folder(out_dir, overwrite)
     for name, data in transparency_files(results, names=names).items():
         _write(target / name, data)

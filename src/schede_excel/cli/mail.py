@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from .common import BAD_INPUT, CONTEXT, ItalianCommand, date_callback, PLAN_ARGUMENT, argument, fail, load_or_exit, plural, print_findings, round_option
+from .common import BAD_INPUT, CONTEXT, ItalianCommand, date_callback, PLAN_ARGUMENT, PROCESSES_OPTION, argument, fail, load_or_exit, plural, print_findings, round_option
 from ..files import describe_os_error
 from ..mail.names import CONFIG_FILE, DRAFTS_DIR, LOG_FILE
 
@@ -139,7 +139,8 @@ def send(piano, cartella, round_, deadline, config_file, cc, reply_to, template,
                    "settore che non ha ancora restituito; si apre come bozza nel programma di posta.")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
               help=f"File di configurazione della posta, per il mittente dei solleciti (predefinito: {CONFIG_FILE}).")
-def status(piano, ritorni, folder, round_, deadline, reminders_dir, config_file):
+@PROCESSES_OPTION
+def status(piano, ritorni, folder, round_, deadline, reminders_dir, config_file, processes):
     """Mostra a che punto è ogni settore: inviato, restituito, problemi, giorni alla scadenza.
 
     RITORNI sono i file restituiti (o le cartelle che li contengono). L'invio si legge dal registro
@@ -160,7 +161,7 @@ def status(piano, ritorni, folder, round_, deadline, reminders_dir, config_file)
     plan = load_or_exit(piano).plan
     records, log_findings = read_log(Path(folder) / LOG_FILE)
     print_findings(log_findings)
-    result = import_returns(plan, ritorni, round_=round_)
+    result = import_returns(plan, ritorni, round_=round_, processes=processes)
     received = []
     for folder_given in ritorni:  # what `schede ricevi` saved there, with when it arrived
         log, problems = read_receive_log(receive_log_path(folder_given)) if Path(folder_given).is_dir() else ([], [])

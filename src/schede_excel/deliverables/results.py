@@ -26,13 +26,17 @@ class RoundResults(Result):
 
 
 def round_results(plan: Plan, paths: Iterable[str | Path], *, round_: str = "final",
-                  interim_paths: Iterable[str | Path] = (), overrides: Sequence[Override] = ()) -> RoundResults:
-    """Import and score the returns of `round_` (and the interim ones, when given); `SchedeError` as `usable_returns`."""
-    result = usable_returns(plan, paths, round_=round_)
+                  interim_paths: Iterable[str | Path] = (), overrides: Sequence[Override] = (),
+                  processes: int | None = None) -> RoundResults:
+    """Import and score the returns of `round_` (and the interim ones, when given); `SchedeError` as `usable_returns`.
+
+    `processes` reads the files in that many processes, as `import_returns`.
+    """
+    result = usable_returns(plan, paths, round_=round_, processes=processes)
     evaluation = evaluate(plan, result.objectives, round_, overrides)
     interim = None
     interim_paths = list(interim_paths)
     if interim_paths:
-        earlier = import_returns(plan, interim_paths, round_="interim")
+        earlier = import_returns(plan, interim_paths, round_="interim", processes=processes)
         interim = evaluate(plan, earlier.objectives, "interim")  # the evaluator's overrides are the final round's
     return RoundResults(plan=plan, result=result, evaluation=evaluation, interim=interim)

@@ -61,11 +61,11 @@ def results_annex(plan: Plan, records: Sequence[ObjectiveReturn], round_: str,
 
 
 def usable_returns(plan: Plan, paths: Iterable[str | Path], *, round_: str | None = None,
-                   progress: Callable[[Path], None] | None = None) -> ImportResult:
+                   progress: Callable[[Path], None] | None = None, processes: int | None = None) -> ImportResult:
     """The returns read, for a document made from them: `SchedeError` when a path named does not
     exist (CONS_001) or no file can be used (CONS_002, with each file's errors), so that nothing
-    made of no data replaces a good document."""
-    result = import_returns(plan, paths, round_=round_, progress=progress)
+    made of no data replaces a good document. `processes` as for `import_returns`."""
+    result = import_returns(plan, paths, round_=round_, progress=progress, processes=processes)
     missing = [f for f in result.findings if f.code == "READ_001" and not any(x.path == f.file for x in result.files)]
     if missing:
         raise SchedeError([finding("CONS_001", file=f.file) for f in missing])
@@ -78,14 +78,15 @@ def usable_returns(plan: Plan, paths: Iterable[str | Path], *, round_: str | Non
 def consolidate(plan: Plan, paths: Iterable[str | Path], out_file: str | Path, *, round_: str | None = None,
                 overrides: Sequence[Override] = (), exports_dir: str | Path | None = None,
                 annex_file: str | Path | None = None, carried: Sequence[ObjectiveReturn] = (),
-                progress: Callable[[Path], None] | None = None) -> Consolidation:
+                progress: Callable[[Path], None] | None = None, processes: int | None = None) -> Consolidation:
     """Import, evaluate and write the summary (and the exports and the annex of results, if asked).
 
     `carried` are the interim returns, for the final round's annex of results (`results_annex`).
     Raises `SchedeError`, writing nothing, when a path named does not exist (CONS_001) or no
     returned file could be used (CONS_002): a summary of nothing would replace a good one.
+    `processes` reads the files in that many processes, as `import_returns`.
     """
-    result = usable_returns(plan, paths, round_=round_, progress=progress)
+    result = usable_returns(plan, paths, round_=round_, progress=progress, processes=processes)
     round_ = round_ or round_of(result.objectives)
     other = Counter(r.round for r in result.objectives if r.round != round_)
     evaluation = evaluate(plan, result.objectives, round_, overrides)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 
 from ..exports import Column, Kind, export_files
 from ..files import describe_os_error
+from ..parallel import pool_size, run_tasks
 from ..italian import achieved
 from ..findings import Finding, Result, Severity, finding
 from ..sheet.layout import INSTRUCTIONS_META, READ_COLUMNS, ROUND_LABELS, ROUNDS, VISIBLE_COLUMNS
@@ -349,29 +350,54 @@ def _is_dir(path: Path) -> bool:
 
 
 def import_returns(plan: Plan, paths: Iterable[str | Path], *, round_: str | None = None,
-                   limits: Limits = Limits(), progress: Callable[[Path], None] | None = None) -> ImportResult:
-    """Read the returned files and folders in `paths` and check them against `plan`."""
+                   limits: Limits = Limits(), progress: Callable[[Path], None] | None = None,
+                   processes: int | None = None) -> ImportResult:
+    """Read the returned files and folders in `paths` and check them against `plan`.
+
+    `processes` reads the files in that many processes (None: the cores available, when the
+    files are enough to make it worth it); the result is the same as in one process.
+    """
     files, findings = collect_paths(paths)
-    reads: list[FileRead] = []
-    for path in files:
-        name = display_name(path)
-        try:
-            size = path.stat().st_size
-            if size > limits.max_file_bytes:
-                reads.append(FileRead(file=ReturnedFile(path=name, readable=False, used=False),
-                                      findings=[finding("READ_003", file=name, reason=f"file di {size // 2**20} MB, oltre il limite di {limits.max_file_bytes // 2**20} MB")]))
-                continue
-            data = path.read_bytes()
-            mtime = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
-        except (OSError, OverflowError, ValueError) as error:
-            reads.append(FileRead(file=ReturnedFile(path=name, readable=False, used=False),
-                                  findings=[finding("READ_001", file=name, reason=describe_os_error(error))]))
-            continue
-        read = read_return(plan, data, name, round_=round_, limits=limits, modified=mtime)
-        reads.append(read.model_copy(update={"saved": mtime}))
-        if progress:
-            progress(path)
+    sizes = [_size(path) for path in files]
+    workers = pool_size(processes, len(files), enough=sum(sizes) >= POOL_BYTES)
+    reads = run_tasks(_read_path, files, (plan, round_, limits), processes=workers, progress=progress,
+                      on_crash=_crashed, order=sorted(range(len(files)), key=lambda i: -sizes[i]))
     return _consolidate_reads(plan, reads, findings)
+
+
+POOL_BYTES = 4 * 2**20
+"""Returns that together weigh less than this are read in one process: starting workers would cost more."""
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _read_path(context: tuple[Plan, str | None, Limits], path: Path) -> FileRead:
+    """One returned file read from disk (run by `import_returns`, in this process or in a worker)."""
+    plan, round_, limits = context
+    name = display_name(path)
+    try:
+        size = path.stat().st_size
+        if size > limits.max_file_bytes:
+            return FileRead(file=ReturnedFile(path=name, readable=False, used=False),
+                            findings=[finding("READ_003", file=name, reason=f"file di {size // 2**20} MB, oltre il limite di {limits.max_file_bytes // 2**20} MB")])
+        data = path.read_bytes()
+        mtime = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
+    except (OSError, OverflowError, ValueError) as error:
+        return FileRead(file=ReturnedFile(path=name, readable=False, used=False),
+                        findings=[finding("READ_001", file=name, reason=describe_os_error(error))])
+    read = read_return(plan, data, name, round_=round_, limits=limits, modified=mtime)
+    return read.model_copy(update={"saved": mtime})
+
+
+def _crashed(path: Path, reason: str) -> FileRead:
+    name = display_name(path)
+    return FileRead(file=ReturnedFile(path=name, readable=False, used=False),
+                    findings=[finding("READ_002", file=name, reason=reason)])
 
 
 def _newest_first(read: FileRead):

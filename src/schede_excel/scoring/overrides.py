@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 from pathlib import Path
 
 import xlsxwriter
@@ -47,6 +48,9 @@ def assessment_workbook(plan: Plan, round_: str) -> bytes | None:
         return None
     buffer = io.BytesIO()
     wb = xlsxwriter.Workbook(buffer, {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False})
+    wb.set_properties({"title": f"Valutazioni dirette {plan.year}", "author": "schede-excel",
+                       "company": f"Comune di {plan.entity}",
+                       "created": datetime(plan.year, 1, 1)})  # fixed: regenerating gives the same bytes
     ws = wb.add_worksheet("Valutazioni")
     header = wb.add_format({"bold": True, "bg_color": "#D9D9D9", "border": 1})
     locked = wb.add_format({"border": 1, "text_wrap": True, "valign": "top"})

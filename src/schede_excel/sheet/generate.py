@@ -6,12 +6,14 @@ atomically, refusing to replace a file whose content differs unless `overwrite=T
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ..files import atomic_write, safe_filename
+from ..files import safe_filename, staging_file, write_synced
 from ..findings import Finding, Result, SchedeError, finding
 from .layout import ROUND_LABELS, ROUNDS
+from ..parallel import pool_size, run_tasks
 from ..plan.model import Objective, Plan, Sector
 from .filled import FilledSheet
 from .writer import Page, Review, build_pages
@@ -65,37 +67,62 @@ def planned_workbooks(plan: Plan, round_: str = "interim", *, annex: bool = True
 
 def generate(plan: Plan, out_dir: str | Path, *, round_: str = "interim", password: str | None = None,
              annex: bool = True, overwrite: bool = False, carried: Iterable[FilledSheet] = (),
-             progress: Callable[[WorkbookPlan], None] | None = None) -> list[Written]:
+             progress: Callable[[WorkbookPlan], None] | None = None, processes: int | None = None) -> list[Written]:
     """Write the plan's workbooks into `out_dir`.
 
     `carried` are the interim returns (from the importer): on final-round workbooks each
     sector's interim values, averages and texts are shown, locked, beside the final inputs.
     A file already there with different content is not replaced unless `overwrite`: it may be
     a workbook someone filled in. Raises `SchedeError` (GEN_001) listing those files, before
-    writing anything.
+    any file is put in place.
+
+    Each workbook goes to disk as soon as it is built, in a temporary file beside its final
+    name; only when all are written are they moved into place (on an error or a conflict the
+    temporary files are removed, and nothing has changed). `processes` builds the workbooks in
+    that many processes (None: the cores available, for a plan big enough to be worth it); the
+    files are the same, byte for byte, as in one process.
     """
     out_dir = Path(out_dir)
     review = review_for(plan, round_)
     books = planned_workbooks(plan, round_, annex=annex)
     interim = {(r.sector, r.objective): r for r in carried if r.round == "interim"}
-    results, pending = [], []
-    for book in books:
-        pages = [Page(o, book.sector, carried=interim.get((book.sector.code, o.key)) if book.sector else None)
-                 for o in book.objectives]
-        data = build_pages(plan, pages, review=review, sector=book.sector, password=password)
-        path = out_dir / book.filename
-        if path.exists():
-            status = "invariato" if path.read_bytes() == data else "aggiornato"
-        else:
-            status = "creato"
-        pending.append((path, data, status, book))
-        if progress:
-            progress(book)
-    conflicts = [path for path, _, status, _ in pending if status == "aggiornato"]
-    if conflicts and not overwrite:
-        raise SchedeError([finding("GEN_001", file=str(path)) for path in conflicts])
-    for path, data, status, book in pending:
-        if status != "invariato":
-            atomic_write(path, data)
-        results.append(Written(path=path, status=status, sheets=len(book.objectives)))
-    return results
+    staged: list[Path] = []
+    try:
+        for book in books:
+            staged.append(staging_file(out_dir / book.filename))
+        workers = pool_size(processes, len(books), enough=sum(len(b.objectives) for b in books) >= POOL_SHEETS)
+        statuses = run_tasks(_build, list(enumerate(staged)), (plan, books, review, password, interim, out_dir),
+                             processes=workers, progress=progress and (lambda item: progress(books[item[0]])),
+                             order=sorted(range(len(books)), key=lambda i: -len(books[i].objectives)))
+        conflicts = [out_dir / book.filename for book, status in zip(books, statuses) if status == "aggiornato"]
+        if conflicts and not overwrite:
+            raise SchedeError([finding("GEN_001", file=str(path)) for path in conflicts])
+        for book, tmp, status in zip(books, staged, statuses):
+            if status == "invariato":
+                tmp.unlink()
+            else:
+                os.replace(tmp, out_dir / book.filename)
+    finally:
+        for tmp in staged:
+            tmp.unlink(missing_ok=True)
+    return [Written(path=out_dir / book.filename, status=status, sheets=len(book.objectives))
+            for book, status in zip(books, statuses)]
+
+
+POOL_SHEETS = 200
+"""Plans with fewer sheets than this are generated in one process: starting workers would cost more."""
+
+
+def _build(context, item: tuple[int, Path]) -> str:
+    """Build one workbook into its temporary file; its status against the file already at its name."""
+    plan, books, review, password, interim, out_dir = context
+    index, tmp = item
+    book = books[index]
+    pages = [Page(o, book.sector, carried=interim.get((book.sector.code, o.key)) if book.sector else None)
+             for o in book.objectives]
+    data = build_pages(plan, pages, review=review, sector=book.sector, password=password)
+    write_synced(tmp, data)
+    path = out_dir / book.filename
+    if path.exists():
+        return "invariato" if path.read_bytes() == data else "aggiornato"
+    return "creato"
