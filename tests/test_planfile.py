@@ -6,8 +6,18 @@ import pytest
 
 from schede_excel.findings import Severity
 from schede_excel.plan.load import load_plan, plan_schema
+from schede_excel.plan import yamlread
 from schede_excel.plan.parse import parse_plan
 from tests.plans import as_yaml, small_plan_data
+
+
+@pytest.fixture(params=["libyaml", "python"], autouse=True)
+def yaml_reader(request, monkeypatch):
+    """Every plan-file test runs with libyaml's parser and with PyYAML's own: the same findings at the same lines."""
+    if request.param == "libyaml" and not yamlread.LIBYAML:
+        pytest.skip("PyYAML without libyaml here")
+    monkeypatch.setattr(yamlread, "LIBYAML", request.param == "libyaml")
+    return request.param
 
 
 def codes(result, severity=None):
