@@ -292,3 +292,13 @@ def test_an_unquoted_thousand_in_atteso_is_pointed_out():
     assert hint.line == text[:text.index("1.250")].count("\n") + 1 and "1250" in hint.message
     quoted = parse_plan(as_yaml(small_plan_data()))
     assert "PLAN_029" not in codes(quoted)
+
+
+def test_lookups_by_code_and_key():
+    plan = parse_plan(as_yaml(small_plan_data())).plan
+    assert plan.sector("FIN").name == "FINANZIARIO" and plan.find_sector("FIN") is plan.sector("FIN")
+    assert plan.objective("FIN/2").title == "TRIBUTI" and plan.find_objective("FIN/2") is plan.objective("FIN/2")
+    assert plan.find_sector("XYZ") is None and plan.find_sector(None) is None
+    assert plan.find_objective("FIN/9") is None and plan.find_objective(None) is None
+    with pytest.raises(KeyError):
+        plan.sector("XYZ")

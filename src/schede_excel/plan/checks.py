@@ -100,7 +100,7 @@ def check_plan(plan: Plan, place: Callable[[tuple[str | int, ...]], dict[str, ob
                                        detail=f"mese {month} non valido; attesi i numeri da 1 (gennaio) a 12 (dicembre)"))
         if objective.phases and not any(phase.months for phase in objective.phases):
             out.append(finding("PLAN_015", **place(where + ("fasi",)), objective=label))
-        owner = plan._sector_index.get(objective.sector)
+        owner = plan.find_sector(objective.sector)
         if owner is not None and owner.direct_assessment and len(objective.indicators):
             out.append(finding("PLAN_013", **place(where + ("indicatori",)), objective=label,
                                sector=owner.code, count=len(objective.indicators)))

@@ -202,6 +202,14 @@ class Plan(Model):
         """The objective with this key, e.g. `FIN/2` (the first, if the plan repeats it); KeyError if none."""
         return self._objective_index[key]
 
+    def find_sector(self, code: str | None) -> Sector | None:
+        """The sector with this code, or None: for codes read from a file, which may be anything."""
+        return self._sector_index.get(code) if code is not None else None
+
+    def find_objective(self, key: str | None) -> Objective | None:
+        """The objective with this key, or None: for keys read from a file, which may be anything."""
+        return self._objective_index.get(key) if key is not None else None
+
     @cached_property
     def _sector_index(self) -> dict[str, Sector]:
         return {code: sector for code, sector in reversed([(s.code, s) for s in self.sectors])}

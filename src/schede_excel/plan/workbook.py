@@ -405,7 +405,7 @@ class _BookWriter:
         weight_range = f"{OBJECTIVES_SHEET}!${_letter(oc, 'peso')}:${_letter(oc, 'peso')}"
         code, direct = _letter(c, "codice"), _letter(c, "valutazione_diretta")
         own, shared, total, expected = (_letter(c, k) for k in ("pesi_propri", "pesi_trasversali", "totale", "atteso"))
-        totals = [self._totals(s) for s in (plan.sectors if plan else ())]
+        totals = _weight_totals(plan) if plan else []
         self._formula_column(sheet, "pesi_propri", lambda r: f'=IF(${code}{r}="","",SUMIF({sector_range},${code}{r},{weight_range}))',
                              [t[0] for t in totals])
         self._formula_column(sheet, "pesi_trasversali",
@@ -420,11 +420,6 @@ class _BookWriter:
                                             "format": self.f.bad})
         sheet.ws.conditional_format(cells, {"type": "formula", "criteria": f'=AND(${code}2<>"",${total}2=${expected}2)',
                                             "format": self.f.good})
-
-    def _totals(self, sector: Sector) -> tuple[int, int]:
-        own = sum(o.weight for o in self.plan.objectives if o.sector == sector.code)
-        shared = 0 if sector.direct_assessment else sum(o.weight for o in self.plan.objectives if o.cross_cutting)
-        return own, shared
 
     def _objectives(self) -> None:
         objectives = self.plan.objectives if self.plan else ()
@@ -855,3 +850,12 @@ def read_plan_workbook(source: str | Path | bytes, *, file: str | None = None) -
         return PlanResult(plan=None, findings=reader.findings)
     checked = plan_from_data(plan_data, file=file, locate=reader.locate)
     return PlanResult(plan=checked.plan, findings=reader.findings + checked.findings)
+
+
+def _weight_totals(plan: Plan) -> list[tuple[int, int]]:
+    """Each sector's (own weights, cross-cutting weights), in the plan's order of sectors."""
+    own: dict[str, int] = {}
+    for objective in plan.objectives:
+        own[objective.sector] = own.get(objective.sector, 0) + objective.weight
+    shared = own.get(CROSS_CUTTING, 0)
+    return [(own.get(s.code, 0), 0 if s.direct_assessment else shared) for s in plan.sectors]

@@ -203,8 +203,8 @@ def _read_return(plan: Plan, data: bytes, name: str, sha: str, round_, limits: L
             out.append(finding("RET_005", **at, found=ROUND_LABELS.get(sheet_round, str(sheet_round)),
                                expected=ROUND_LABELS.get(round_ or "", "intermedia o finale")))
             continue
-        objective = plan._objective_index.get(identity.objective or "")
-        sector = plan._sector_index.get(identity.sector or "")
+        objective = plan.find_objective(identity.objective)
+        sector = plan.find_sector(identity.sector)
         if objective is None or sector is None or not plan.reports(sector.code, objective.key):
             out.append(finding("RET_003", **at, reason=f"l'obiettivo {identity.objective} del settore "
                                f"{identity.sector} non è nel piano {plan.plan_id}"))
