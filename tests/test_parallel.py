@@ -4,6 +4,7 @@ same import, progress for every file, and one file that kills its worker is that
 from __future__ import annotations
 
 import importlib.util
+import multiprocessing
 import os
 import random
 import shutil
@@ -128,7 +129,7 @@ def test_a_return_that_kills_its_reader_is_reported_and_the_others_are_read(calu
         return read(plan, data, name, **kwargs)
 
     monkeypatch.setattr(importer, "read_return", dies_on_fin)
-    monkeypatch.setattr(parallel, "_start_method", lambda: parallel.multiprocessing.get_context("fork"))
+    monkeypatch.setattr(parallel, "_start_method", lambda: multiprocessing.get_context("fork"))
     result = import_returns(caluso_plan, [caluso_returns], processes=2)
     fin = [f for f in result.files if f.path.endswith("-FIN.xlsx")]
     assert len(fin) == 1 and not fin[0].readable

@@ -12,12 +12,9 @@ not finish are run again in turn by one worker, so that the item it dies on is k
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import threading
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, Sequence, TypeVar
 
 Item = TypeVar("Item")
@@ -92,11 +89,14 @@ class WorkerCrashed(RuntimeError):
 
 def _in_pool(task, items, indexes: list[int], context, processes: int, progress, results: dict) -> list[int]:
     """Run `items[i]` for each i in `indexes` in a new pool; the indexes left unfinished by a dead worker, in turn."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed  # only a run with a pool pays for them
+    from concurrent.futures.process import BrokenProcessPool
+
     unfinished: set[int] = set()
     executor = ProcessPoolExecutor(max_workers=min(processes, len(indexes)), mp_context=_start_method(),
                                    initializer=_start_worker, initargs=(context,))
     try:
-        futures: dict[Future, int] = {executor.submit(_call, task, items[i]): i for i in indexes}
+        futures = {executor.submit(_call, task, items[i]): i for i in indexes}
         for future in as_completed(futures):
             index = futures[future]
             try:
@@ -126,6 +126,8 @@ def _start_worker(context) -> None:
 def _start_method():
     # fork shares the context without pickling it and starts a worker in milliseconds; it is
     # safe only while this process runs no other thread (Python warns otherwise).
+    import multiprocessing
+
     methods = multiprocessing.get_all_start_methods()
     if "fork" in methods and threading.active_count() == 1:
         return multiprocessing.get_context("fork")
