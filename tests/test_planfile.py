@@ -302,3 +302,16 @@ def test_lookups_by_code_and_key():
     assert plan.find_objective("FIN/9") is None and plan.find_objective(None) is None
     with pytest.raises(KeyError):
         plan.sector("XYZ")
+
+
+@pytest.mark.parametrize("written", ['!!int "abc"', '!!float "x"', "!!timestamp ieri"])
+def test_a_tag_that_does_not_fit_its_value_is_a_finding(written):
+    text = as_yaml(small_plan_data()).replace("anno: 2023", f"anno: {written}")
+    result = parse_plan(text, "piano.yaml")
+    assert result.plan is None and codes(result) == ["PLAN_002"]
+    assert "«!!»" in result.findings[0].message and result.findings[0].line
+
+
+def test_a_tag_that_fits_its_value_is_read():
+    result = parse_plan(as_yaml(small_plan_data()).replace("anno: 2023", 'anno: !!int "2023"'), "piano.yaml")
+    assert result.ok and result.plan.year == 2023

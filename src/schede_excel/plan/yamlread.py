@@ -118,7 +118,7 @@ def _parser(text: str):
     return _PyParser(text)
 
 
-def read_yaml(text: str, file: str | None = None) -> tuple[object, yaml.Node | None, list[Finding]]:
+def read_yaml(text: str, file: str | None = None) -> tuple[object, _Collection | _Scalar | None, list[Finding]]:
     """(data, the composed node, findings) of a YAML document; raises `YamlRefused`."""
     parser = _parser(text)
     try:
@@ -137,7 +137,7 @@ def read_yaml(text: str, file: str | None = None) -> tuple[object, yaml.Node | N
 _COMMENT_AFTER = re.compile(r"[ \t]+#")
 
 
-def _compose(parser, text: str, file: str | None) -> tuple[object, yaml.Node | None, list[Finding]]:
+def _compose(parser, text: str, file: str | None) -> tuple[object, _Collection | _Scalar | None, list[Finding]]:
     """One pass over the events: nodes, data and findings, refusing what is too deep or repeats too much."""
     findings: list[Finding] = []
     lines: list[str] | None = None  # split only when a plain text is followed by something on its line
@@ -157,7 +157,6 @@ def _compose(parser, text: str, file: str | None) -> tuple[object, yaml.Node | N
         kind = type(event)
         if kind is MappingEndEvent or kind is SequenceEndEvent:
             node, value, size, anchor = stack.pop()[:4]
-            node.end_mark = event.end_mark
             if anchor is not None:
                 anchors[anchor] = (node, value, size)
         else:
@@ -185,26 +184,27 @@ def _compose(parser, text: str, file: str | None) -> tuple[object, yaml.Node | N
                     explicit = True
                 if kind is ScalarEvent:
                     style = event.style or None  # libyaml says "" for plain, PyYAML None
-                    node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, style)
-                    value = node.value if tag == _STR or explicit else constructors[tag](constructor, node)
+                    start, end = event.start_mark, event.end_mark
+                    node = _Scalar(tag, event.value, start.line, start.column, style)
+                    value = node.value if tag == _STR or explicit else constructors[tag](
+                        constructor, ScalarNode(tag, node.value, node, None, style))
                     size = 1
                     if style is None:
                         if tag == AMBIGUOUS:
                             number, fix = _reading(node.value)
-                            findings.append(finding("PLAN_025", file=file, line=node.start_mark.line + 1,
+                            findings.append(finding("PLAN_025", file=file, line=node.line + 1,
                                                     found=f"«{node.value}»", reading=number, quoted=f'"{node.value}"',
                                                     fix=fix))
-                        elif tag == _STR and node.start_mark.line == node.end_mark.line:
+                        elif tag == _STR and start.line == end.line:
                             lines = text.splitlines() if lines is None else lines
-                            end = node.end_mark
                             if end.line < len(lines) and _COMMENT_AFTER.match(lines[end.line], end.column):
                                 findings.append(finding("PLAN_026", file=file, line=end.line + 1, value=node.value))
                     if anchor is not None:
                         anchors[anchor] = (node, value, 1)
                 else:
                     mapping = kind is MappingStartEvent
-                    node = (MappingNode if mapping else SequenceNode)(tag, [], event.start_mark, None,
-                                                                       event.flow_style)
+                    start = event.start_mark
+                    node = _Collection(tag, start.line, start.column, event.flow_style, mapping)
                     value = {} if mapping else []
                     if anchor is not None:
                         anchors[anchor] = (node, value, None)
@@ -219,8 +219,8 @@ def _compose(parser, text: str, file: str | None) -> tuple[object, yaml.Node | N
             parent[1].append(value)
         elif parent[4] is None:
             parent[4], parent[5] = node, value
-            if type(node) is ScalarNode:
-                line, seen = node.start_mark.line + 1, parent[6]
+            if type(node) is _Scalar:
+                line, seen = node.line + 1, parent[6]
                 if node.value in seen:
                     findings.append(finding("PLAN_027", file=file, line=line, key=node.value, other=seen[node.value]))
                 else:
@@ -229,41 +229,76 @@ def _compose(parser, text: str, file: str | None) -> tuple[object, yaml.Node | N
             key_node, key = parent[4], parent[5]
             parent[0].value.append((key_node, node))
             parent[4] = parent[5] = None
-            if (type(node) is ScalarNode and node.style is None and type(key_node) is ScalarNode
+            if (type(node) is _Scalar and node.style is None and type(key_node) is _Scalar
                     and key_node.value == "atteso" and _THOUSANDS.match(node.value)):  # 1.250: 1,25 to YAML, 1250 to an Italian
-                findings.append(finding("PLAN_029", file=file, line=node.start_mark.line + 1, found=node.value,
+                findings.append(finding("PLAN_029", file=file, line=node.line + 1, found=node.value,
                                         reading=node.value.replace(".", ","), whole=node.value.replace(".", "")))
             if not explicit:
                 try:
                     parent[1][key] = value
                 except TypeError:
-                    raise _problem(key_node.start_mark, "una chiave non può essere un elenco o una sezione", file) from None
+                    raise _problem(key_node, "una chiave non può essere un elenco o una sezione", file) from None
     get()  # document end
     if not parser.check_event(StreamEndEvent):
         raise _problem(parser.peek_event().start_mark, "il file contiene più di un documento (righe «---»): ne serve "
                        "uno solo", file)
     if explicit:
-        value = constructor.construct_document(node)
+        try:
+            value = constructor.construct_document(_as_yaml_node(node))
+        except yaml.YAMLError:
+            raise
+        except Exception as error:  # noqa: BLE001 - `!!int "abc"`, `!!timestamp ieri`: PyYAML's conversion fails
+            raise _problem(node, "un valore con un tipo scritto con «!!» non è di quel tipo (togliere «!!...» e "
+                           f"scrivere il valore semplicemente; dettaglio: {error})", file) from None
     findings.sort(key=lambda f: f.line or 0)
     return value, node, findings
 
 
-def line_of(root: yaml.Node | None, path) -> int | None:
+class _Scalar:
+    """A scalar of the document, as small as it can be: the tree of a 5,000-objective plan is kept whole."""
+
+    __slots__ = ("tag", "value", "line", "column", "style")
+
+    def __init__(self, tag: str, value: str, line: int, column: int, style: str | None):
+        self.tag, self.value, self.line, self.column, self.style = tag, value, line, column, style
+
+
+class _Collection:
+    """A mapping (`value` a list of (key, value) nodes) or a sequence (a list of nodes) of the document."""
+
+    __slots__ = ("tag", "value", "line", "column", "flow_style", "mapping")
+
+    def __init__(self, tag: str, line: int, column: int, flow_style: bool | None, mapping: bool):
+        self.tag, self.value, self.line, self.column = tag, [], line, column
+        self.flow_style, self.mapping = flow_style, mapping
+
+
+def _as_yaml_node(node):
+    """PyYAML's nodes for a document with tags written in it, which PyYAML's constructor then builds."""
+    if type(node) is _Scalar:
+        return ScalarNode(node.tag, node.value, node, None, node.style)
+    if node.mapping:
+        return MappingNode(node.tag, [(_as_yaml_node(k), _as_yaml_node(v)) for k, v in node.value], node, None,
+                           node.flow_style)
+    return SequenceNode(node.tag, [_as_yaml_node(v) for v in node.value], node, None, node.flow_style)
+
+
+def line_of(root, path) -> int | None:
     """The 1-based line of a key path (keys and list indexes) in a composed document, or of its nearest ancestor."""
     if root is None:
         return None
-    node, line = root, root.start_mark.line + 1
+    node, line = root, root.line + 1
     for part in path:
-        if type(node) is MappingNode:
+        if type(node) is _Collection and node.mapping:
             for key, value in reversed(node.value):  # a repeated key: the last one, which is the one read
-                if (key.value if type(key) is ScalarNode else str(key.start_mark.line + 1)) == part:
-                    node, line = value, key.start_mark.line + 1
+                if (key.value if type(key) is _Scalar else str(key.line + 1)) == part:
+                    node, line = value, key.line + 1
                     break
             else:
                 return line
-        elif type(node) is SequenceNode and isinstance(part, int) and 0 <= part < len(node.value):
+        elif type(node) is _Collection and isinstance(part, int) and 0 <= part < len(node.value):
             node = node.value[part]
-            line = node.start_mark.line + 1
+            line = node.line + 1
         else:
             return line
     return line
