@@ -82,7 +82,7 @@ WIDTHS = {"Fascia": 23, "Stato": 18, "Titolo": 48, "Indicatore": 48, "Messaggio"
           "Regola": 40, "File": 40, "Responsabile": 28, "Cognome e Nome": 26, "Nota": 30, "Impronta SHA-256": 66,
           "Data": 17, "Obiettivo": 11, "ATTESO": 16, "RAGGIUNTO": 14, "Unità Scost.": 12, "Tipo": 12,
           "Valutazione Nucleo/OIV": 13, "Blocco": 10, "Punteggio obiettivo": 11, "Punteggio persona": 11,
-          "% partecipazione": 13, "Totale partecipazione": 13}
+          "% partecipazione": 13, "Totale partecipazione": 13, "Cat.": 14}
 WRAPPED = {"Titolo", "Indicatore", "Messaggio", "Valore", "Nome", "Nota", "File", "Regola", "Responsabile", "ATTESO"}
 
 
@@ -405,7 +405,7 @@ PRINTABLE_POINTS = (PAPER_POINTS[0] - (MARGINS["left"] + MARGINS["right"]) * 72,
                     PAPER_POINTS[1] - (MARGINS["top"] + MARGINS["bottom"]) * 72)
 SMALLEST_SCALE = 8 / 11
 """The most a sheet may shrink to fit the page's width: its 11-point text printed at 8 points."""
-MATRIX_WIDTHS = {"Cognome e Nome": 30, "Cat.": 8, "objective": 8, "Totale partecipazione": 13, "Punteggio persona": 11}
+MATRIX_WIDTHS = {"Cognome e Nome": 28, "Cat.": 14, "objective": 8, "Totale partecipazione": 13, "Punteggio persona": 11}
 """Column widths (in characters) of the per-sector tables of Personale per settore."""
 MATRIX_MAX_OBJECTIVES = int(
     (PRINTABLE_POINTS[0] / SMALLEST_SCALE
