@@ -19,7 +19,9 @@ The cycle, one step per subpackage, each function a step a Python user can call:
    objectives, sectors, people and the ente; ``load_overrides`` reads the evaluator's overrides and
    ``assessment_workbook`` prefills them for the directly assessed objectives (the Segretario's).
 6. Summary (`report`): ``consolidate(plan, paths, out_file)`` does 4 and 5 and writes the summary
-   workbook, the exports and the annex of results; ``summary_tables`` gives its tables as DataFrames.
+   workbook, the exports and the annex of results; ``write_summary`` writes the summary workbook
+   alone, row by row (``build_summary`` gives its bytes); ``summary_tables`` gives its tables as
+   DataFrames.
 7. After the final round (`deliverables`): ``round_results`` reads and scores a round once;
    ``build_relazione`` writes the draft Relazione sulla performance (.docx), ``dossier_files`` the
    evaluator's validation dossier, ``transparency_files`` the open data for Amministrazione trasparente.
@@ -73,6 +75,7 @@ _HOMES = {
     # 6. summary
     "consolidate": "report.consolidate", "Consolidation": "report.consolidate",
     "results_annex": "report.consolidate", "summary_tables": "report.summary", "build_summary": "report.summary",
+    "write_summary": "report.summary",
     # 7. deliverables
     "RoundResults": "deliverables.results", "round_results": "deliverables.results",
     "build_relazione": "deliverables.relazione", "transparency_tables": "deliverables.transparency",
@@ -93,7 +96,7 @@ __all__ = [
     "Review", "review_for", "ReviewReturn", "round_results", "RoundResults", "SchedeError", "ScoringPolicy",
     "Sector", "sector_status", "SectorScore", "SectorStatus", "send", "SendReport", "SentRecord", "Severity",
     "StaffReturn", "summary_tables", "Target", "TargetKind", "transparency_files", "transparency_tables",
-    "WorkbookPlan", "write_drafts", "Written",
+    "WorkbookPlan", "write_drafts", "write_summary", "Written",
 ]
 
 
@@ -129,7 +132,7 @@ if TYPE_CHECKING:
     from .deliverables.relazione import build_relazione
     from .deliverables.results import RoundResults, round_results
     from .deliverables.transparency import transparency_files, transparency_tables
-    from .report.summary import build_summary, summary_tables
+    from .report.summary import build_summary, summary_tables, write_summary
     from .returns.importer import ImportResult, import_returns, read_return
     from .returns.model import IndicatorReturn, ObjectiveReturn, ReturnedFile, ReviewReturn, StaffReturn
     from .scoring.evaluate import (Evaluation, IndicatorScore, ObjectiveScore, Override, PersonScore, SectorScore,

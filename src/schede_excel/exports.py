@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, Mapping, Sequence
+from typing import IO, Any, Iterator, Mapping, Sequence
 
 from .italian import day, number, percent
 
@@ -54,7 +54,8 @@ _TYPES = {Kind.TEXT: "string", Kind.INTEGER: "integer", Kind.NUMBER: "number", K
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
-def _blank(value: Any) -> bool:
+def blank(value: Any) -> bool:
+    """True for a value written as an empty cell: None, NaN, pandas' NaT and NA."""
     return value is None or (isinstance(value, float) and math.isnan(value)) or (
         type(value).__name__ in ("NaTType", "NAType"))
 
@@ -74,7 +75,7 @@ def _is_number_text(text: str) -> bool:
 
 def csv_cell(value: Any, column: Column) -> str:
     """One value as the CSV shows it to an Italian Excel."""
-    if _blank(value):
+    if blank(value):
         return ""
     kind = column.kind
     if isinstance(value, bool):
@@ -97,7 +98,7 @@ def csv_cell(value: Any, column: Column) -> str:
 
 def json_value(value: Any) -> Any:
     """One value for JSON: full precision, ISO dates, null for blanks."""
-    if _blank(value):
+    if blank(value):
         return None
     if hasattr(value, "to_pydatetime"):
         value = value.to_pydatetime()
@@ -108,25 +109,49 @@ def json_value(value: Any) -> Any:
     return value
 
 
-def _rows(frame: Any, columns: Sequence[Column]) -> list[tuple]:
-    """The frame's rows in the schema's column order: a column moved or added cannot mislabel the data."""
-    return list(frame[[c.name for c in columns]].itertuples(index=False, name=None))
+def _rows(frame: Any, columns: Sequence[Column]) -> Iterator[tuple]:
+    """The rows in the schema's column order, from a DataFrame or from dicts keyed by column name: a
+    column moved or added cannot mislabel the data."""
+    names = [c.name for c in columns]
+    if hasattr(frame, "itertuples"):
+        return frame[names].itertuples(index=False, name=None)
+    return (tuple(row[n] for n in names) for row in frame)
 
 
-def to_csv(frame: Any, columns: Sequence[Column]) -> bytes:
-    """A DataFrame (or any object with `itertuples`) as CSV bytes in the Italian convention."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+def write_csv(handle: IO[bytes], frame: Any, columns: Sequence[Column]) -> None:
+    """A table (a DataFrame, or dicts keyed by column name) written as CSV in the Italian convention, row by row."""
+    text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="", write_through=False)
+    writer = csv.writer(text, delimiter=";", lineterminator="\r\n")
     writer.writerow([c.name for c in columns])
     for row in _rows(frame, columns):
         writer.writerow([csv_cell(v, c) for v, c in zip(row, columns)])
-    return buffer.getvalue().encode("utf-8-sig")
+    text.flush()
+    text.detach()  # the handle stays the caller's
+
+
+def write_json(handle: IO[bytes], frame: Any, columns: Sequence[Column]) -> None:
+    """A table written as a JSON list of records (full precision, ISO dates), one record at a time;
+    the same bytes as `json.dumps(records, indent=2)` without holding them all."""
+    first = True
+    for row in _rows(frame, columns):
+        record = json.dumps({c.name: json_value(v) for v, c in zip(row, columns)}, ensure_ascii=False, indent=2)
+        handle.write(((("[\n  " if first else ",\n  ") + record.replace("\n", "\n  "))).encode("utf-8"))
+        first = False
+    handle.write(b"[]\n" if first else b"\n]\n")
+
+
+def to_csv(frame: Any, columns: Sequence[Column]) -> bytes:
+    """A DataFrame (or dicts keyed by column name) as CSV bytes in the Italian convention."""
+    buffer = io.BytesIO()
+    write_csv(buffer, frame, columns)
+    return buffer.getvalue()
 
 
 def to_json(frame: Any, columns: Sequence[Column]) -> bytes:
-    """A DataFrame as a JSON list of records: full precision, ISO dates."""
-    records = [{c.name: json_value(v) for v, c in zip(row, columns)} for row in _rows(frame, columns)]
-    return (json.dumps(records, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    """A DataFrame (or dicts keyed by column name) as a JSON list of records: full precision, ISO dates."""
+    buffer = io.BytesIO()
+    write_json(buffer, frame, columns)
+    return buffer.getvalue()
 
 
 def _field(column: Column) -> dict:
@@ -169,15 +194,27 @@ def datapackage(tables: Mapping[str, Sequence[Column]], *, title: str, descripti
     }
 
 
+def iter_export_files(frames: Mapping[str, Any], schemas: Mapping[str, Sequence[Column]], *, title: str,
+                      description: str) -> Iterator[tuple[str, bytes]]:
+    """Every table as CSV and JSON, then the data package: (file name, bytes), one file at a time.
+
+    `frames` maps a table's name to a DataFrame or to an iterable of dicts keyed by column name,
+    read once."""
+    for name, frame in frames.items():
+        stem = resource_name(name)
+        if hasattr(frame, "itertuples"):
+            yield f"{stem}.csv", to_csv(frame, schemas[name])
+            yield f"{stem}.json", to_json(frame, schemas[name])
+            continue
+        rows = list(frame)  # both files read them: one table at a time is held, never all of them
+        yield f"{stem}.csv", to_csv(rows, schemas[name])
+        yield f"{stem}.json", to_json(rows, schemas[name])
+        del rows
+    package = datapackage({n: schemas[n] for n in frames}, title=title, description=description)
+    yield "datapackage.json", (json.dumps(package, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
 def export_files(frames: Mapping[str, Any], schemas: Mapping[str, Sequence[Column]], *, title: str,
                  description: str) -> dict[str, bytes]:
     """Every table as CSV and JSON, and the data package: file name -> bytes."""
-    out: dict[str, bytes] = {}
-    for name, frame in frames.items():
-        stem = resource_name(name)
-        out[f"{stem}.csv"] = to_csv(frame, schemas[name])
-        out[f"{stem}.json"] = to_json(frame, schemas[name])
-    package = datapackage({n: schemas[n] for n in frames}, title=title, description=description)
-    out["datapackage.json"] = (json.dumps(package, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-    return out
-
+    return dict(iter_export_files(frames, schemas, title=title, description=description))

@@ -8,7 +8,9 @@ import re
 import stat
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO, Iterator
 
 
 STALE_SECONDS = 600
@@ -50,10 +52,21 @@ def atomic_write(path: str | Path, data: bytes) -> None:
 
     Temporary files that an earlier write of `path` left when it was killed are removed first.
     """
+    with atomic_writer(path) as handle:
+        handle.write(data)
+
+
+@contextmanager
+def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
+    """A binary file to write `path` through, as `atomic_write` does: what is written goes to a temporary
+    file beside it, which replaces `path` only when the block ends without an exception."""
     path = Path(path)
     tmp = staging_file(path)
     try:
-        write_synced(tmp, data)
+        with open(tmp, "w+b") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -70,13 +83,12 @@ def staging_file(path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     clean_stale_temps(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
     try:
         os.chmod(tmp, _default_mode(path))
     except BaseException:
-        os.close(fd)
         Path(tmp).unlink(missing_ok=True)
         raise
-    os.close(fd)
     return Path(tmp)
 
 

@@ -247,7 +247,8 @@ def consolidate(piano, ritorni, out_file, round_, overrides_file, exports_dir, a
     """Valuta le schede restituite e scrive il riepilogo dell'ente.
 
     Il riepilogo ha i fogli Riepilogo (ente e settori, con grafici), Obiettivi, Indicatori,
-    Personale, Consegne, Anomalie e Regole. Il file è scritto per intero o per niente: se
+    Personale (una riga per persona e obiettivo), Personale per settore (dove entra nella
+    pagina), Consegne, Anomalie e Regole. Il file è scritto per intero o per niente: se
     l'operazione si interrompe resta quello precedente.
 
     \b

@@ -43,11 +43,17 @@ def dossier_tables(results: RoundResults, *, sent: Sequence[SentRecord] = (), re
     plan, result, evaluation = results.plan, results.result, results.evaluation
     round_ = evaluation.round
     by_sha = {r.sha256: r for r in received if r.kind == "allegato"}
+    findings_of: dict[str | None, list] = {}
+    for x in result.findings:  # grouped once: a scan of every finding per file grows as files x findings
+        findings_of.setdefault(x.file, []).append(x)
+    sent_to: dict[str, list[SentRecord]] = {}
+    for r in sent:
+        sent_to.setdefault(r.sector, []).append(r)
     files = []
     for f in result.files:
         mail = by_sha.get(f.sha256)
-        record = last_sent(sent, plan.plan_id, f.sector, round_) if f.sector else None
-        found = [x for x in result.findings if x.file == f.path]
+        record = last_sent(sent_to.get(f.sector, ()), plan.plan_id, f.sector, round_) if f.sector else None
+        found = findings_of.get(f.path, [])
         files.append([f.sector or "", ROUND_LABELS.get(f.round or "", ""), f.path,
                       _when(record.sent_at) if record else "", _when(mail.at) if mail else "",
                       f.modified.astimezone().strftime("%d/%m/%Y %H:%M") if f.modified else "",

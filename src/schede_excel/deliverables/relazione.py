@@ -145,12 +145,15 @@ def build_relazione(results: RoundResults, *, individual: bool = False, template
     by_objective = {}
     for score in evaluation.indicators:
         by_objective.setdefault((score.sector, score.objective), []).append(score)
+    objectives_of: dict[str, list] = {}
+    for o in evaluation.objectives:  # grouped once, not scanned again for every sector
+        objectives_of.setdefault(o.sector, []).append(o)
     for sector in evaluation.sectors:
         head = f" - responsabile {sector.head}" if sector.head else ""
         _heading(doc, f"Settore {sector.sector} - {sector.name}{head}", level=3)
         doc.add_paragraph(f"Punteggio del settore: {_score(sector.score)} ({sector.band}); schede restituite "
                           f"{sector.returned} su {sector.expected}.")
-        own = [o for o in evaluation.objectives if o.sector == sector.sector]
+        own = objectives_of.get(sector.sector, [])
         _table(doc, ["Obiettivo", "Titolo", "Peso", "Punteggio", "Fascia"],
                [[o.objective, o.title, str(o.weight), _score(o.score), o.band + (" (valutazione del Nucleo)" if o.overridden else "")]
                 for o in own], [2.2, 8, 1.3, 2.2, 3.5])
@@ -194,10 +197,12 @@ def build_relazione(results: RoundResults, *, individual: bool = False, template
     else:
         from ..scoring.evaluate import band
 
-        categories = sorted({p.category or "non indicata" for p in people})
+        by_category: dict[str, list] = {}
+        for p in people:
+            by_category.setdefault(p.category or "non indicata", []).append(p)
         rows = []
-        for category in categories:
-            own = [p for p in people if (p.category or "non indicata") == category]
+        for category in sorted(by_category):
+            own = by_category[category]
             counts = [sum(1 for p in own if band(p.score, plan.scoring) == b) for b in charts.BAND_COLOURS]
             rows.append([category, str(len(own)), *map(str, counts)])
         doc.add_paragraph("I punteggi del personale coinvolto negli obiettivi, per categoria e fascia (in forma "

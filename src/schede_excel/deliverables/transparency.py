@@ -83,16 +83,25 @@ def transparency_tables(results: RoundResults, *, names: bool = False) -> dict[s
                        "minimo": min(values) if values else None, "massimo": max(values) if values else None,
                        "quota_fascia_alta": (sum(b == "raggiunto" for b in bands) / len(values)) if values else None})
 
+    objectives_of: dict[str, list] = {"TOTALE": list(evaluation.objectives)}
+    staff_of: dict[str, list] = {"TOTALE": people}
+    for o in evaluation.objectives:  # grouped once: a scan of every objective per sector grows as N x sectors
+        objectives_of.setdefault(o.sector, []).append(o)
+    for p in people:
+        staff_of.setdefault(p[0], []).append(p)
     for code in ["TOTALE", *sectors]:
-        own = [o for o in evaluation.objectives if code in ("TOTALE", o.sector)]
+        own = objectives_of.get(code, [])
         count("obiettivi", code, "TUTTE", [o.band for o in own])
         differentiation("obiettivi", code, [o.score for o in own], [o.band for o in own])
-        staff = [p for p in people if code in ("TOTALE", p[0])]
+        staff = staff_of.get(code, [])
         if staff:
             count("personale", code, "TUTTE", [p[3] for p in staff])
             differentiation("personale", code, [p[2] for p in staff], [p[3] for p in staff])
-            for category in sorted({p[1] for p in staff}):
-                count("personale", code, category, [p[3] for p in staff if p[1] == category])
+            by_category: dict[str, list[str]] = {}
+            for p in staff:
+                by_category.setdefault(p[1], []).append(p[3])
+            for category in sorted(by_category):
+                count("personale", code, category, by_category[category])
     tables = {"Risultati obiettivi": objectives, "Risultati settori": sector_rows,
               "Distribuzione": pd.DataFrame(distribution, columns=[c.name for c in SCHEMAS["Distribuzione"]]),
               "Differenziazione": pd.DataFrame(spread, columns=[c.name for c in SCHEMAS["Differenziazione"]])}

@@ -13,14 +13,14 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from ..scoring.evaluate import Evaluation, Override, evaluate
-from ..files import atomic_write
+from ..files import atomic_write, atomic_writer
 from ..findings import Finding, Result, SchedeError, Severity, finding
 from ..sheet.generate import review_for
 from ..returns.importer import ImportResult, import_returns
 from ..sheet.layout import ROUND_LABELS
 from ..plan.model import Plan
 from ..returns.model import ObjectiveReturn
-from .summary import build_summary, export_tables, summary_tables
+from .summary import export_rows, write_summary
 from ..sheet.writer import Page, build_pages
 
 
@@ -94,11 +94,11 @@ def consolidate(plan: Plan, paths: Iterable[str | Path], out_file: str | Path, *
         evaluation.findings.append(finding("CONS_003", count=count, found=ROUND_LABELS[other_round],
                                            review=ROUND_LABELS[round_]))
     done = Consolidation(result=result, evaluation=evaluation)
-    atomic_write(out_file, build_summary(evaluation, result))
+    with atomic_writer(out_file) as handle:  # straight to the file: the workbook is never held as bytes
+        write_summary(evaluation, result, handle)
     done.written.append(Path(out_file))
     if exports_dir is not None:
-        for name, data in export_tables(summary_tables(evaluation, result),
-                                        title=f"Riepilogo schede obiettivi {plan.entity} {plan.year}").items():
+        for name, data in export_rows(evaluation, result, title=f"Riepilogo schede obiettivi {plan.entity} {plan.year}"):
             atomic_write(Path(exports_dir) / name, data)
             done.written.append(Path(exports_dir) / name)
     if annex_file is not None:

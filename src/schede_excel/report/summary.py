@@ -1,25 +1,32 @@
 """The municipality-wide summary workbook (riepilogo) and its exports.
 
-`summary_tables(evaluation, result)` gives every table of the summary as a pandas DataFrame with
-Italian column names, declared column by column in `SCHEMAS` (kind, decimals, unit): the summary
-workbook formats each column from there, and the exports (`exports.py`) write the same tables as
-CSV for an Italian Excel and as JSON. `build_summary()` writes the workbook: Riepilogo with
-charts, Obiettivi, Indicatori, Personale (a person's totals), Partecipazione (one row per person
-and objective), Consegne, Anomalie, Regole. Text that came from a returned file is always
-written as text, never as a formula.
+`table_rows(evaluation, result)` gives every table of the summary row by row, with Italian
+column names declared column by column in `SCHEMAS` (kind, decimals, unit); `summary_tables()`
+gives the same tables as pandas DataFrames. The summary workbook formats each column from
+there, and the exports (`exports.py`) write the same tables as CSV for an Italian Excel and as
+JSON. `write_summary()` writes the workbook to a file, row by row (`build_summary()` gives its
+bytes): Riepilogo with charts, Obiettivi, Indicatori, Personale (long form: one row per person
+and objective, with the person's totals and score), Personale per settore (each sector's people
+by its objectives, only for the sectors whose objectives fit the width of the printed page),
+Consegne, Anomalie, Regole. Text that came from a returned file is always written as text,
+never as a formula.
+
+Nothing here grows faster than the data: one column per objective exists only in the per-sector
+tables, bounded by `MATRIX_MAX_OBJECTIVES`; lookups are by dictionary; rows are made as they are
+written, never held as a second copy of the tables.
 """
 
 from __future__ import annotations
 
 import io
-import math
+from collections import Counter
 from datetime import date, datetime
-from typing import Any
+from functools import lru_cache
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
-import pandas as pd
 import xlsxwriter
 
-from ..exports import Column, Kind, export_files
+from ..exports import Column, Kind, blank, export_files, iter_export_files
 from ..italian import achieved
 from ..plan.targets import TargetKind
 from ..scoring.evaluate import DIRECT
@@ -27,6 +34,9 @@ from ..returns.importer import ImportResult
 from ..scoring.evaluate import Evaluation, IndicatorScore
 from ..sheet.layout import ROUND_LABELS
 from ..spreadsheet.text import column_points, text_height
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 BAND_COLOURS = {"raggiunto": "#C6EFCE", "parzialmente raggiunto": "#FFEB9C", "non raggiunto": "#FFC7CE"}
 BAR_COLOURS = {"raggiunto": "#63BE7B", "parzialmente raggiunto": "#FFD966", "non raggiunto": "#F8696B",
@@ -56,12 +66,12 @@ SCHEMAS: dict[str, list[Column]] = {
                    Column("Unità Scost.", description="punti %, giorni, scadenze, casi o l'unità dell'ATTESO"),
                    Column("Raggiungimento %", **SCORE, description="raggiungimento dell'indicatore, 0-100"),
                    Column("Stato"), Column("Valutazione Nucleo/OIV"), Column("Nota")],
-    "Personale": [Column("Settore"), Column("Cognome e Nome"), Column("Cat."), Column("Obiettivi", _I),
-                  Column("Totale partecipazione", _P, 0, "somma delle % di partecipazione del settore"),
-                  Column("Totale 100%"), Column("Punteggio", **SCORE, description="punteggio individuale")],
-    "Partecipazione": [Column("Settore"), Column("Cognome e Nome"), Column("Cat."), Column("Obiettivo"),
-                       Column("Titolo"), Column("% partecipazione", _P, 0),
-                       Column("Punteggio obiettivo", **SCORE)],
+    "Personale": [Column("Settore"), Column("Cognome e Nome"), Column("Cat."),
+                  Column("Obiettivo", description="chiave: settore/numero; vuota per chi non ha quote"),
+                  Column("Titolo"), Column("% partecipazione", _P, 0, "quota della persona nell'obiettivo"),
+                  Column("Punteggio obiettivo", **SCORE),
+                  Column("Totale partecipazione", _P, 0, "somma delle % di partecipazione della persona nel settore"),
+                  Column("Totale 100%"), Column("Punteggio persona", **SCORE, description="punteggio individuale")],
     "Consegne": [Column("Settore"), Column("Verifica"), Column("File"), Column("Data", _DT, description="salvato il"),
                  Column("Impronta SHA-256"), Column("Stato")],
     "Anomalie": [Column("Gravità"), Column("Codice"), Column("File"), Column("Foglio"), Column("Cella"),
@@ -71,7 +81,8 @@ SCHEMAS: dict[str, list[Column]] = {
 WIDTHS = {"Fascia": 23, "Stato": 18, "Titolo": 48, "Indicatore": 48, "Messaggio": 90, "Nome": 36, "Valore": 90,
           "Regola": 40, "File": 40, "Responsabile": 28, "Cognome e Nome": 26, "Nota": 30, "Impronta SHA-256": 66,
           "Data": 17, "Obiettivo": 11, "ATTESO": 16, "RAGGIUNTO": 14, "Unità Scost.": 12, "Tipo": 12,
-          "Valutazione Nucleo/OIV": 13, "Blocco": 10}
+          "Valutazione Nucleo/OIV": 13, "Blocco": 10, "Punteggio obiettivo": 11, "Punteggio persona": 11,
+          "% partecipazione": 13, "Totale partecipazione": 13, "Cat.": 14}
 WRAPPED = {"Titolo", "Indicatore", "Messaggio", "Valore", "Nome", "Nota", "File", "Regola", "Responsabile", "ATTESO"}
 
 
@@ -96,64 +107,103 @@ def deviation_in_unit(score: IndicatorScore) -> tuple[float | None, str]:
     return value, "€" if "€" in score.target else ""
 
 
-def _frame(name: str, rows: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=[c.name for c in SCHEMAS[name]])
+def _person_rows(evaluation: Evaluation) -> Iterator[dict]:
+    """Personale in long form: one row per person and objective, with the person's totals on each row.
 
-
-def summary_tables(evaluation: Evaluation, result: ImportResult) -> dict[str, pd.DataFrame]:
-    """Every table of the summary, keyed by sheet name, with the columns of `SCHEMAS`."""
+    A person listed on a sheet without a % partecipazione has that row with the share blank; one
+    with no objective at all (no share anywhere) still has a row, without objective.
+    """
     plan = evaluation.plan
-    sectors = _frame("Settori", [{
-        "Settore": s.sector, "Nome": s.name, "Responsabile": s.head, "Schede attese": s.expected,
-        "Schede restituite": s.returned, "Punteggio": s.score, "Fascia": s.band} for s in evaluation.sectors])
-    objectives = _frame("Obiettivi", [{
-        "Settore": o.sector, "Obiettivo": o.objective, "N°": o.number, "Titolo": o.title,
-        "Trasversale": "Sì" if o.cross_cutting else "No", "Peso": o.weight, "Restituito": "Sì" if o.returned else "No",
-        "Media valore %": o.value_score, "Media tempi %": o.time_score, "Punteggio": o.score,
-        "Contributo pesato": o.contribution, "Fascia": o.band,
-        "Valutazione Nucleo/OIV": "Sì" if o.overridden else "", "Nota": o.note} for o in evaluation.objectives])
-    indicators = []
+    scores = {(o.sector, o.objective): o.score for o in evaluation.objectives}
+    for p in evaluation.people:
+        person = {"Totale partecipazione": p.total, "Totale 100%": _total_flag(p.total), "Punteggio persona": p.score}
+        keys = [*p.shares, *(k for k in p.unfilled if k not in p.shares)]
+        for key in keys or [""]:
+            yield {"Settore": p.sector, "Cognome e Nome": p.name, "Cat.": p.category, "Obiettivo": key,
+                   "Titolo": _title(plan, key), "% partecipazione": p.shares.get(key),
+                   "Punteggio obiettivo": scores.get((p.sector, key)), **person}
+
+
+def _person_row_count(evaluation: Evaluation) -> int:
+    return sum(max(1, len(p.shares) + sum(1 for k in p.unfilled if k not in p.shares)) for p in evaluation.people)
+
+
+def _total_flag(total: float) -> str:
+    return "Sì" if abs(total - 1) <= 0.005 else "NO"
+
+
+def _title(plan, key: str) -> str:
+    try:
+        return plan.objective(key).title if key else ""
+    except KeyError:
+        return ""
+
+
+def _indicator_rows(evaluation: Evaluation) -> Iterator[dict]:
     for i in evaluation.indicators:
         deviation, unit = deviation_in_unit(i)
-        indicators.append({
-            "Settore": i.sector, "Obiettivo": i.objective, "Blocco": KIND_LABELS[i.kind.value], "N°": i.index,
-            "Indicatore": i.description, "Tipo": i.target_kind.value, "ATTESO": i.target, "RAGGIUNTO": shown_achieved(i),
-            "Valore raggiunto": i.achieved, "Scost.": deviation, "Unità Scost.": unit,
-            "Raggiungimento %": i.achievement, "Stato": i.status,
-            "Valutazione Nucleo/OIV": "Sì" if i.overridden else "", "Nota": i.note})
-    titles = {o.key: o.title for o in plan.objectives}
-    scores = {(o.sector, o.objective): o.score for o in evaluation.objectives}
-    people = _frame("Personale", [{
-        "Settore": p.sector, "Cognome e Nome": p.name, "Cat.": p.category, "Obiettivi": len(p.shares),
-        "Totale partecipazione": p.total, "Totale 100%": "Sì" if abs(p.total - 1) <= 0.005 else "NO",
-        "Punteggio": p.score} for p in evaluation.people])
-    shares = _frame("Partecipazione", [{
-        "Settore": p.sector, "Cognome e Nome": p.name, "Cat.": p.category, "Obiettivo": key,
-        "Titolo": titles.get(key, ""), "% partecipazione": share, "Punteggio obiettivo": scores.get((p.sector, key))}
-        for p in evaluation.people for key, share in p.shares.items()])
-    deliveries = []
+        yield {"Settore": i.sector, "Obiettivo": i.objective, "Blocco": KIND_LABELS[i.kind.value], "N°": i.index,
+               "Indicatore": i.description, "Tipo": i.target_kind.value, "ATTESO": i.target, "RAGGIUNTO": shown_achieved(i),
+               "Valore raggiunto": i.achieved, "Scost.": deviation, "Unità Scost.": unit,
+               "Raggiungimento %": i.achievement, "Stato": i.status,
+               "Valutazione Nucleo/OIV": "Sì" if i.overridden else "", "Nota": i.note}
+
+
+def _delivery_rows(evaluation: Evaluation, result: ImportResult) -> list[dict]:
+    plan = evaluation.plan
+    rows = []
     returned = {(f.sector, f.round): f for f in result.files if f.used and f.sector}
+    own: dict[str, list] = {}
+    for o in evaluation.objectives:
+        own.setdefault(o.sector, []).append(o)
     for sector in plan.sectors:
         file = returned.get((sector.code, evaluation.round))
         state = "restituito" if file else "mancante"
         if sector.direct_assessment and not file:
-            own = [o for o in evaluation.objectives if o.sector == sector.code]
-            state = f"{DIRECT}: {sum(o.overridden for o in own)} su {len(own)} obiettivi valutati"
-        deliveries.append({"Settore": sector.code, "Verifica": ROUND_LABELS[evaluation.round],
-                           "File": file.path if file else "", "Data": _naive(file.modified) if file else None,
-                           "Impronta SHA-256": file.sha256 if file else "", "Stato": state})
+            assessed = own.get(sector.code, [])
+            state = f"{DIRECT}: {sum(o.overridden for o in assessed)} su {len(assessed)} obiettivi valutati"
+        rows.append({"Settore": sector.code, "Verifica": ROUND_LABELS[evaluation.round],
+                     "File": file.path if file else "", "Data": _naive(file.modified) if file else None,
+                     "Impronta SHA-256": file.sha256 if file else "", "Stato": state})
     for f in result.files:
         if not f.used:
-            deliveries.append({"Settore": f.sector or "", "Verifica": ROUND_LABELS.get(f.round or "", ""), "File": f.path,
-                               "Data": _naive(f.modified), "Impronta SHA-256": f.sha256,
-                               "Stato": "non leggibile" if not f.readable else "non usato (vedi Anomalie)"})
-    findings = _frame("Anomalie", [{
-        "Gravità": f.severity.value, "Codice": f.code, "File": f.file or "", "Foglio": f.sheet or "",
-        "Cella": f.cell or "", "Messaggio": f.message} for f in result.findings + evaluation.findings])
-    rules = _frame("Regole", [{"Regola": rule, "Valore": value} for rule, value in evaluation.rules()])
-    return {"Settori": sectors, "Obiettivi": objectives, "Indicatori": _frame("Indicatori", indicators),
-            "Personale": people, "Partecipazione": shares, "Consegne": _frame("Consegne", deliveries),
-            "Anomalie": findings, "Regole": rules}
+            rows.append({"Settore": f.sector or "", "Verifica": ROUND_LABELS.get(f.round or "", ""), "File": f.path,
+                         "Data": _naive(f.modified), "Impronta SHA-256": f.sha256,
+                         "Stato": "non leggibile" if not f.readable else "non usato (vedi Anomalie)"})
+    return rows
+
+
+def table_rows(evaluation: Evaluation, result: ImportResult) -> dict[str, tuple[Iterable[dict], int]]:
+    """Every table of the summary as (rows, how many), keyed by sheet name: each row a dict keyed by
+    the column names of `SCHEMAS`. The big tables are generators, made row by row as they are read."""
+    findings = result.findings + evaluation.findings
+    deliveries = _delivery_rows(evaluation, result)
+    rules = evaluation.rules()
+    return {
+        "Settori": (({"Settore": s.sector, "Nome": s.name, "Responsabile": s.head, "Schede attese": s.expected,
+                      "Schede restituite": s.returned, "Punteggio": s.score, "Fascia": s.band} for s in evaluation.sectors),
+                    len(evaluation.sectors)),
+        "Obiettivi": (({"Settore": o.sector, "Obiettivo": o.objective, "N°": o.number, "Titolo": o.title,
+                        "Trasversale": "Sì" if o.cross_cutting else "No", "Peso": o.weight,
+                        "Restituito": "Sì" if o.returned else "No", "Media valore %": o.value_score,
+                        "Media tempi %": o.time_score, "Punteggio": o.score, "Contributo pesato": o.contribution,
+                        "Fascia": o.band, "Valutazione Nucleo/OIV": "Sì" if o.overridden else "", "Nota": o.note}
+                       for o in evaluation.objectives), len(evaluation.objectives)),
+        "Indicatori": (_indicator_rows(evaluation), len(evaluation.indicators)),
+        "Personale": (_person_rows(evaluation), _person_row_count(evaluation)),
+        "Consegne": (deliveries, len(deliveries)),
+        "Anomalie": (({"Gravità": f.severity.value, "Codice": f.code, "File": f.file or "", "Foglio": f.sheet or "",
+                       "Cella": f.cell or "", "Messaggio": f.message} for f in findings), len(findings)),
+        "Regole": (({"Regola": rule, "Valore": value} for rule, value in rules), len(rules)),
+    }
+
+
+def summary_tables(evaluation: Evaluation, result: ImportResult) -> dict[str, pd.DataFrame]:
+    """Every table of the summary, keyed by sheet name, as pandas DataFrames with the columns of `SCHEMAS`."""
+    import pandas as pd
+
+    return {name: pd.DataFrame(list(rows), columns=[c.name for c in SCHEMAS[name]])
+            for name, (rows, _) in table_rows(evaluation, result).items()}
 
 
 def _naive(moment: datetime | None) -> datetime | None:
@@ -195,22 +245,22 @@ class _Formats:
                          "integer": fmt(num_format="#,##0", align="center"), "decimal": fmt(num_format="#,##0.00", align="center"),
                          "text": fmt(align="center")}
         self.flag = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
+        self.percent_flag = fmt(num_format="0%", align="center", bg_color="#FFC7CE", font_color="#9C0006")
+        self.matrix_title = wb.add_format({"bold": True, "font_size": 12, "valign": "bottom"})
+        self.matrix_label = fmt(italic=True, bg_color="#F2F2F2")
+        self.matrix_score = fmt(italic=True, bg_color="#F2F2F2", num_format="0.0", align="center")
         self.bands = {b: wb.add_format({"bg_color": c}) for b, c in BAND_COLOURS.items()}
 
     def number_like(self, value: float, integer_fmt, decimal_fmt):
         return integer_fmt if float(value).is_integer() else decimal_fmt
 
 
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT
-
-
 def _write(ws, row: int, col: int, value: Any, fmt) -> None:
-    if _blank(value):
+    if blank(value):
         ws.write_blank(row, col, None, fmt)
     elif isinstance(value, str):
         ws.write_string(row, col, value, fmt)  # never a formula, whatever the text starts with
-    elif isinstance(value, pd.Timestamp):
+    elif hasattr(value, "to_pydatetime"):  # a pandas Timestamp
         ws.write_datetime(row, col, value.to_pydatetime(), fmt)
     elif isinstance(value, datetime):
         ws.write_datetime(row, col, value, fmt)
@@ -226,7 +276,7 @@ def _cell_format(f: _Formats, column: Column, value: Any, row: dict):
     """The format of one cell: by its column's kind, and for Indicatori by the indicator's own unit."""
     if column.name == "Scost.":
         return f.deviation.get(row.get("Unità Scost.", ""), f.number_like(value, f.by_kind[Kind.INTEGER], f.by_kind[Kind.NUMBER])
-                               if not _blank(value) else f.text)
+                               if not blank(value) else f.text)
     if column.name == "RAGGIUNTO":
         return f.achieved["text"]
     if column.name == "Contributo pesato":
@@ -239,11 +289,11 @@ def _cell_format(f: _Formats, column: Column, value: Any, row: dict):
 def _achieved_cell(f: _Formats, row: dict):
     """RAGGIUNTO as a number, date or Sì/No with the format its ATTESO asks for (not 0.9 beside 90%)."""
     value = row["Valore raggiunto"]
-    if _blank(value):
+    if blank(value):
         return None, f.achieved["text"]
     if isinstance(value, bool):
         return ("Sì" if value else "No"), f.achieved["text"]
-    if isinstance(value, (date, pd.Timestamp)):
+    if isinstance(value, date) or hasattr(value, "to_pydatetime"):
         return value, f.achieved["date"]
     if row["Tipo"] == TargetKind.PERCENT.value:  # 89.6% is not 90%: the decimal shows when there is one
         whole = abs(value * 100 - round(value * 100)) < 1e-6
@@ -251,18 +301,30 @@ def _achieved_cell(f: _Formats, row: dict):
     return value, f.number_like(value, f.achieved["integer"], f.achieved["decimal"])
 
 
-def _table(ws, frame: pd.DataFrame, name: str, f: _Formats, *, first_row: int = 0,
-           hidden: tuple[str, ...] = ()) -> None:
-    """A frame as an Excel table with explicit header and cell formats, widths, heights and print setup."""
+@lru_cache(maxsize=8192)
+def _height(text: str, width: float) -> float:
+    """The height of a wrapped cell; the same titles and messages come back row after row."""
+    return text_height(text, column_points(width))
+
+
+def _table(ws, rows: Iterable[dict], name: str, f: _Formats, *, first_row: int = 0,
+           hidden: tuple[str, ...] = (), extra: Callable[[Any, int, dict | None], None] | None = None) -> None:
+    """Rows as an Excel table with explicit header and cell formats, widths, heights and print setup.
+
+    Written row by row, top to bottom (the workbook streams its rows to disk); `extra(ws, row, record)`
+    writes more cells of the same row (the header's with `record` None) before the next row starts."""
     columns = [c for c in SCHEMAS[name] if c.name not in hidden]
-    last_row = first_row + max(len(frame), 1)
-    ws.add_table(first_row, 0, last_row, max(len(columns) - 1, 0), {
-        "name": name, "style": "Table Style Light 9", "autofilter": True,
-        "columns": [{"header": c.name, "header_format": f.header} for c in columns], "data": []})
+    names = [c.name for c in columns]
     widths = [WIDTHS.get(c.name, max(9, min(18, len(c.name) + 2))) for c in columns]
+    wrapped = [c.name in WRAPPED for c in columns]
     header_height = max(text_height(c.name, column_points(w), bold=True) for c, w in zip(columns, widths))
     ws.set_row(first_row, header_height)
-    for r, record in enumerate(frame.to_dict("records"), start=first_row + 1):
+    for c, column in enumerate(names):
+        ws.write_string(first_row, c, column, f.header)
+    if extra:
+        extra(ws, first_row, None)
+    r = first_row
+    for r, record in enumerate(rows, start=first_row + 1):
         height = 15.0
         for c, column in enumerate(columns):
             value = record[column.name]
@@ -271,28 +333,62 @@ def _table(ws, frame: pd.DataFrame, name: str, f: _Formats, *, first_row: int = 
             else:
                 fmt = _cell_format(f, column, value, record)
             _write(ws, r, c, value, fmt)
-            if column.name in WRAPPED and isinstance(value, str) and value:
-                height = max(height, text_height(value, column_points(widths[c])))
+            if wrapped[c] and value and isinstance(value, str):
+                height = max(height, _height(value, widths[c]))
+        if extra:
+            extra(ws, r, record)
         if height > 15.0:
             ws.set_row(r, min(height, 409.0))  # LibreOffice honours only heights it is given
+    count = r - first_row  # the table is declared once its rows are written: generators need no count
+    last_row = first_row + max(count, 1)
+    if not count:
+        for c in range(len(columns)):
+            ws.write_blank(last_row, c, None, f.text)
+    _declare_table(ws, first_row, last_row, name, columns, f)
     for c, width in enumerate(widths):
         ws.set_column(c, c, width)
-    if "ATTESO" in [c.name for c in columns]:
-        col = [c.name for c in columns].index("ATTESO")
+    if "ATTESO" in names:
+        col = names.index("ATTESO")
         ws.ignore_errors({"number_stored_as_text": f"{_col(col)}{first_row + 2}:{_col(col)}{last_row + 1}"})
     ws.freeze_panes(first_row + 1, 0)
-    names = [c.name for c in columns]
-    if "Fascia" in names and len(frame):
+    if "Fascia" in names and count:
         col = names.index("Fascia")
         for band_name, fmt in f.bands.items():
             ws.conditional_format(first_row + 1, col, last_row, col,
                                   {"type": "cell", "criteria": "==", "value": f'"{band_name}"', "format": fmt})
-    if "Totale 100%" in names and len(frame):
+    if "Totale 100%" in names and count:
         col = names.index("Totale 100%")
         ws.conditional_format(first_row + 1, col, last_row, col,
                               {"type": "cell", "criteria": "==", "value": '"NO"', "format": f.flag})
-    _print_setup(ws, f"{name}")
+    _print_setup(ws, name)
     ws.repeat_rows(first_row)
+
+
+class _NoOverlaps(dict):
+    """A table_cells that keeps nothing: see `_declare_table`."""
+
+    def __setitem__(self, key, value) -> None:
+        pass
+
+
+def _declare_table(ws, first_row: int, last_row: int, name: str, columns: list[Column], f: _Formats) -> None:
+    """The Excel table over rows already written, declared without the two costs XlsxWriter adds for it.
+
+    - XlsxWriter refuses tables while it streams rows to disk only because it would write the header
+      cells itself, into rows already gone: they are written, so streaming is lifted for the call.
+    - To refuse overlapping tables it keeps an entry for every cell of every table (50 MB for 30,000
+      indicators): each sheet here has one table, so nothing is kept.
+    Tests check that every table is in the file."""
+    streaming, cells = ws.constant_memory, ws.table_cells
+    ws.constant_memory, ws.table_cells = False, _NoOverlaps()
+    try:
+        ws.add_table(first_row, 0, last_row, max(len(columns) - 1, 0), {
+            "name": name.replace(" ", "_"), "style": "Table Style Light 9", "autofilter": True,
+            "columns": [{"header": c.name, "header_format": f.header} for c in columns], "data": []})
+    finally:
+        ws.constant_memory, ws.table_cells = streaming, cells
+    if streaming:
+        ws.table.pop(first_row, None)  # the header cells add_table put back in memory: written already
 
 
 def _col(col: int) -> str:
@@ -301,15 +397,33 @@ def _col(col: int) -> str:
     return col_letter(col)
 
 
+PAPER_POINTS = (841.89, 595.28)
+"""A4 landscape, width and height in points: every sheet of the summary prints on it."""
+MARGINS = {"left": 0.4, "right": 0.4, "top": 0.5, "bottom": 0.6}
+"""Page margins in inches."""
+PRINTABLE_POINTS = (PAPER_POINTS[0] - (MARGINS["left"] + MARGINS["right"]) * 72,
+                    PAPER_POINTS[1] - (MARGINS["top"] + MARGINS["bottom"]) * 72)
+SMALLEST_SCALE = 8 / 11
+"""The most a sheet may shrink to fit the page's width: its 11-point text printed at 8 points."""
+MATRIX_WIDTHS = {"Cognome e Nome": 28, "Cat.": 14, "objective": 8, "Totale partecipazione": 13, "Punteggio persona": 11}
+"""Column widths (in characters) of the per-sector tables of Personale per settore."""
+MATRIX_MAX_OBJECTIVES = int(
+    (PRINTABLE_POINTS[0] / SMALLEST_SCALE
+     - sum(column_points(w) for k, w in MATRIX_WIDTHS.items() if k != "objective"))
+    // column_points(MATRIX_WIDTHS["objective"]))
+"""The most objectives a sector may have for its table of people by objective: one more column
+and the page would print it below 8 points. A sector with more is only in the long form."""
+
+
 def _print_setup(ws, title: str) -> None:
     ws.set_landscape()
     ws.set_paper(9)
-    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    ws.set_margins(**MARGINS)
     ws.fit_to_pages(1, 0)
     ws.set_footer(f"&L&9{title.replace('&', '&&')}&R&9Pagina &P di &N")
 
 
-def _riepilogo(wb, f: _Formats, evaluation: Evaluation, tables: dict[str, pd.DataFrame]) -> None:
+def _riepilogo(wb, f: _Formats, evaluation: Evaluation, sectors_rows) -> None:
     plan = evaluation.plan
     ws = wb.add_worksheet("Riepilogo")
     review = f"verifica {ROUND_LABELS[evaluation.round]} al {evaluation.review_date:%d/%m/%Y}"
@@ -325,19 +439,23 @@ def _riepilogo(wb, f: _Formats, evaluation: Evaluation, tables: dict[str, pd.Dat
     returned = sum(s.returned for s in evaluation.sectors)
     expected = sum(s.expected for s in evaluation.sectors)
     ws.write_string(4, 0, f"Schede restituite: {returned} su {expected}")
-    _table(ws, tables["Settori"], "Settori", f, first_row=6)
-    ws.freeze_panes(7, 0)
     sectors = evaluation.sectors
     first, last = 7, 6 + max(len(sectors), 1)
-    # The chart's data: one column per band, so that the legend explains the colours.
+    # The chart's data, beside each sector's row: one column per band, so that the legend explains the colours.
     bands = ["raggiunto", "parzialmente raggiunto", "non raggiunto"]
     data_col = 20
-    ws.write_row(6, data_col, ["Settore", *bands], f.bold)
-    for k, s in enumerate(sectors):
-        ws.write_string(first + k, data_col, s.sector)
+
+    def chart_data(ws, row: int, record: dict | None) -> None:
+        if record is None:
+            ws.write_row(row, data_col, ["Settore", *bands], f.bold)
+            return
+        ws.write_string(row, data_col, record["Settore"])
         for b, band_name in enumerate(bands, start=1):
-            if s.band == band_name and s.score is not None:
-                ws.write_number(first + k, data_col + b, s.score)
+            if record["Fascia"] == band_name and record["Punteggio"] is not None:
+                ws.write_number(row, data_col + b, record["Punteggio"])
+
+    _table(ws, sectors_rows, "Settori", f, first_row=6, extra=chart_data)
+    ws.freeze_panes(7, 0)
     ws.set_column(data_col, data_col + len(bands), None, None, {"hidden": True})
     chart = wb.add_chart({"type": "column"})
     for b, band_name in enumerate(bands, start=1):
@@ -353,13 +471,13 @@ def _riepilogo(wb, f: _Formats, evaluation: Evaluation, tables: dict[str, pd.Dat
     chart.show_hidden_data()  # its data sit in hidden columns: Excel plots hidden cells only when told
     chart.set_plotarea({"layout": {"x": 0.1, "y": 0.12, "width": 0.85, "height": 0.62}})
     ws.insert_chart(last + 2, 0, chart, {"x_scale": 1.5, "y_scale": 1.25})
-    counts = tables["Obiettivi"]["Fascia"].value_counts() if len(tables["Obiettivi"]) else pd.Series(dtype=int)
+    counts = Counter(o.band for o in evaluation.objectives)
     all_bands = [*bands, "non valutabile"]
     ws.write_row(last + 2, 10, ["Fascia", "Obiettivi"], f.bold)
     ws.set_column(10, 10, 23)
     for k, band_name in enumerate(all_bands, start=1):
         ws.write_string(last + 2 + k, 10, band_name)
-        ws.write_number(last + 2 + k, 11, int(counts.get(band_name, 0)))
+        ws.write_number(last + 2 + k, 11, counts.get(band_name, 0))
     pie = wb.add_chart({"type": "pie"})
     pie.add_series({"name": "Obiettivi per fascia", "categories": ["Riepilogo", last + 3, 10, last + 6, 10],
                     "values": ["Riepilogo", last + 3, 11, last + 6, 11],
@@ -372,26 +490,133 @@ def _riepilogo(wb, f: _Formats, evaluation: Evaluation, tables: dict[str, pd.Dat
     ws.fit_to_pages(1, 1)
 
 
-def build_summary(evaluation: Evaluation, result: ImportResult) -> bytes:
-    """The summary workbook as .xlsx bytes."""
+def _matrix_sectors(evaluation: Evaluation) -> tuple[list[tuple], list[tuple]]:
+    """(sector, its objectives, its people) for the sectors whose table fits the page, and for those it does not."""
     plan = evaluation.plan
-    tables = summary_tables(evaluation, result)
-    buffer = io.BytesIO()
-    wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-                                      "strings_to_numbers": False})
+    people: dict[str, list] = {}
+    for p in evaluation.people:
+        people.setdefault(p.sector, []).append(p)
+    fits, too_wide = [], []
+    for sector in plan.sectors:
+        if sector.code in people:
+            objectives = plan.objectives_of(sector)
+            (fits if len(objectives) <= MATRIX_MAX_OBJECTIVES else too_wide).append(
+                (sector, objectives, people[sector.code]))
+    return fits, too_wide
+
+
+def _matrix(wb, f: _Formats, evaluation: Evaluation, fits: list[tuple], too_wide: list[tuple]) -> None:
+    """Personale per settore: for each sector that fits the page, its people by its objectives (% partecipazione),
+    with each objective's score above and each person's total and score beside; every block starts where the
+    page has room for its header and carries it again on each page it runs on to."""
+    ws = wb.add_worksheet("Personale per settore")
+    width = max(len(objectives) for _, objectives, _ in fits)
+    ws.set_column(0, 0, MATRIX_WIDTHS["Cognome e Nome"])
+    ws.set_column(1, 1, MATRIX_WIDTHS["Cat."])
+    ws.set_column(2, 1 + width, MATRIX_WIDTHS["objective"])
+    ws.set_column(2 + width, 2 + width, MATRIX_WIDTHS["Totale partecipazione"])
+    ws.set_column(3 + width, 3 + width, MATRIX_WIDTHS["Punteggio persona"])
+    ws.write_string(0, 0, "Personale per settore: % di partecipazione agli obiettivi e punteggio", f.title)
+    note = ("Una tabella per settore; i dati, una riga per persona e obiettivo, sono nel foglio Personale.")
+    if too_wide:
+        note += (f" Solo nel foglio Personale i settori con più di {MATRIX_MAX_OBJECTIVES} obiettivi, che non "
+                 "entrerebbero nella larghezza della pagina: "
+                 + ", ".join(f"{s.code} ({len(o)} obiettivi)" for s, o, _ in too_wide) + ".")
+    ws.write_string(1, 0, note, f.subtitle)
+    header_height = max(text_height(t, column_points(MATRIX_WIDTHS[t]), bold=True)
+                        for t in ("Totale partecipazione", "Punteggio persona"))
+    page = PRINTABLE_POINTS[1] - 15  # a little room for rounding: a block never ends under the footer
+    block_head = 21 + header_height + 15  # title, header, the objectives' scores
+    used, row, breaks = 21.0 + 15.0 + 15.0, 3, []
+    scores = {(o.sector, o.objective): o.score for o in evaluation.objectives}
+    per_page = max(1, int((page - block_head) // 15))
+    for sector, objectives, people in fits:
+        start = 0
+        while start < len(people):
+            left = len(people) - start
+            room = int((page - used - block_head) // 15)  # people rows the current page still takes
+            # A block that fits a page is never split: it starts a new page when this one has no room for it.
+            # A longer one fills the page, and goes on with its header on the next.
+            if room < (left if left <= per_page else 3):
+                breaks.append(row)
+                used, room = 0.0, per_page
+            chunk = people[start:start + max(1, room)]
+            title = f"Settore {sector.code} - {sector.name}" + (f" (responsabile {sector.head})" if sector.head else "")
+            ws.set_row(row, 21)
+            ws.write_string(row, 0, title + (" (segue)" if start else ""), f.matrix_title)
+            ws.set_row(row + 1, header_height)
+            ws.write_string(row + 1, 0, "Cognome e Nome", f.header)  # row by row: the rows stream to disk
+            ws.write_string(row + 1, 1, "Cat.", f.header)
+            for c, objective in enumerate(objectives, start=2):
+                ws.write_string(row + 1, c, objective.key, f.header)
+            for c in range(2 + len(objectives), 2 + width):  # a narrower sector: its block stays one box
+                ws.write_blank(row + 1, c, None, f.header)
+            ws.write_string(row + 1, 2 + width, "Totale partecipazione", f.header)
+            ws.write_string(row + 1, 3 + width, "Punteggio persona", f.header)
+            ws.write_string(row + 2, 0, "Punteggio dell'obiettivo", f.matrix_label)
+            ws.write_blank(row + 2, 1, None, f.matrix_label)
+            for c, objective in enumerate(objectives, start=2):
+                _write(ws, row + 2, c, scores.get((sector.code, objective.key)), f.matrix_score)
+            for c in range(2 + len(objectives), 4 + width):
+                ws.write_blank(row + 2, c, None, f.matrix_label)
+            for r, person in enumerate(chunk, start=row + 3):
+                ws.write_string(r, 0, person.name, f.text)
+                ws.write_string(r, 1, person.category, f.text)
+                for c, objective in enumerate(objectives, start=2):
+                    _write(ws, r, c, person.shares.get(objective.key), f.by_kind[Kind.PERCENT])
+                for c in range(2 + len(objectives), 2 + width):
+                    ws.write_blank(r, c, None, f.text)
+                ok = _total_flag(person.total) == "Sì"
+                ws.write_number(r, 2 + width, person.total, f.by_kind[Kind.PERCENT] if ok else f.percent_flag)
+                _write(ws, r, 3 + width, person.score, f.by_kind[Kind.NUMBER])
+            used += block_head + 15 * len(chunk) + 15
+            row += 4 + len(chunk)
+            start += len(chunk)
+    ws.set_h_pagebreaks(breaks)
+    _print_setup(ws, "Personale per settore")
+
+
+def write_summary(evaluation: Evaluation, result: ImportResult, target: str | IO[bytes]) -> None:
+    """Write the summary workbook to `target`, a path or a binary file, row by row.
+
+    The cells of the sheets are held until the workbook is closed, and nothing else: the tables are
+    made row by row from the scores, and the sheets' XML goes through temporary files."""
+    plan = evaluation.plan
+    tables = table_rows(evaluation, result)
+    wb = xlsxwriter.Workbook(target, {"constant_memory": True, "strings_to_formulas": False,
+                                      "strings_to_urls": False, "strings_to_numbers": False})
     wb.set_properties({"title": f"Riepilogo schede obiettivi {plan.year}", "author": "schede-excel",
                        "company": f"Comune di {plan.entity}"})
     f = _Formats(wb)
-    _riepilogo(wb, f, evaluation, tables)
-    for name in ("Obiettivi", "Indicatori", "Personale", "Partecipazione", "Consegne", "Anomalie", "Regole"):
-        _table(wb.add_worksheet(name), tables[name], name, f, hidden=("Valore raggiunto",))
+    _riepilogo(wb, f, evaluation, tables["Settori"][0])
+    fits, too_wide = _matrix_sectors(evaluation)
+    for name in ("Obiettivi", "Indicatori", "Personale", "Consegne", "Anomalie", "Regole"):
+        _table(wb.add_worksheet(name), tables[name][0], name, f, hidden=("Valore raggiunto",))
+        if name == "Personale" and fits:
+            _matrix(wb, f, evaluation, fits, too_wide)
     wb.close()
+
+
+def build_summary(evaluation: Evaluation, result: ImportResult) -> bytes:
+    """The summary workbook as .xlsx bytes (`write_summary` writes it to a file)."""
+    buffer = io.BytesIO()
+    write_summary(evaluation, result, buffer)
     return buffer.getvalue()
+
+
+def export_rows(evaluation: Evaluation, result: ImportResult, *, title: str = "Riepilogo delle schede obiettivi",
+                description: str = "") -> Iterator[tuple[str, bytes]]:
+    """Every table of the summary as CSV (Italian Excel) and JSON, then the data package: (file name, bytes),
+    one file at a time, each made from the scores row by row (no DataFrame)."""
+    tables = table_rows(evaluation, result)
+    yield from iter_export_files({name: rows for name, (rows, _) in tables.items()}, SCHEMAS, title=title,
+                                 description=description or DESCRIPTION)
+
+
+DESCRIPTION = "Le tabelle del riepilogo delle schede obiettivi, come nel foglio di riepilogo dell'ente."
 
 
 def export_tables(tables: dict[str, pd.DataFrame], *, title: str = "Riepilogo delle schede obiettivi",
                   description: str = "") -> dict[str, bytes]:
     """Every table of the summary as CSV (Italian Excel) and JSON, with the data package: file name -> bytes."""
-    return export_files(tables, SCHEMAS, title=title,
-                        description=description or "Le tabelle del riepilogo delle schede obiettivi, "
-                                                   "come nel foglio di riepilogo dell'ente.")
+    return export_files(tables, SCHEMAS, title=title, description=description or DESCRIPTION)

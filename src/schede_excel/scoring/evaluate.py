@@ -115,6 +115,7 @@ class PersonScore(Score):
     name: str = Field(description="Cognome e Nome as written on the sheets")
     category: str = Field(description="Cat. as written on the sheets")
     shares: dict[str, float] = Field(description="participation by objective key, as fractions")
+    unfilled: tuple[str, ...] = Field(default=(), description="keys of the objectives whose sheet lists the person without a % partecipazione")
     total: float = Field(description="sum of the shares; 1.0 is 100%")
     score: float | None = Field(description="sum(share x objective score) / sum(share), 0-100; None without shares")
 
@@ -304,14 +305,14 @@ def _people(plan: Plan, records, round_, objectives: list[ObjectiveScore], findi
                 continue
             key = person_key(person.name)
             entry = people.setdefault((record.sector, key),
-                                      {"name": person.name, "category": person.category, "shares": {}, "blank": False})
+                                      {"name": person.name, "category": person.category, "shares": {}, "blank": []})
             entry["category"] = entry["category"] or person.category
             if key in seen:  # the same person twice on one sheet: the shares add up, and the sheet should say so
                 findings.append(finding("EVAL_004", file=record.file, sheet=record.sheet, cell=person.cell,
                                         name=person.name, objective=record.objective))
             seen.add(key)
             if person.participation is None:
-                entry["blank"] = True
+                entry["blank"].append(record.objective)
                 findings.append(finding("EVAL_005", file=record.file, sheet=record.sheet, cell=person.cell,
                                         name=person.name, objective=record.objective))
             else:
@@ -325,5 +326,5 @@ def _people(plan: Plan, records, round_, objectives: list[ObjectiveScore], findi
         if abs(total - 1) > 0.005 and not entry["blank"]:
             findings.append(finding("EVAL_003", sector=sector, name=entry["name"], total=percent(total)))
         out.append(PersonScore(sector=sector, name=entry["name"], category=entry["category"], shares=shares,
-                               total=total, score=score))
+                               unfilled=tuple(dict.fromkeys(entry["blank"])), total=total, score=score))
     return out
