@@ -58,12 +58,14 @@ class SheetResult:
 
 
 def _metadata(sheet: RawSheet) -> dict | None:
-    candidates = [sheet.cells.get((0, COL_META))]
-    if "SCHEDA_META" in sheet.names:
-        r, c, _, _ = sheet.names["SCHEDA_META"]
-        candidates.append(sheet.cells.get((r, c)))
-    candidates += [cell for (r, c), cell in sheet.cells.items() if c in (COL_META, INSTRUCTIONS_META[1])]
-    for cell in candidates:
+    def candidates():  # lazily: the first one is the writer's cell, nearly always there
+        yield sheet.cells.get((0, COL_META))
+        if "SCHEDA_META" in sheet.names:
+            r, c, _, _ = sheet.names["SCHEDA_META"]
+            yield sheet.cells.get((r, c))
+        yield from (cell for (r, c), cell in sheet.cells.items() if c in (COL_META, INSTRUCTIONS_META[1]))
+
+    for cell in candidates():
         if cell is not None and isinstance(cell.value, str) and cell.value.startswith('{"app": "schede-excel"'):
             try:
                 found = json.loads(cell.value)
@@ -113,6 +115,26 @@ def identify(sheet: RawSheet, plan: Plan) -> Identity:
     return Identity(plan_id, year, reporting or objective.sector, objective.key, None, by_labels=True)
 
 
+class _Layout:
+    """The sheet's layout, as far as the reader needs it.
+
+    `shape` is laid out without the objective's description: only the description's length moves the
+    rows below it (`sheet_layout` measures it in points, the costliest part), and the reader takes
+    those rows from the labels it finds, so relative positions and defined names are all it needs.
+    `full`, the real layout, is made only when a label is missing and a row must be taken from it."""
+
+    def __init__(self, objective: Objective, staff_rows: int):
+        self.objective, self.staff_rows = objective, staff_rows
+        self.shape = sheet_layout(objective.model_copy(update={"description": ""}), staff_rows=staff_rows)
+        self._full = None
+
+    @property
+    def full(self):
+        if self._full is None:
+            self._full = sheet_layout(self.objective, staff_rows=self.staff_rows)
+        return self._full
+
+
 LABEL_COLS = {COL_NUMBER, MONTH_COLS[0], MONTH_COLS[7]}  # where the layout puts labels: A, F (right half), M (PESO)
 
 
@@ -147,7 +169,7 @@ def read_sheet(sheet: RawSheet, plan: Plan, identity: Identity, sector: Sector, 
     out = result.findings
     where = {"file": file, "sheet": sheet.name}
     labels = _Labels(sheet)
-    lay = sheet_layout(objective, staff_rows=plan.staff_rows)
+    lay = _Layout(objective, plan.staff_rows)
 
     if identity.fingerprint and identity.fingerprint != objective_fingerprint(plan, objective):
         out.append(finding("RET_009", **where, objective=objective.key))
@@ -201,13 +223,14 @@ def _short(text: str, size: int = 60) -> str:
     return text if len(text) <= size else text[: size - 1] + "…"
 
 
-def _indicators(sheet, labels: _Labels, plan: Plan, objective: Objective, lay, round_, where, out):
+def _indicators(sheet, labels: _Labels, plan: Plan, objective: Objective, lay: _Layout, round_, where, out):
     review_date = plan.interim_review if round_ == "interim" else plan.final_review
     headers = {kind: labels.first_row(kind.label, COL_NUMBER) for kind in IndicatorKind}
-    end = labels.row_starting(Label.INTERIM, COL_NUMBER) or (lay.reviews["interim"].header.row if lay.reviews else 10**6)
+    end = labels.row_starting(Label.INTERIM, COL_NUMBER) or (
+        lay.full.reviews["interim"].header.row if lay.shape.reviews else 10**6)
     starts = sorted(r for r in headers.values() if r is not None) + [end]
     records = []
-    expected_slots = {(s.kind, s.index): s for s in lay.indicators}
+    expected_slots = {(s.kind, s.index): s for s in lay.shape.indicators}
     for kind, block in objective.indicators.by_kind():
         header = headers[kind]
         if header is not None:
@@ -328,13 +351,14 @@ def _match_rows(sheet, block, rows: list[int], named: list[int | None]) -> list[
     return out
 
 
-def _review(sheet, labels: _Labels, lay, round_: str, merged: set) -> ReviewReturn | None:
-    if not lay.reviews:
+def _review(sheet, labels: _Labels, lay: _Layout, round_: str, merged: set) -> ReviewReturn | None:
+    if not lay.shape.reviews:
         return None
-    block = lay.reviews[round_]
+    block = lay.shape.reviews[round_]
     col = block.header.col
     top = labels.row_starting(Label.INTERIM if round_ == "interim" else Label.FINAL, col)
-    top = block.header.row if top is None else top
+    if top is None:  # rows below are taken relative to the block's header: only this one needs the real layout
+        top = lay.full.reviews[round_].header.row
     texts = {}
     after = top
     for field_name, (label_span, label) in block.text_labels().items():  # in the order the sheet shows them
@@ -350,7 +374,7 @@ def _review(sheet, labels: _Labels, lay, round_: str, merged: set) -> ReviewRetu
     return ReviewReturn(round=round_, **texts)
 
 
-def _staff(sheet, labels: _Labels, lay, where, out, merged: set) -> list[StaffReturn]:
+def _staff(sheet, labels: _Labels, lay: _Layout, where, out, merged: set) -> list[StaffReturn]:
     # The staff table is the sheet's last block: its header is found below the last PERSONALE
     # COINVOLTO label, so a review text that reads «Cognome e Nome» is never taken for it.
     blocks = labels.rows(Label.STAFF, COL_NUMBER)

@@ -23,7 +23,6 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from posixpath import dirname, join, normpath
 
 from lxml import etree
@@ -473,9 +472,12 @@ def _read_xlsx(archive: _Zip, name: str, limits: Limits) -> RawWorkbook:
                        modified=_modified(archive), has_macros=archive.has("xl/vbaProject.bin"),
                        external_links=sum(1 for p in archive.infos if p.startswith("xl/externalLinks/") and p.endswith(".xml")))
     budget = _Budget(limits.max_cells, name)
+    refs: dict = {}  # the sheets of a workbook share their cell references and merged ranges: parsed once
+    spans: dict = {}
     for sheet, part in zip(sheets, parts):
         if part and archive.has(part):
-            _read_xlsx_sheet(archive, part, sheet, _Styles(strings, dates, percents, date1904, budget, formats), limits)
+            _read_xlsx_sheet(archive, part, sheet, _Styles(strings, dates, percents, date1904, budget, formats), limits,
+                             refs, spans)
     return book
 
 
@@ -505,15 +507,34 @@ class _Budget:
 
 
 SMALL_SHEET = 4 * 2**20  # bytes of XML parsed whole; larger sheets are streamed row by row
-_VALUED_CELLS = etree.XPath("m:sheetData/m:row/m:c[*]", namespaces={"m": NS_MAIN})
+_SHEET_DATA, _ROW, _C = f"{M}sheetData", f"{M}row", f"{M}c"
+_MERGE_CELLS, _MERGE_CELL = f"{M}mergeCells", f"{M}mergeCell"
+_CELL_CHILDREN = etree.XPath("m:sheetData/m:row/m:c/*", namespaces={"m": NS_MAIN})
+_SKIP = (-1, -1)  # a cell reference that is never read: malformed, or outside the columns asked for
+_ROWS_CUT = (-2, -2)  # a cell reference past `Limits.max_rows`
+_DIGITS = frozenset("0123456789")
+MAX_CACHED_REFS = 100_000  # cell references parsed once per workbook; a crafted sheet cannot grow the cache past this
 
 
-@lru_cache(maxsize=16)
-def _valued_cells_in(columns: frozenset[int]):
-    """XPath for the cells with content in some single-letter columns: the filtering happens in libxml2."""
-    letters = "".join(chr(65 + c) for c in sorted(columns) if c < 26)
-    return etree.XPath(f"m:sheetData/m:row/m:c[*][contains('{letters}', substring(@r, 1, 1)) "
-                       "and substring(@r, 2, 1) >= 0]", namespaces={"m": NS_MAIN})
+def _position(ref: str | None, letters: str | None, limits: Limits) -> tuple[int, int]:
+    """Where a small sheet's <c r="…"> is read: (row, col), or `_SKIP`, or `_ROWS_CUT`.
+
+    With `letters` (the columns asked for), only a single-letter column among them followed by an
+    ASCII digit is read, as the XPath `m:c[contains(letters, substring(@r, 1, 1)) and
+    substring(@r, 2, 1) >= 0]` this replaces selected."""
+    if letters is not None and (ref is None or len(ref) < 2 or ref[0] not in letters or ref[1] not in _DIGITS):
+        return _SKIP
+    m = _CELL_REF.match(ref or "")
+    if not m:
+        return _SKIP
+    col, row = col_index(m.group(1)), int(m.group(2)) - 1
+    if row >= limits.max_rows:
+        return _ROWS_CUT
+    if col >= limits.max_cols or (limits.columns is not None and col not in limits.columns):
+        return _SKIP
+    return row, col
+
+
 _V, _F, _IS, _T, _IS_T = f"{M}v", f"{M}f", f"{M}is", f"{M}t", f"{M}is/{M}t"
 
 
@@ -544,26 +565,42 @@ def _read_cell(c, row: int | None, sheet: RawSheet, styles: _Styles, limits) -> 
     style = int(c.get("s", "0"))
     is_date = style < len(styles.dates) and styles.dates[style]
     if kind == "inlineStr":
-        value = c.findtext(_IS_T)
-        if value is None:  # rich text: runs of <r><t>
-            inline = c.find(_IS)
-            value = "".join(t.text or "" for t in inline.iter(_T)) if inline is not None else None
+        value = _inline_text(c)
     else:
-        text = c.findtext(_V)
-        if kind == "s":
-            strings = styles.strings
-            value = strings[int(text)] if text is not None and text.isdigit() and int(text) < len(strings) else None
-        elif kind in ("str", "e"):
-            value = text
-        elif kind == "b":
-            value = text == "1"
-        elif kind == "d":  # an ISO 8601 date (Strict Open XML, some writers)
-            value = _iso_serial(text)
-            is_date = isinstance(value, float)
-        else:
-            value = None if text is None else _number(text)
-            if styles.date1904 and is_date and isinstance(value, float):
-                value += DAYS_1904
+        value, is_date = _value(kind, c.findtext(_V), is_date, styles)
+    _store(sheet, styles, row, col, value, is_date, style, formula)
+
+
+def _inline_text(c) -> str | None:
+    """The text of an inline string cell: its first <is><t>, else every <t> of its rich text runs."""
+    value = c.findtext(_IS_T)
+    if value is None:  # rich text: runs of <r><t>
+        inline = c.find(_IS)
+        value = "".join(t.text or "" for t in inline.iter(_T)) if inline is not None else None
+    return value
+
+
+def _value(kind: str, text: str | None, is_date, styles: _Styles):
+    """A stored value from a cell's type and the text of its <v>; and whether it is a date."""
+    if kind == "s":
+        strings = styles.strings
+        value = strings[int(text)] if text is not None and text.isdigit() and int(text) < len(strings) else None
+    elif kind in ("str", "e"):
+        value = text
+    elif kind == "b":
+        value = text == "1"
+    elif kind == "d":  # an ISO 8601 date (Strict Open XML, some writers)
+        value = _iso_serial(text)
+        is_date = isinstance(value, float)
+    else:
+        value = None if text is None else _number(text)
+        if styles.date1904 and is_date and isinstance(value, float):
+            value += DAYS_1904
+    return value, is_date
+
+
+def _store(sheet: RawSheet, styles: _Styles, row: int, col: int, value, is_date, style: int, formula) -> None:
+    """Keep a cell that holds a value or a formula (text decoded from Excel's _xHHHH_ escapes)."""
     if isinstance(value, str) and "_x" in value:
         value = _unescape(value)
     if value is not None or formula is not None:
@@ -572,6 +609,78 @@ def _read_cell(c, row: int | None, sheet: RawSheet, styles: _Styles, limits) -> 
                                           formula, styles.date1904 and not is_date)
         if style < len(styles.formats) and styles.formats[style] and isinstance(value, float):
             sheet.written_formats[(row, col)] = styles.formats[style]
+
+
+def _read_small_sheet(root, sheet: RawSheet, styles: _Styles, limits: Limits, refs: dict) -> None:
+    """Store the cells of a sheet parsed whole that have an element inside (most cells of a form are
+    formatted blanks), as `_read_cell` would one by one, without its per-cell costs.
+
+    libxml2 hands over the cells' child elements (`_CELL_CHILDREN`, in document order, so those of one
+    cell come together) and no blank cell is ever made a Python object; a cell reference is parsed
+    once per workbook (`refs`); the children are looked at directly, not through ElementPath."""
+    letters = None if limits.columns is None else "".join(chr(65 + c) for c in sorted(limits.columns) if c < 26)
+    dates, n_dates = styles.dates, len(styles.dates)
+    strings, n_strings = styles.strings, len(styles.strings)
+    percents, n_percents, date1904 = styles.percents, len(styles.percents), styles.date1904
+    cells, spend = sheet.cells, styles.budget.spend
+    cell = None
+    for child in _CELL_CHILDREN(root):
+        c = child.getparent()
+        if c is cell:
+            continue  # another child of the cell just read
+        cell = c
+        ref = c.get("r")
+        at = refs.get(ref)
+        if at is None:
+            at = _position(ref, letters, limits)
+            if len(refs) < MAX_CACHED_REFS:
+                refs[ref] = at
+        if at is _SKIP:
+            continue
+        if at is _ROWS_CUT:
+            sheet.rows_cut = True
+            continue
+        v = f = inline = None
+        if len(c) == 1:
+            tag = child.tag
+            if tag == _V:
+                v = child
+            elif tag == _IS:
+                inline = child
+            elif tag == _F:
+                f = child
+        else:
+            for child in c:  # the first of each, as findtext finds it
+                tag = child.tag
+                if tag == _V:
+                    if v is None:
+                        v = child
+                elif tag == _IS:
+                    if inline is None:
+                        inline = child
+                elif tag == _F and f is None:
+                    f = child
+        row, col = at
+        kind = c.get("t", "n")
+        formula = None if f is None else f.text or ""
+        style = int(c.get("s", "0"))
+        is_date = style < n_dates and dates[style]
+        if kind == "inlineStr":
+            first = inline[0] if inline is not None and len(inline) else None
+            value = (first.text or "") if first is not None and first.tag == _T else _inline_text(c)
+        else:
+            text = None if v is None else v.text or ""
+            if kind == "s" and text is not None and text.isdigit():
+                index = int(text)
+                value = strings[index] if index < n_strings else None
+            else:
+                value, is_date = _value(kind, text, is_date, styles)
+        if value.__class__ is str and "_x" not in value:  # most cells: a text, stored as `_store` would
+            spend()
+            cells[at] = RawCell(value, is_date, style < n_percents and percents[style], formula,
+                                date1904 and not is_date)
+        else:
+            _store(sheet, styles, row, col, value, is_date, style, formula)
 
 
 def _iso_serial(text: str | None):
@@ -587,16 +696,22 @@ def _merge(ref: str | None):
     return span
 
 
-def _read_xlsx_sheet(archive, part, sheet, styles: _Styles, limits) -> None:
-    """A form's sheet is small: parsed whole, with XPath handing over only the cells that hold something
-    (most are bordered blanks). A large one is streamed row by row, so memory stays bounded."""
+def _read_xlsx_sheet(archive, part, sheet, styles: _Styles, limits, refs: dict, spans: dict) -> None:
+    """A form's sheet is small: parsed whole, and only the cells that hold something read (most are
+    bordered blanks). A large one is streamed row by row, so memory stays bounded."""
     if archive.infos[part].file_size <= SMALL_SHEET:
         root = archive.xml(part, archive.read(part))
-        valued = _VALUED_CELLS if limits.columns is None else _valued_cells_in(limits.columns)
-        for c in valued(root):
-            _read_cell(c, None, sheet, styles, limits)
-        sheet.merges.extend(span for span in (_merge(m.get("ref")) for m in root.iterfind(f"{M}mergeCells/{M}mergeCell"))
-                            if span)
+        _read_small_sheet(root, sheet, styles, limits, refs)
+        for merges in root.iterchildren(_MERGE_CELLS):
+            for merge in merges.iterchildren(_MERGE_CELL):
+                ref = merge.get("ref")
+                span = spans.get(ref)
+                if span is None:
+                    span = _merge(ref) or ()
+                    if len(spans) < MAX_CACHED_REFS:
+                        spans[ref] = span
+                if span:
+                    sheet.merges.append(span)
         return
     stream = archive.stream(part)
     if b"<!DOCTYPE" in stream.head[:4096] or b"<!ENTITY" in stream.head[:4096]:
