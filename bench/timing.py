@@ -2,7 +2,8 @@
 
 `rounds(commands, n)` starts every command once per round, in turn (A B C, A B C, ...), after one
 warm-up round that does not count, and gives each command's wall seconds and peak memory (the
-largest single process it waited for, as the kernel accounts it: `os.wait4`). A ratio is taken
+largest single process, its pool's workers included, as the kernel accounts it: `os.wait4` in a
+small launcher, so that the bench's own memory is not counted). A ratio is taken
 round by round, against the reference run of the same round, and its median is quoted: pairing
 keeps the ratio meaningful when a shared machine's speed drifts while the bench runs.
 
@@ -67,20 +68,33 @@ def schede() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "schede_excel.cli.main"]
 
 
+# The measured command is started by a small Python of its own, which times it and reads its peak
+# memory with wait4. Started straight from the bench, the command's peak would count the bench's own:
+# Linux carries the memory high-water mark of the process that forks over `exec`, and the bench may
+# hold hundreds of MB of results by then.
+_LAUNCHER = """
+import os, sys, time
+start = time.perf_counter()
+pid = os.posix_spawnp(sys.argv[2], sys.argv[2:], os.environ)
+_, status, usage = os.wait4(pid, 0)
+wall = time.perf_counter() - start
+with open(sys.argv[1], "w") as out:
+    out.write(f"{wall} {usage.ru_maxrss}")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_once(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
-    """Wall seconds and peak MB of one whole process; what it prints is thrown away."""
-    with tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        process = subprocess.Popen(argv, env=env or environment(), stdin=subprocess.DEVNULL,
-                                   stdout=subprocess.DEVNULL, stderr=err)
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)
+    """Wall seconds and peak MB of one whole process (its pool's workers included); its output is thrown away."""
+    with tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r", suffix=".misura") as measure:
+        process = subprocess.run([sys.executable, "-S", "-c", _LAUNCHER, measure.name, *argv], env=env or environment(),
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
         if process.returncode:
             err.seek(0)
             raise SystemExit(f"{' '.join(argv[:4])} ... è uscito con {process.returncode}:\n"
                              f"{err.read().decode(errors='replace')[-2000:]}")
-    return wall, usage.ru_maxrss / 1024
+        wall, peak_kb = measure.read().split()
+    return float(wall), int(peak_kb) / 1024
 
 
 WARM_UP = [1]  # rounds run first and not counted; bench scripts set it from --senza-riscaldamento
