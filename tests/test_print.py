@@ -175,3 +175,26 @@ def test_the_shipped_widths_are_carlitos():
     if not (FONTS / "Carlito-Regular.ttf").exists():
         pytest.skip("Carlito is not installed (the test run installs fonts-crosextra-carlito)")
     assert json.loads(TABLE.read_text(encoding="utf-8")) == table()
+
+
+def _reference_starts(text: str, width_points: float) -> list[int]:
+    """The wrapping rule written out plainly, character by character: what line_starts must give."""
+    from schede_excel.spreadsheet.text import CELL_PADDING, text_width
+
+    room = max(width_points - CELL_PADDING, 11)
+    starts, line = [0], 0
+    for end in range(1, len(text) + 1):
+        if end - line > 1 and text_width(text[line:end]) > room:
+            starts.append(end - 1)
+            line = end - 1
+    return starts
+
+
+@pytest.mark.parametrize("length", [1, 7, 300, 2500, 40_000])
+def test_a_word_longer_than_the_cell_breaks_where_it_must(length):
+    from schede_excel.spreadsheet.text import line_starts
+
+    word = ("Wxiàm" * (length // 5 + 1))[:length]  # a pasted link or code: no space to break at
+    assert line_starts(word, 120) == _reference_starts(word, 120)
+    if length > 100:  # it does not fit after a first word: it starts on a line of its own
+        assert line_starts("inizio " + word, 120)[1] == len("inizio ")

@@ -34,10 +34,16 @@ def column_points(width_chars: float) -> float:
 
 def text_width(text: str, size: float = 11, *, bold: bool = False) -> float:
     """The advance width of `text` in points."""
+    return _units(text, bold) * size / _table()[2]
+
+
+@lru_cache(maxsize=65536)
+def _units(text: str, bold: bool) -> int:
+    """The advance width of `text` in font units: the same words come back on every sheet."""
     regular, heavy, upm, fallback, _ = _table()
     widths = heavy if bold else regular
     wide = upm  # a character the table lacks (CJK, emoji): a full em
-    return sum(widths.get(ord(c), wide if ord(c) > 0x2FFF else fallback) for c in text) * size / upm
+    return sum(widths.get(ord(c), wide if ord(c) > 0x2FFF else fallback) for c in text)
 
 
 def line_starts(text: str, width_points: float, size: float = 11, *, bold: bool = False) -> list[int]:
@@ -48,34 +54,67 @@ def line_starts(text: str, width_points: float, size: float = 11, *, bold: bool 
     new line. Offsets, not copies, so that a text can be cut exactly where its lines end.
     """
     text = text or ""
+    if len(text) <= 2000:  # the plan's texts, measured again for every sheet that shows them
+        return list(_remembered_starts(text, width_points, size, bold))
+    return _line_starts(text, width_points, size, bold)
+
+
+@lru_cache(maxsize=8192)
+def _remembered_starts(text: str, width_points: float, size: float, bold: bool) -> tuple[int, ...]:
+    return tuple(_line_starts(text, width_points, size, bold))
+
+
+def _line_starts(text: str, width_points: float, size: float, bold: bool) -> list[int]:
+    upm = _table()[2]
     room = max(width_points - CELL_PADDING, size)
     starts = [0]
     offset = 0
     for paragraph in text.split("\n"):
         if offset:
             starts.append(offset)
-        used, line_start = 0.0, offset
+        used = 0.0
         position = 0
         for match in _WORDS.finditer(paragraph):
-            gap = text_width(paragraph[position:match.start()], size, bold=bold)
+            gap = _units(paragraph[position:match.start()], bold) * size / upm
             word_start, word = offset + match.start(), match.group()
-            width = text_width(word, size, bold=bold)
+            units = _units(word, bold)
+            width = units * size / upm
             if used and used + gap + width > room:
                 starts.append(word_start)
-                line_start, used, gap = word_start, 0.0, 0.0
+                used, gap = 0.0, 0.0
             while width > room and len(word) > 1:  # a word longer than the cell breaks where it must
-                cut = len(word)
-                while cut > 1 and text_width(word[:cut], size, bold=bold) > room:
-                    cut -= 1
+                cut, head = _longest_fitting(word, room, size, bold)
                 word_start += cut
                 word = word[cut:]
                 starts.append(word_start)
-                line_start, used, gap = word_start, 0.0, 0.0
-                width = text_width(word, size, bold=bold)
+                used, gap = 0.0, 0.0
+                units -= head
+                width = units * size / upm
             used += gap + width
             position = match.end()
         offset += len(paragraph) + 1
     return starts
+
+
+def _longest_fitting(word: str, room: float, size: float, bold: bool) -> tuple[int, int]:
+    """How many characters of `word` fit in `room` (at least one), and their width in font units.
+
+    One pass over the word: a 40,000-character word pasted in a description is measured in
+    milliseconds, where trying every shorter cut took minutes.
+    """
+    regular, heavy, upm, fallback, _ = _table()
+    widths = heavy if bold else regular
+    used = cut = 0
+    for c in word[:-1]:
+        code = ord(c)
+        step = widths.get(code, upm if code > 0x2FFF else fallback)
+        if (used + step) * size / upm > room:
+            break
+        used += step
+        cut += 1
+    if cut == 0:
+        return 1, _units(word[0], bold)
+    return cut, used
 
 
 _WORDS = re.compile(r"[^ ]+")
