@@ -56,3 +56,9 @@ def test_validate_of_a_yaml_plan_loads_no_workbook_library(tmp_path):
     code, loaded = loaded_by(["validate", str(ROOT / "schede" / "caluso-2023.yaml")], tmp_path)
     assert code == 0
     assert loaded & WORKBOOK_LIBRARIES == set()
+
+
+def test_generate_loads_only_the_workbook_writer(tmp_path):
+    code, loaded = loaded_by(["generate", str(ROOT / "schede" / "caluso-2023.yaml"), "-o", str(tmp_path / "out")], tmp_path)
+    assert code == 0
+    assert loaded & WORKBOOK_LIBRARIES == {"xlsxwriter"}

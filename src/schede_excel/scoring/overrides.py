@@ -23,7 +23,6 @@ from ..files import describe_os_error
 from ..findings import Finding, finding
 from ..plan.model import IndicatorKind, Plan
 from ..sheet.layout import ROUND_LABELS
-from ..spreadsheet.reader import UnreadableFile, read_workbook
 
 COLUMNS = ("settore", "obiettivo", "valutazione", "blocco", "numero", "nota", "valutatore")
 BLOCKS = {"quantita": "quantita", "quantità": "quantita", "tempo": "tempo", "costo": "costo",
@@ -90,6 +89,8 @@ def _rows_from_csv(data: bytes) -> list[list[str]]:
 
 
 def _rows_from_workbook(data: bytes, name: str) -> list[list[str]]:
+    from ..spreadsheet.reader import read_workbook  # here, not at the top: `generate` writes this file and needs no reader (lxml)
+
     sheets = read_workbook(data, name).sheets
     if not sheets or not sheets[0].cells:
         return []
@@ -108,6 +109,8 @@ def _rows_from_workbook(data: bytes, name: str) -> list[list[str]]:
 
 def read_overrides(data: bytes, name: str, plan: Plan) -> tuple[list[Override], list[Finding]]:
     """The assessments in a file's bytes, checked against the plan; any finding is an error."""
+    from ..spreadsheet.reader import UnreadableFile
+
     try:
         if Path(name).suffix.lower() in (".xlsx", ".xlsm", ".ods"):
             rows = _rows_from_workbook(data, name)
