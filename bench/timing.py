@@ -130,12 +130,15 @@ def fresh(argv: list[str]) -> dict:
 
 
 def pool_arguments(function, processes: int) -> dict | None:
-    """The keyword `processes=N` for `function` when N > 1: {} for one process, None if it has no pool yet."""
+    """The keyword `processes=N` for `function`; {} for one process where it has no pool, None for N > 1 there.
+
+    One process is asked for explicitly: left to itself, the library starts a pool when the work is enough.
+    """
     import inspect
 
-    if processes <= 1:
-        return {}
-    return {"processes": processes} if "processes" in inspect.signature(function).parameters else None
+    if "processes" in inspect.signature(function).parameters:
+        return {"processes": processes}
+    return {} if processes <= 1 else None
 
 
 NOT_AVAILABLE = {"seconds": None, "peak_mb": None}
