@@ -189,8 +189,12 @@ def import_(piano, ritorni, out_file, tables_dir, round_, verbose, processes) ->
     print_findings(missing)
     with click.progressbar(length=len(paths), label="Lettura", file=sys.stderr) as bar:
         result = import_returns(plan, ritorni, round_=round_, progress=lambda _: bar.update(1), processes=processes)
+    by_file: dict[str, list] = {}
+    for f in result.findings:
+        by_file.setdefault(f.file, []).append(f)
+    by_file_read = {i.path for i in result.files}
     for item in result.files:
-        found = result.findings_for(item.path)
+        found = by_file.get(item.path, [])
         counts = Counter(f.severity for f in found)
         if not item.readable:
             state = "NON LEGGIBILE"
@@ -203,7 +207,7 @@ def import_(piano, ritorni, out_file, tables_dir, round_, verbose, processes) ->
                              ((Severity.ERROR, "errore", "errori"), (Severity.WARNING, "avviso", "avvisi")) if counts[s])
         click.echo(f"{item.path}: {state}" + (f" ({problems})" if problems else ""))
         print_findings(found, quiet=not verbose)
-    print_findings([f for f in result.findings if f.file not in {i.path for i in result.files}], quiet=not verbose)
+    print_findings([f for f in result.findings if f.file not in by_file_read], quiet=not verbose)
     try:
         if out_file:
             atomic_write(out_file, result.to_json().encode("utf-8"))
