@@ -9,7 +9,7 @@ keeps the ratio meaningful when a shared machine's speed drifts while the bench 
 
 `fresh(argv)` runs one in-process measure in a new Python process, which prints a JSON line:
 the median seconds of its repeats and its peak memory (only that process's own, so one measure's
-memory does not leak into the next).
+memory does not leak into the next; started through the same launcher as `run_once`).
 """
 
 from __future__ import annotations
@@ -123,7 +123,9 @@ def rounds(commands: dict[str, list[str]], n: int, reference: str, *, before=Non
 
 def fresh(argv: list[str]) -> dict:
     """One in-process measure in a new Python process: the JSON it prints."""
-    done = subprocess.run([sys.executable, *argv], env=environment(), capture_output=True, text=True)
+    with tempfile.NamedTemporaryFile("r", suffix=".misura") as measure:  # through the launcher: see run_once
+        done = subprocess.run([sys.executable, "-S", "-c", _LAUNCHER, measure.name, sys.executable, *argv],
+                              env=environment(), capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(f"Misura {' '.join(argv[:3])} fallita:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
