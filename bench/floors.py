@@ -110,12 +110,17 @@ def count_cells(workbooks: list[Path]) -> int:
 # ------------------------------------------------------------------ the floors
 
 def write_floor(books: list, out_dir: Path) -> int:
-    """The xlsxwriter floor: the same cells in workbooks of the same sheets, nothing else."""
+    """The xlsxwriter floor: the same cells in workbooks of the same sheets, nothing else.
+
+    Written as the project writes them, row by row with XlsxWriter's constant_memory (strings
+    inline, no shared-strings table): XlsxWriter's default mode keeps every cell until the end
+    and is slower, which would flatter the project.
+    """
     import xlsxwriter
 
     written = 0
     for filename, sheets in books:
-        wb = xlsxwriter.Workbook(str(out_dir / filename))
+        wb = xlsxwriter.Workbook(str(out_dir / filename), {"constant_memory": True})
         blank = wb.add_format({"locked": False})
         for name, cells in sheets:
             ws = wb.add_worksheet(name)
