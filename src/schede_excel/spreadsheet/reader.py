@@ -818,6 +818,33 @@ S = "{urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
 _ROW_PARENTS = {f"{T}table", f"{T}table-rows", f"{T}table-row-group", f"{T}table-header-rows"}
 
 
+# ODF's qualified names, built once: the reader compares and looks them up for every cell.
+_O_BOOLEAN_VALUE = f"{O}boolean-value"
+_O_DATE_VALUE = f"{O}date-value"
+_O_SPREADSHEET = f"{O}spreadsheet"
+_O_STRING_VALUE = f"{O}string-value"
+_O_VALUE = f"{O}value"
+_O_VALUE_TYPE = f"{O}value-type"
+_S_DISPLAY = f"{S}display"
+_S_NAME = f"{S}name"
+_S_STYLE = f"{S}style"
+_T_CELL_RANGE_ADDRESS = f"{T}cell-range-address"
+_T_COVERED_TABLE_CELL = f"{T}covered-table-cell"
+_T_DISPLAY = f"{T}display"
+_T_FORMULA = f"{T}formula"
+_T_NAME = f"{T}name"
+_T_NAMED_RANGE = f"{T}named-range"
+_T_NUMBER_COLUMNS_REPEATED = f"{T}number-columns-repeated"
+_T_NUMBER_COLUMNS_SPANNED = f"{T}number-columns-spanned"
+_T_NUMBER_ROWS_REPEATED = f"{T}number-rows-repeated"
+_T_NUMBER_ROWS_SPANNED = f"{T}number-rows-spanned"
+_T_STYLE_NAME = f"{T}style-name"
+_T_TABLE = f"{T}table"
+_T_TABLE_CELL = f"{T}table-cell"
+_T_TABLE_ROW = f"{T}table-row"
+_T_TABLE_SOURCE = f"{T}table-source"
+
+
 def _read_ods(archive: _Zip, name: str, limits: Limits) -> RawWorkbook:
     # content.xml is streamed row by row and each row dropped once read: a sheet of a million rows
     # costs the time to parse it, not a tree of a million rows in memory.
@@ -827,8 +854,8 @@ def _read_ods(archive: _Zip, name: str, limits: Limits) -> RawWorkbook:
     budget = _Budget(limits.max_cells, name)
     context = etree.iterparse(stream, events=("start", "end"), resolve_entities=False, no_network=True,
                               load_dtd=False, huge_tree=True, remove_comments=True,
-                              tag=(f"{O}spreadsheet", f"{T}table", f"{T}table-row", f"{T}table-cell",
-                                   f"{T}covered-table-cell", f"{T}named-range", f"{T}table-source", f"{S}style"))
+                              tag=(_O_SPREADSHEET, _T_TABLE, _T_TABLE_ROW, _T_TABLE_CELL,
+                                   _T_COVERED_TABLE_CELL, _T_NAMED_RANGE, _T_TABLE_SOURCE, _S_STYLE))
     elements = _Budget(limits.max_elements, name, "troppi elementi XML in content.xml (oltre il limite di celle "
                        "lette)")
     row_col = 0  # columns of the current row kept so far: cells past `max_cols` are dropped as they end
@@ -837,53 +864,53 @@ def _read_ods(archive: _Zip, name: str, limits: Limits) -> RawWorkbook:
     try:
         for event, el in context:
             tag = el.tag
-            if tag == f"{O}spreadsheet":
+            if tag == _O_SPREADSHEET:
                 spreadsheet = event == "start"
-            elif tag == f"{T}table":
-                if el.getparent() is None or el.getparent().tag != f"{O}spreadsheet":
+            elif tag == _T_TABLE:
+                if el.getparent() is None or el.getparent().tag != _O_SPREADSHEET:
                     continue
                 if event == "start":
-                    sheet = RawSheet(el.get(f"{T}name", f"Foglio{len(sheets) + 1}"), len(sheets),
-                                     el.get(f"{T}style-name") in hidden_styles)
+                    sheet = RawSheet(el.get(_T_NAME, f"Foglio{len(sheets) + 1}"), len(sheets),
+                                     el.get(_T_STYLE_NAME) in hidden_styles)
                     sheets.append(sheet)
                     row = 0
                 else:
                     sheet = None
                     el.clear()
-            elif tag in (f"{T}table-cell", f"{T}covered-table-cell"):
-                if event == "end" and el.getparent() is not None and el.getparent().tag == f"{T}table-row":
+            elif tag in (_T_TABLE_CELL, _T_COVERED_TABLE_CELL):
+                if event == "end" and el.getparent() is not None and el.getparent().tag == _T_TABLE_ROW:
                     if row < limits.max_rows:
                         elements.spend()  # a row of millions of cells is refused, not parsed for seconds
                     if row >= limits.max_rows or row_col >= limits.max_cols:
                         # Never read: dropped as it ends (rows past the limit cost time only, never memory).
-                        if row >= limits.max_rows and sheet is not None and (el.get(f"{O}value-type") or len(el)):
+                        if row >= limits.max_rows and sheet is not None and (el.get(_O_VALUE_TYPE) or len(el)):
                             sheet.rows_cut = True
                         el.getparent().remove(el)
                         continue
-                    repeat = el.get(f"{T}number-columns-repeated", "1")
+                    repeat = el.get(_T_NUMBER_COLUMNS_REPEATED, "1")
                     row_col += int(repeat) if repeat.isdigit() else 1
             elif event == "start":
-                if tag == f"{T}table-row":
+                if tag == _T_TABLE_ROW:
                     row_col = 0
                 continue
-            elif tag == f"{T}table-row":
+            elif tag == _T_TABLE_ROW:
                 if sheet is not None and el.getparent().tag in _ROW_PARENTS:
                     row = _ods_row(el, row, sheet, limits, budget)
                     el.clear()
                     while el.getprevious() is not None:
                         del el.getparent()[0]
-            elif tag == f"{T}named-range":
-                sheet_name, ref = _ods_range(el.get(f"{T}cell-range-address", ""))
+            elif tag == _T_NAMED_RANGE:
+                sheet_name, ref = _ods_range(el.get(_T_CELL_RANGE_ADDRESS, ""))
                 if ref and sheet is not None:
-                    sheet.names[el.get(f"{T}name")] = ref
+                    sheet.names[el.get(_T_NAME)] = ref
                 elif ref and spreadsheet:
-                    body_names.append((sheet_name, el.get(f"{T}name"), ref))
-            elif tag == f"{T}table-source":
+                    body_names.append((sheet_name, el.get(_T_NAME), ref))
+            elif tag == _T_TABLE_SOURCE:
                 external += 1
-            elif tag == f"{S}style" and not spreadsheet:
+            elif tag == _S_STYLE and not spreadsheet:
                 # LibreOffice writes table:display on the table's style (style:display is not ODF).
-                if any("false" in (p.get(f"{T}display"), p.get(f"{S}display")) for p in el):
-                    hidden_styles.add(el.get(f"{S}name"))
+                if any("false" in (p.get(_T_DISPLAY), p.get(_S_DISPLAY)) for p in el):
+                    hidden_styles.add(el.get(_S_NAME))
     except etree.XMLSyntaxError as error:
         if stream.has_dtd():
             raise _dtd_refused(name, "content.xml") from None
@@ -892,7 +919,7 @@ def _read_ods(archive: _Zip, name: str, limits: Limits) -> RawWorkbook:
         stream.close()
     if context.root is not None and _has_dtd(context.root):
         raise _dtd_refused(name, "content.xml")
-    if context.root is None or not any(True for _ in context.root.iter(f"{O}spreadsheet")):
+    if context.root is None or not any(True for _ in context.root.iter(_O_SPREADSHEET)):
         raise _unreadable(name, "è un documento ODS senza fogli", "READ_006")
     by_name = {s.name: s for s in sheets}
     for sheet_name, range_name, ref in body_names:
@@ -906,33 +933,33 @@ def _read_ods(archive: _Zip, name: str, limits: Limits) -> RawWorkbook:
 
 def _ods_row(row_el, row: int, sheet: RawSheet, limits: Limits, budget: _Budget) -> int:
     """Store one table-row's cells at `row`; returns the next row number."""
-    repeat_rows = int(row_el.get(f"{T}number-rows-repeated", "1"))
+    repeat_rows = int(row_el.get(_T_NUMBER_ROWS_REPEATED, "1"))
     if row >= limits.max_rows:
-        if any(c.get(f"{O}value-type") or len(c) for c in row_el):
+        if any(c.get(_O_VALUE_TYPE) or len(c) for c in row_el):
             sheet.rows_cut = True
         return row + repeat_rows
     cells = sheet.cells
     col = 0
     row_cells = []
     for cell in row_el:
-        repeat = int(cell.get(f"{T}number-columns-repeated", "1"))
+        repeat = int(cell.get(_T_NUMBER_COLUMNS_REPEATED, "1"))
         if col >= limits.max_cols:
             break
-        spanned = cell.get(f"{T}number-columns-spanned"), cell.get(f"{T}number-rows-spanned")
+        spanned = cell.get(_T_NUMBER_COLUMNS_SPANNED), cell.get(_T_NUMBER_ROWS_SPANNED)
         if (spanned[0] or spanned[1]) and len(sheet.merges) < limits.max_rows:
             cols_spanned, rows_spanned = (int(n) if n and n.isdigit() else 1 for n in spanned)
             if cols_spanned > 1 or rows_spanned > 1:
                 sheet.merges.append((row, col, row + rows_spanned - 1, col + cols_spanned - 1))
-        kind = cell.get(f"{O}value-type")
-        formula = cell.get(f"{T}formula")
+        kind = cell.get(_O_VALUE_TYPE)
+        formula = cell.get(_T_FORMULA)
         value = None
         is_date = is_percent = False
         if kind in ("float", "currency"):
-            value = _number(cell.get(f"{O}value"))
+            value = _number(cell.get(_O_VALUE))
         elif kind == "percentage":
-            value, is_percent = _number(cell.get(f"{O}value")), True
+            value, is_percent = _number(cell.get(_O_VALUE)), True
         elif kind == "date":
-            text = cell.get(f"{O}date-value", "")
+            text = cell.get(_O_DATE_VALUE, "")
             try:
                 moment = datetime.fromisoformat(text)
             except ValueError:
@@ -940,9 +967,9 @@ def _ods_row(row_el, row: int, sheet: RawSheet, limits: Limits, budget: _Budget)
             value = None if moment is None else (moment - _EPOCH).total_seconds() / 86400
             is_date = moment is not None
         elif kind == "boolean":
-            value = cell.get(f"{O}boolean-value") == "true"
+            value = cell.get(_O_BOOLEAN_VALUE) == "true"
         elif kind == "string" or (kind is None and len(cell)):
-            text = cell.get(f"{O}string-value")
+            text = cell.get(_O_STRING_VALUE)
             value = text if text is not None else _ods_text(cell)
             if len(value) > MAX_CELL_TEXT:  # said at its cell by the sheet reader, never cut silently
                 value = value[:MAX_CELL_TEXT]
