@@ -248,8 +248,8 @@ def _compose(parser, text: str, file: str | None) -> tuple[object, _Collection |
         except yaml.YAMLError:
             raise
         except Exception as error:  # noqa: BLE001 - `!!int "abc"`, `!!timestamp ieri`: PyYAML's conversion fails
-            raise _problem(node, "un valore con un tipo scritto con «!!» non è di quel tipo (togliere «!!...» e "
-                           f"scrivere il valore semplicemente; dettaglio: {error})", file) from None
+            raise _problem(_unconvertible(node), "un valore con un tipo scritto con «!!» non è di quel tipo (togliere "
+                           f"«!!...» e scrivere il valore semplicemente; dettaglio: {error})", file) from None
     findings.sort(key=lambda f: f.line or 0)
     return value, node, findings
 
@@ -281,6 +281,21 @@ def _as_yaml_node(node):
         return MappingNode(node.tag, [(_as_yaml_node(k), _as_yaml_node(v)) for k, v in node.value], node, None,
                            node.flow_style)
     return SequenceNode(node.tag, [_as_yaml_node(v) for v in node.value], node, None, node.flow_style)
+
+
+def _unconvertible(root):
+    """The first scalar PyYAML's constructor cannot convert to its tag's type (the root when none alone fails)."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if type(node) is _Scalar:
+            try:
+                _Constructor().construct_object(ScalarNode(node.tag, node.value, node, None, node.style))
+            except Exception:  # noqa: BLE001 - whatever the conversion raises, this is the value
+                return node
+        else:
+            stack.extend(reversed([v for pair in node.value for v in pair] if node.mapping else node.value))
+    return root
 
 
 def line_of(root, path) -> int | None:
