@@ -322,15 +322,9 @@ def description_chunks(text: str) -> list[str]:
     Each cut falls at a space or a line break, so the pieces joined with spaces read as the text
     (the reader compares them with runs of white space folded).
     """
-    return list(_description_chunks(text))
-
-
-@lru_cache(maxsize=1024)
-def _description_chunks(text: str) -> tuple[str, ...]:
-    # Cached: the layout and the writer both cut each description, and measuring is a loop per character.
     starts = line_starts(text, DESCRIPTION_POINTS)
     if len(starts) <= _DESCRIPTION_LINES:
-        return (text,)
+        return [text]
     cuts, line = [0], _DESCRIPTION_LINES
     while line < len(starts):
         cut = line
@@ -341,7 +335,7 @@ def _description_chunks(text: str) -> tuple[str, ...]:
         cuts.append(starts[cut])
         line = cut + _DESCRIPTION_LINES
     pieces = [text[a:b].strip(" \n") for a, b in zip(cuts, cuts[1:] + [len(text)])]
-    return tuple(piece for piece in pieces if piece) or (text,)
+    return [piece for piece in pieces if piece] or [text]
 
 
 def sheet_layout(objective: Objective, *, staff_rows: int, direct_assessment: bool = False) -> SheetLayout:

@@ -17,7 +17,6 @@ import math
 import os
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import NamedTuple
 from datetime import date, datetime
 
@@ -60,20 +59,9 @@ def _cell_value(achieved):
     return achieved
 
 
-@lru_cache(maxsize=4096)
 def _row_height(text: str, where: Span, *, bold=False, minimum=1) -> float:
-    """The height that shows all of `text` in `where`, never above Excel's largest.
-
-    Cached: measuring text is a Python loop per character, and most texts (labels, the same
-    phase in many sectors' sheets) recur from sheet to sheet.
-    """
+    """The height that shows all of `text` in `where`, never above Excel's largest."""
     return min(MAX_ROW_HEIGHT, text_height(text, span_points(where), bold=bold, minimum_lines=minimum))
-
-
-@lru_cache(maxsize=64)
-def _title_height(points: float) -> float:
-    # The title row is sized for the label's template, the same on every sheet.
-    return text_height(Label.TITLE, points, 12, bold=True) + 3
 
 
 @dataclass(frozen=True)
@@ -340,7 +328,7 @@ class _SheetWriter:
         g.merge(lay.title, Label.TITLE.format(entity=plan.entity, year=plan.year, number=objective.number), s.title)
         g.merge(lay.weight_label, Label.WEIGHT, s.weight_label)
         g.merge(lay.weight, objective.weight, s.weight)
-        g.height(0, _title_height(span_points(lay.title)))
+        g.height(0, text_height(Label.TITLE, span_points(lay.title), 12, bold=True) + 3)
 
         g.merge(lay.sector_label, Label.SECTOR, s.header)
         g.merge(lay.head_label, Label.HEAD, s.header)
