@@ -21,7 +21,6 @@ from __future__ import annotations
 import io
 from collections import Counter
 from datetime import date, datetime
-from functools import lru_cache
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 import xlsxwriter
@@ -133,10 +132,8 @@ def _total_flag(total: float) -> str:
 
 
 def _title(plan, key: str) -> str:
-    try:
-        return plan.objective(key).title if key else ""
-    except KeyError:
-        return ""
+    objective = plan.find_objective(key)
+    return objective.title if objective else ""
 
 
 def _indicator_rows(evaluation: Evaluation) -> Iterator[dict]:
@@ -301,12 +298,6 @@ def _achieved_cell(f: _Formats, row: dict):
     return value, f.number_like(value, f.achieved["integer"], f.achieved["decimal"])
 
 
-@lru_cache(maxsize=8192)
-def _height(text: str, width: float) -> float:
-    """The height of a wrapped cell; the same titles and messages come back row after row."""
-    return text_height(text, column_points(width))
-
-
 def _table(ws, rows: Iterable[dict], name: str, f: _Formats, *, first_row: int = 0,
            hidden: tuple[str, ...] = (), extra: Callable[[Any, int, dict | None], None] | None = None) -> None:
     """Rows as an Excel table with explicit header and cell formats, widths, heights and print setup.
@@ -334,7 +325,7 @@ def _table(ws, rows: Iterable[dict], name: str, f: _Formats, *, first_row: int =
                 fmt = _cell_format(f, column, value, record)
             _write(ws, r, c, value, fmt)
             if wrapped[c] and value and isinstance(value, str):
-                height = max(height, _height(value, widths[c]))
+                height = max(height, text_height(value, column_points(widths[c])))
         if extra:
             extra(ws, r, record)
         if height > 15.0:
