@@ -351,6 +351,41 @@ def test_ods_cells_a_crafted_file_holds_never_raise(cell):
         assert all(v is None or isinstance(v, (str, bool)) or v == v and abs(v) != float("inf") for v in values)
 
 
+def _read_or_findings(data: bytes, name: str):
+    try:
+        return read_workbook(data, name)
+    except UnreadableFile as error:
+        return error.findings
+
+
+def test_formatted_blanks_taken_out_before_parsing_change_nothing_read(corpus, monkeypatch):
+    """The reader drops `<c r=".." s=".."/>` from a sheet's bytes before parsing it: every file of the
+    hostile corpus reads exactly the same with and without that step."""
+    from schede_excel.spreadsheet import reader
+
+    folder, _ = corpus
+    files = [p for p in sorted(folder.iterdir()) if p.suffix in (".xlsx", ".xlsm") and p.stat().st_size < 2**20]
+    assert len(files) > 20
+    fast = [_read_or_findings(p.read_bytes(), p.name) for p in files]
+    monkeypatch.setattr(reader, "_BLANK_CELL", re.compile(rb"(?!)"))
+    assert [_read_or_findings(p.read_bytes(), p.name) for p in files] == fast
+    assert sum(isinstance(book, reader.RawWorkbook) for book in fast) >= 10
+
+
+@pytest.mark.parametrize("text", ['a <c r="B1" s="1"/> b', '<c r="B1"/>'])
+def test_a_cell_text_that_reads_like_a_blank_cell_is_kept_whole(plan, tmp_path, text):
+    """In a CDATA section the bytes of a blank cell are text, and are read as the text they are."""
+    data = hostile.generated(plan, tmp_path)["S20"]
+    part = next(iter(sheet_parts(data).values()))
+    sheet = hostile.parts(data)[part].decode()
+    cell = re.search(r'<c r="A1"[^>]*>.*?</c>', sheet).group(0)
+    crafted = f'<c r="A1" t="inlineStr"><is><t><![CDATA[{text}]]></t></is></c>'
+    data = hostile.rewrite_zip(data, {part: sheet.replace(cell, crafted, 1).encode()})
+    book = read_workbook(data, "cdata.xlsx")
+    assert book.sheets[0].cells[(0, 0)].value == text
+    assert (0, 1) not in book.sheets[0].cells
+
+
 @pytest.mark.parametrize("serial", ["1e300", "-1e300"])
 def test_a_date_serial_out_of_range_is_refused_not_blank(plan, corpus, serial):
     data, part = _good(plan, corpus)

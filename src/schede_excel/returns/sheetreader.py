@@ -13,6 +13,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ..findings import Finding, finding
 from ..sheet.layout import (
@@ -31,8 +32,13 @@ _TITLE = re.compile(r"comune di (.+?) anno (\d{4}) - obiettivo strategico n° ?(
 
 def norm(text) -> str:
     """Text compared the way a person would: case, accents of spacing and runs of spaces ignored."""
-    text = unicodedata.normalize("NFC", str(text or "")).casefold()
-    return " ".join(text.split())
+    return _norm(text if type(text) is str else str(text or ""))
+
+
+@lru_cache(maxsize=4096)
+def _norm(text: str) -> str:
+    # A sheet's labels and plan texts are compared again on every sheet: normalised once.
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
 
 
 @dataclass
@@ -279,20 +285,20 @@ def _indicators(sheet, labels: _Labels, plan: Plan, objective: Objective, lay: _
 MAX_MERGE_CELLS = 400  # a form's merged ranges are a row or three of at most 17 columns
 
 
-def _covered(sheet: RawSheet) -> dict[tuple[int, int], tuple[int, int, int, int]]:
-    """Every cell the file's merged ranges cover, but their first: cell -> its range."""
-    covered: dict[tuple[int, int], tuple[int, int, int, int]] = {}
+def _covering(sheet: RawSheet) -> dict[int, list[tuple[int, int, int, int]]]:
+    """The file's merged ranges by the rows they span (a range of more than `MAX_MERGE_CELLS` cells
+    is no form's, and ranges past 100,000 cells in all are left out: a crafted file costs no more)."""
+    by_row: dict[int, list[tuple[int, int, int, int]]] = {}
     budget = 100_000
-    for r1, c1, r2, c2 in sheet.merges:
+    for span in sheet.merges:
+        r1, c1, r2, c2 = span
         area = (r2 - r1 + 1) * (c2 - c1 + 1)
         if area > MAX_MERGE_CELLS or area > budget:
             continue
         budget -= area
         for r in range(r1, r2 + 1):
-            for c in range(c1, c2 + 1):
-                if (r, c) != (r1, c1):
-                    covered.setdefault((r, c), (r1, c1, r2, c2))
-    return covered
+            by_row.setdefault(r, []).append(span)
+    return by_row
 
 
 def _merged_from(sheet: RawSheet) -> set[tuple[int, int]]:
@@ -302,14 +308,19 @@ def _merged_from(sheet: RawSheet) -> set[tuple[int, int]]:
 
 def _hidden_values(sheet: RawSheet, where, out) -> None:
     """Report every value a person cannot see, in a cell a merged range covers: such a value is never data."""
-    covered = _covered(sheet)
-    if not covered:
+    by_row = _covering(sheet)
+    if not by_row:
         return
-    for (r, c), cell in sorted(sheet.cells.items()):
-        merged = covered.get((r, c))
-        if merged is None or cell.value is None or (isinstance(cell.value, str) and not cell.value.strip()):
+    hidden = []
+    for (r, c), cell in sheet.cells.items():
+        spans = by_row.get(r)
+        if spans is None or cell.value is None or (isinstance(cell.value, str) and not cell.value.strip()):
             continue
-        r1, c1, r2, c2 = merged
+        for span in spans:  # the first range in the file's order that covers the cell, but not as its first cell
+            if span[1] <= c <= span[3] and (r != span[0] or c != span[1]):
+                hidden.append((r, c, span))
+                break
+    for r, c, (r1, c1, r2, c2) in sorted(hidden):
         out.append(finding("RET_023", **where, cell=a1(r, c), found=_short(sheet.text(r, c)),
                            range=f"{a1(r1, c1)}:{a1(r2, c2)}", first=a1(r1, c1)))
 
