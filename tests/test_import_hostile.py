@@ -351,9 +351,9 @@ def test_ods_cells_a_crafted_file_holds_never_raise(cell):
         assert all(v is None or isinstance(v, (str, bool)) or v == v and abs(v) != float("inf") for v in values)
 
 
-def _read_or_findings(data: bytes, name: str):
+def _read_or_findings(data: bytes, name: str, limits: Limits = Limits()):
     try:
-        return read_workbook(data, name)
+        return read_workbook(data, name, limits)
     except UnreadableFile as error:
         return error.findings
 
@@ -370,6 +370,28 @@ def test_formatted_blanks_taken_out_before_parsing_change_nothing_read(corpus, m
     monkeypatch.setattr(reader, "_BLANK_CELL", re.compile(rb"(?!)"))
     assert [_read_or_findings(p.read_bytes(), p.name) for p in files] == fast
     assert sum(isinstance(book, reader.RawWorkbook) for book in fast) >= 10
+
+
+@pytest.mark.parametrize("limits", [Limits(), Limits(max_rows=30), Limits(max_cols=5), Limits(max_elements=300),
+                                    Limits(max_cells=40), Limits(columns=frozenset({0, 3, 6}))])
+def test_an_ods_parsed_whole_reads_as_the_stream_reads_it(libreoffice_return, monkeypatch, limits):
+    """A small content.xml is parsed whole and walked; a large one streamed: the two read the same."""
+    from schede_excel.spreadsheet import reader
+
+    _, data, _ = libreoffice_return
+    content = hostile.parts(data)["content.xml"].decode()
+    hidden = re.sub(r'(<table:table table:name="[^"]*" table:style-name=")[^"]*"', r'\1nascosto"', content, count=1) \
+        .replace("<office:automatic-styles>", '<office:automatic-styles><style:style style:name="nascosto" '
+                 'style:family="table"><style:table-properties table:display="false"/></style:style>', 1)
+    assert hidden != content
+    variants = [data, hostile.rewrite_zip(data, {"content.xml": hidden.encode()}), hostile.ods_bytes()]
+    whole = [_read_or_findings(d, "r.ods", limits) for d in variants]
+    monkeypatch.setattr(reader, "SMALL_SHEET", -1)
+    assert [_read_or_findings(d, "r.ods", limits) for d in variants] == whole
+    if limits == Limits():
+        books = [b for b in whole if isinstance(b, reader.RawWorkbook)]
+        assert len(books) == 3 and books[1].sheets[0].hidden and not books[0].sheets[0].hidden
+        assert any(s.names for s in books[0].sheets) and any(s.merges for s in books[0].sheets)
 
 
 @pytest.mark.parametrize("text", ['a <c r="B1" s="1"/> b', '<c r="B1"/>'])

@@ -23,6 +23,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from posixpath import dirname, join, normpath
 
 from lxml import etree
@@ -439,13 +440,19 @@ def _parse_ref(text: str) -> tuple[str | None, tuple[int, int, int, int] | None]
     """'Foglio 1'!$D$20:$D$21 -> ('Foglio 1', (19, 3, 20, 3))."""
     sheet, _, ref = text.rpartition("!")
     sheet = sheet.strip("'").replace("''", "'") if sheet else None
-    m = _RANGE_REF.match(ref.strip())
+    return sheet, _span(ref.strip())
+
+
+@lru_cache(maxsize=4096)
+def _span(ref: str) -> tuple[int, int, int, int] | None:
+    # Every sheet of a sector's workbook names the same ranges: each is parsed once.
+    m = _RANGE_REF.match(ref)
     if not m:
-        return sheet, None
+        return None
     r1, c1 = int(m.group(2)) - 1, col_index(m.group(1))
     r2 = int(m.group(4)) - 1 if m.group(4) else r1
     c2 = col_index(m.group(3)) if m.group(3) else c1
-    return sheet, (r1, c1, r2, c2)
+    return r1, c1, r2, c2
 
 
 def _read_xlsx(archive: _Zip, name: str, limits: Limits) -> RawWorkbook:
@@ -777,6 +784,7 @@ O = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 X = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 
 
+_X_P = f"{X}p"
 MAX_SPACES = 1000  # a run of spaces in an ODS cell is a count: a crafted one must not fill the memory
 MAX_CELL_TEXT = 32767  # what a spreadsheet cell can hold
 
@@ -800,8 +808,12 @@ def _ods_inline(element) -> str:
 
 def _ods_text(cell) -> str:
     """A cell's text, paragraphs joined, at most one character past `MAX_CELL_TEXT` (that one says it was longer)."""
+    if len(cell) == 1:  # most cells: one plain paragraph
+        p = cell[0]
+        if p.tag == _X_P and not len(p):
+            return (p.text or "")[:MAX_CELL_TEXT + 1]
     out, size = [], 0
-    for p in cell.iterfind(f"{X}p"):
+    for p in cell.iterfind(_X_P):
         out.append(_ods_inline(p))
         size += len(out[-1]) + 1
         if size > MAX_CELL_TEXT:  # runs of spaces can multiply a text: never build more than a cell holds
@@ -853,8 +865,12 @@ _T_TABLE_SOURCE = f"{T}table-source"
 
 
 def _read_ods(archive: _Zip, name: str, limits: Limits) -> RawWorkbook:
-    # content.xml is streamed row by row and each row dropped once read: a sheet of a million rows
-    # costs the time to parse it, not a tree of a million rows in memory.
+    if archive.infos["content.xml"].file_size <= SMALL_SHEET:
+        root = archive.xml("content.xml")
+        if _one_plain_spreadsheet(root):
+            return _read_ods_tree(root, archive, name, limits)
+    # A large content.xml is streamed row by row and each row dropped once read: a sheet of a million
+    # rows costs the time to parse it, not a tree of a million rows in memory.
     stream = archive.stream("content.xml")
     if b"<!DOCTYPE" in stream.head[:4096] or b"<!ENTITY" in stream.head[:4096]:
         raise _dtd_refused(name, "content.xml")
@@ -928,6 +944,63 @@ def _read_ods(archive: _Zip, name: str, limits: Limits) -> RawWorkbook:
         raise _dtd_refused(name, "content.xml")
     if context.root is None or not any(True for _ in context.root.iter(_O_SPREADSHEET)):
         raise _unreadable(name, "è un documento ODS senza fogli", "READ_006")
+    return _ods_workbook(archive, name, sheets, body_names, external)
+
+
+def _one_plain_spreadsheet(root) -> bool:
+    """One office:spreadsheet whose tables hold no tables: what `_read_ods_tree` reads exactly as the
+    stream would (the stream takes the rows of a table inside a cell for rows of its sheet)."""
+    spreadsheets = root.iter(_O_SPREADSHEET)
+    first = next(spreadsheets, None)
+    if first is None or next(spreadsheets, None) is not None:
+        return False
+    return all(table.getparent() is first for table in root.iter(_T_TABLE))
+
+
+def _read_ods_tree(root, archive: _Zip, name: str, limits: Limits) -> RawWorkbook:
+    """A content.xml parsed whole (a few hundred KB for a sector's forms), read as `_read_ods` streams
+    a large one: the same sheets, cells, names, limits and findings, without a Python step per element."""
+    spreadsheet = next(root.iter(_O_SPREADSHEET))
+    hidden_styles = set()
+    for el in root.iter(_S_STYLE, _O_SPREADSHEET):  # the styles a table can name are those before the body
+        if el is spreadsheet:
+            break
+        if any("false" in (p.get(_T_DISPLAY), p.get(_S_DISPLAY)) for p in el):
+            hidden_styles.add(el.get(_S_NAME))
+    budget = _Budget(limits.max_cells, name)
+    elements = _Budget(limits.max_elements, name, "troppi elementi XML in content.xml (oltre il limite di celle "
+                       "lette)")
+    sheets, by_table = [], {}
+    for table in spreadsheet.iterchildren(_T_TABLE):
+        sheet = RawSheet(table.get(_T_NAME, f"Foglio{len(sheets) + 1}"), len(sheets),
+                         table.get(_T_STYLE_NAME) in hidden_styles)
+        sheets.append(sheet)
+        by_table[table] = sheet
+        row = 0
+        for row_el in table.iter(_T_TABLE_ROW):
+            if row_el.getparent().tag not in _ROW_PARENTS:
+                continue
+            if row < limits.max_rows:
+                elements.left -= len(row_el)  # its cells, each one element
+                if elements.left < 0:
+                    elements.spend()
+            row = _ods_row(row_el, row, sheet, limits, budget)
+    body_names = []
+    for el in spreadsheet.iter(_T_NAMED_RANGE):
+        sheet_name, ref = _ods_range(el.get(_T_CELL_RANGE_ADDRESS, ""))
+        if not ref:
+            continue
+        table = el.getparent()
+        while table is not None and table not in by_table:
+            table = table.getparent()
+        if table is not None:
+            by_table[table].names[el.get(_T_NAME)] = ref
+        else:
+            body_names.append((sheet_name, el.get(_T_NAME), ref))
+    return _ods_workbook(archive, name, sheets, body_names, sum(1 for _ in root.iter(_T_TABLE_SOURCE)))
+
+
+def _ods_workbook(archive: _Zip, name: str, sheets: list[RawSheet], body_names, external: int) -> RawWorkbook:
     by_name = {s.name: s for s in sheets}
     for sheet_name, range_name, ref in body_names:
         # Workbook-level names still tell where our sheet-scoped ones pointed.
@@ -952,9 +1025,10 @@ def _ods_row(row_el, row: int, sheet: RawSheet, limits: Limits, budget: _Budget)
         repeat = int(cell.get(_T_NUMBER_COLUMNS_REPEATED, "1"))
         if col >= limits.max_cols:
             break
-        spanned = cell.get(_T_NUMBER_COLUMNS_SPANNED), cell.get(_T_NUMBER_ROWS_SPANNED)
-        if (spanned[0] or spanned[1]) and len(sheet.merges) < limits.max_rows:
-            cols_spanned, rows_spanned = (int(n) if n and n.isdigit() else 1 for n in spanned)
+        spanned_cols, spanned_rows = cell.get(_T_NUMBER_COLUMNS_SPANNED), cell.get(_T_NUMBER_ROWS_SPANNED)
+        if (spanned_cols or spanned_rows) and len(sheet.merges) < limits.max_rows:
+            cols_spanned = int(spanned_cols) if spanned_cols and spanned_cols.isdigit() else 1
+            rows_spanned = int(spanned_rows) if spanned_rows and spanned_rows.isdigit() else 1
             if cols_spanned > 1 or rows_spanned > 1:
                 sheet.merges.append((row, col, row + rows_spanned - 1, col + cols_spanned - 1))
         kind = cell.get(_O_VALUE_TYPE)
