@@ -478,13 +478,12 @@ def _read_xlsx(archive: _Zip, name: str, limits: Limits) -> RawWorkbook:
     book = RawWorkbook(name, "xlsm" if archive.has("xl/vbaProject.bin") else "xlsx", sheets,
                        modified=_modified(archive), has_macros=archive.has("xl/vbaProject.bin"),
                        external_links=sum(1 for p in archive.infos if p.startswith("xl/externalLinks/") and p.endswith(".xml")))
-    budget = _Budget(limits.max_cells, name)
+    styles = _Styles(strings, dates, percents, date1904, _Budget(limits.max_cells, name), formats)
     refs: dict = {}  # the sheets of a workbook share their cell references and merged ranges: parsed once
     spans: dict = {}
     for sheet, part in zip(sheets, parts):
         if part and archive.has(part):
-            _read_xlsx_sheet(archive, part, sheet, _Styles(strings, dates, percents, date1904, budget, formats), limits,
-                             refs, spans)
+            _read_xlsx_sheet(archive, part, sheet, styles, limits, refs, spans)
     return book
 
 
@@ -498,6 +497,19 @@ class _Styles:
     date1904: bool
     budget: "_Budget"
     formats: list[str]
+    kinds: dict = field(default_factory=dict)
+    """A cell's style attribute -> (style index, is a date, is a percentage, written format), found once."""
+
+    def kind(self, s: str | None) -> tuple[int, bool, bool, str]:
+        found = self.kinds.get(s)
+        if found is None:
+            style = int(s or "0")
+            found = (style, style < len(self.dates) and self.dates[style],
+                     style < len(self.percents) and self.percents[style],
+                     (style < len(self.formats) and self.formats[style]) or "")
+            if len(self.kinds) < MAX_CACHED_REFS:
+                self.kinds[s] = found
+        return found
 
 
 class _Budget:
@@ -628,70 +640,82 @@ def _read_small_sheet(root, sheet: RawSheet, styles: _Styles, limits: Limits, re
 
     libxml2 hands over the cells' child elements (`_CELL_CHILDREN`, in document order, so those of one
     cell come together) and no blank cell is ever made a Python object; a cell reference is parsed
-    once per workbook (`refs`); the children are looked at directly, not through ElementPath."""
+    once per workbook (`refs`), a style attribute too (`_Styles.kind`); the children are looked at
+    directly, not through ElementPath."""
     letters = None if limits.columns is None else "".join(chr(65 + c) for c in sorted(limits.columns) if c < 26)
-    dates, n_dates = styles.dates, len(styles.dates)
     strings, n_strings = styles.strings, len(styles.strings)
-    percents, n_percents, date1904 = styles.percents, len(styles.percents), styles.date1904
-    cells, spend = sheet.cells, styles.budget.spend
+    date1904, kinds, kind_of = styles.date1904, styles.kinds, styles.kind
+    cells, written_formats, budget = sheet.cells, sheet.written_formats, styles.budget
+    left = budget.left
     cell = None
-    for child in _CELL_CHILDREN(root):
-        c = child.getparent()
-        if c is cell:
-            continue  # another child of the cell just read
-        cell = c
-        ref = c.get("r")
-        at = refs.get(ref)
-        if at is None:
-            at = _position(ref, letters, limits)
-            if len(refs) < MAX_CACHED_REFS:
-                refs[ref] = at
-        if at is _SKIP:
-            continue
-        if at is _ROWS_CUT:
-            sheet.rows_cut = True
-            continue
-        v = f = inline = None
-        if len(c) == 1:
-            tag = child.tag
-            if tag == _V:
-                v = child
-            elif tag == _IS:
-                inline = child
-            elif tag == _F:
-                f = child
-        else:
-            for child in c:  # the first of each, as findtext finds it
+    try:
+        for child in _CELL_CHILDREN(root):
+            c = child.getparent()
+            if c is cell:
+                continue  # another child of the cell just read
+            cell = c
+            ref = c.get("r")
+            at = refs.get(ref)
+            if at is None:
+                at = _position(ref, letters, limits)
+                if len(refs) < MAX_CACHED_REFS:
+                    refs[ref] = at
+            if at is _SKIP:
+                continue
+            if at is _ROWS_CUT:
+                sheet.rows_cut = True
+                continue
+            v = f = inline = None
+            if len(c) == 1:
                 tag = child.tag
                 if tag == _V:
-                    if v is None:
-                        v = child
+                    v = child
                 elif tag == _IS:
-                    if inline is None:
-                        inline = child
-                elif tag == _F and f is None:
+                    inline = child
+                elif tag == _F:
                     f = child
-        row, col = at
-        kind = c.get("t", "n")
-        formula = None if f is None else f.text or ""
-        style = int(c.get("s", "0"))
-        is_date = style < n_dates and dates[style]
-        if kind == "inlineStr":
-            first = inline[0] if inline is not None and len(inline) else None
-            value = (first.text or "") if first is not None and first.tag == _T else _inline_text(c)
-        else:
-            text = None if v is None else v.text or ""
-            if kind == "s" and text is not None and text.isdigit():
-                index = int(text)
-                value = strings[index] if index < n_strings else None
             else:
-                value, is_date = _value(kind, text, is_date, styles)
-        if value.__class__ is str and "_x" not in value:  # most cells: a text, stored as `_store` would
-            spend()
-            cells[at] = RawCell(value, is_date, style < n_percents and percents[style], formula,
-                                date1904 and not is_date)
-        else:
-            _store(sheet, styles, row, col, value, is_date, style, formula)
+                for child in c:  # the first of each, as findtext finds it
+                    tag = child.tag
+                    if tag == _V:
+                        if v is None:
+                            v = child
+                    elif tag == _IS:
+                        if inline is None:
+                            inline = child
+                    elif tag == _F and f is None:
+                        f = child
+            formula = None if f is None else f.text or ""
+            s = c.get("s")
+            style, is_date, is_percent, written = kinds.get(s) or kind_of(s)
+            t = c.get("t")
+            if t == "inlineStr":
+                first = inline[0] if inline is not None and len(inline) else None
+                value = (first.text or "") if first is not None and first.tag == _T else _inline_text(c)
+            else:
+                text = None if v is None else v.text or ""
+                if t is None:  # a number
+                    value = _number(text)
+                    if date1904 and is_date and value.__class__ is float:
+                        value += DAYS_1904
+                elif t == "s" and text is not None and text.isdigit():
+                    index = int(text)
+                    value = strings[index] if index < n_strings else None
+                else:
+                    value, is_date = _value(t, text, is_date, styles)
+            if value.__class__ is str and "_x" in value:
+                value = _unescape(value)
+            if value is None and formula is None:
+                continue
+            left -= 1
+            if left < 0:
+                budget.left = left + 1
+                budget.spend()
+            cells[at] = RawCell(value, is_date, is_percent, formula, date1904 and not is_date)
+            if written and value.__class__ is float:
+                written_formats[at] = written
+    finally:
+        budget.left = left
 
 
 def _iso_serial(text: str | None):
