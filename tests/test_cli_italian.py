@@ -81,6 +81,8 @@ def usage_errors(name: str, command: click.Command, plan_file, folder) -> list[l
             cases.append([name, *valid, param.opts[0], "nessuna-scelta"])
         if isinstance(param.type, (click.types.IntParamType, click.types.FloatParamType)):
             cases.append([name, *valid, param.opts[0], "tre"])
+        if isinstance(param.type, click.IntRange) and param.type.min is not None:
+            cases.append([name, *valid, param.opts[0], str(param.type.min - 1)])
         if isinstance(param.type, click.Path) and param.type.exists:
             cases.append([name, *valid, param.opts[0], str(folder / "non-esiste")])
     for param in command.params:
@@ -118,6 +120,7 @@ def test_every_usage_error_is_italian(capsys, monkeypatch, plan_file, tmp_path):
         assert code == 2, (args, code, text)
         assert "Errore: " in text and "Errore: Uso" not in text, (args, text)
         assert english_words(text) == [], (args, english_words(text), text)
+        assert not re.search(r"\bx\s*[<>]", text), (args, text)  # click's own «x>=1» for a range
 
 
 def test_schede_alone_prints_the_help_not_an_error(capsys, monkeypatch):

@@ -66,7 +66,7 @@ CLICK_ITALIAN = {
     "{value!r} is not {choice}.": "«{value}» non è {choice}.",
     "{value!r} is not one of {choices}.": "«{value}» non è tra {choices}.",
     "{value!r} is not a valid {number_type}.": "«{value}» non è un numero valido.",
-    "{value} is not in the range {range}.": "{value} è fuori dall'intervallo {range}.",
+    "{value} is not in the range {range}.": "{value} (serve {range}).",
     "{value!r} is not a valid boolean. Recognized values: {states}": "«{value}» non è sì o no; valori ammessi: {states}",
     "{value!r} does not match the format {format}.": "«{value}» non è nella forma {format}.",
     "{value!r} does not match the formats {formats}.": "«{value}» non è in nessuna delle forme {formats}.",
@@ -127,8 +127,17 @@ RETURNS_ARGUMENT = argument("ritorni", nargs=-1, required=True, type=click.Path(
                             help="I file restituiti dai settori (.xlsx, .xlsm, .ods) o le cartelle che li contengono; "
                                  "uno o più.")
 """The RITORNI argument of the commands that read the returns."""
+class WholeNumber(click.IntRange):
+    """A whole number within bounds, its range said in Italian («almeno 1», «da 1 a 8»)."""
+
+    def _describe_range(self) -> str:
+        if self.min is not None and self.max is not None:
+            return f"un numero da {self.min} a {self.max}"
+        return f"almeno {self.min}" if self.min is not None else f"al massimo {self.max}"
+
+
 PROCESSES_OPTION = click.option(
-    "--processi", "processes", type=click.IntRange(min=1), default=None, metavar="NUMERO",
+    "--processi", "processes", type=WholeNumber(min=1), default=None, metavar="NUMERO",
     help="Quanti processi usare insieme per leggere o scrivere i file (predefinito: uno per processore, "
          "quando i file sono abbastanza da guadagnarci; 1 per uno solo). Il risultato è lo stesso.")
 """The --processi option of every command that reads the returns or writes the workbooks."""
