@@ -504,3 +504,31 @@ def test_a_review_text_that_reads_like_a_label_stays_in_its_box(small_plan, text
     review = record.review("interim")
     assert (review.causes, review.effects, review.actions_taken, review.actions_planned) == (
         text, text, "actions_taken", "actions_planned")
+
+
+_spans = st.tuples(st.integers(0, 6), st.integers(0, 6), st.integers(0, 3), st.integers(0, 3)).map(
+    lambda s: (s[0], s[1], s[0] + s[2], s[1] + s[3]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(merges=st.lists(_spans, max_size=6),
+       cells=st.dictionaries(st.tuples(st.integers(0, 9), st.integers(0, 9)), st.sampled_from(["x", " ", 5.0, None]),
+                             max_size=25))
+def test_a_value_is_hidden_exactly_when_a_merged_range_covers_it_but_not_as_its_first_cell(merges, cells):
+    """RET_023 names each cell with a value that some merged range (overlapping ones included) covers
+    other than at its first cell, with the first such range in the file's order."""
+    from schede_excel.returns.sheetreader import _hidden_values
+    from schede_excel.spreadsheet.reader import RawSheet
+
+    sheet = RawSheet("Foglio", 0, cells={at: RawCell(v) for at, v in cells.items()}, merges=list(merges))
+    found: list = []
+    _hidden_values(sheet, {"file": "f.xlsx", "sheet": "Foglio"}, found)
+    expected = []
+    for (r, c), value in sorted(cells.items()):
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        span = next(((r1, c1, r2, c2) for r1, c1, r2, c2 in merges
+                     if r1 <= r <= r2 and c1 <= c <= c2 and (r, c) != (r1, c1)), None)
+        if span is not None:
+            expected.append((a1(r, c), f"{a1(span[0], span[1])}:{a1(span[2], span[3])}"))
+    assert [(f.cell, f.params["range"]) for f in found] == expected

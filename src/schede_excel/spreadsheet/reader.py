@@ -525,7 +525,7 @@ class _Budget:
             raise _unreadable(self.name, self.reason, "READ_003")
 
 
-SMALL_SHEET = 4 * 2**20  # bytes of XML parsed whole; larger sheets are streamed row by row
+SMALL_SHEET = 4 * 2**20  # bytes of XML parsed whole (a worksheet, an .ods content.xml); larger is streamed
 _BLANK_CELL = re.compile(rb'<c r="[^"]*"(?: s="[^"]*")?/>')
 """A formatted blank, as Excel and LibreOffice write the most cells of a form: it holds nothing to read,
 and taking it out of the bytes before parsing halves the parse. The pattern is a whole empty element or
