@@ -135,17 +135,30 @@ def read_yaml(text: str, file: str | None = None) -> tuple[object, _Collection |
 
 
 _COMMENT_AFTER = re.compile(r"[ \t]+#")
+_SEQUENCE_TAG = BaseResolver.DEFAULT_SEQUENCE_TAG
+_MAPPING_TAG = BaseResolver.DEFAULT_MAPPING_TAG
+_QUOTED_TAG = BaseResolver.DEFAULT_SCALAR_TAG  # what the resolver gives a scalar written in quotes
 
 
 def _compose(parser, text: str, file: str | None) -> tuple[object, _Collection | _Scalar | None, list[Finding]]:
     """One pass over the events: nodes, data and findings, refusing what is too deep or repeats too much."""
     findings: list[Finding] = []
-    lines: list[str] | None = None  # split only when a plain text is followed by something on its line
+    lines: list[str] | None = None  # split only when a plain text could be followed by a comment on its line
+    commented: set[int] = set()  # the lines with a «#»: only there can a comment follow a text
     constructor = _Constructor()
     constructors = constructor.yaml_constructors
+    bool_values = constructor.bool_values
     explicit = False  # a tag written in the file (!!str...): the data is then built by PyYAML's constructor
     anchors: dict[str, tuple] = {}  # name -> (node, data, size); size None while the node is still open
-    stack: list[list] = []  # open collections: [node, data, size, anchor, key node, key data, {key: line}]
+    plain_tags: dict[str, str] = {}  # the resolved tag of each plain text: keys and short values repeat thousands of times
+    max_depth = MAX_DEPTH
+    # The innermost open collection, in locals: its node and the node's list of children, its data, size and anchor,
+    # and for a mapping {key: line} and the key waiting for its value (`seen` is None for a sequence).
+    # `stack` keeps the enclosing collections' states.
+    stack: list[tuple] = []
+    depth = 0
+    current = children = data = anchor_open = seen = key_node = key = None
+    size_open = 0
     repeated = 0
     get = parser.get_event
     get()  # stream start
@@ -155,89 +168,120 @@ def _compose(parser, text: str, file: str | None) -> tuple[object, _Collection |
     while True:
         event = get()
         kind = type(event)
-        if kind is MappingEndEvent or kind is SequenceEndEvent:
-            node, value, size, anchor = stack.pop()[:4]
-            if anchor is not None:
-                anchors[anchor] = (node, value, size)
-        else:
-            if len(stack) >= MAX_DEPTH:
+        if kind is ScalarEvent:
+            if depth >= max_depth:
                 raise _refused(event.start_mark, f"oltre {MAX_DEPTH} livelli di rientro o di parentesi annidate", file)
             anchor = event.anchor
-            if kind is AliasEvent:
-                if anchor not in anchors:
-                    raise _problem(event.start_mark, "«*» all'inizio di un valore: scriverlo tra virgolette", file)
-                node, value, size = anchors[anchor]
-                if size is None:
-                    raise _refused(event.start_mark, "un alias (*nome) rimanda alla sezione stessa che lo contiene", file)
-                repeated += size
-                if repeated > MAX_REPEATED:
-                    raise _refused(event.start_mark, f"gli alias (*nome) ripeterebbero oltre {MAX_REPEATED:,} valori "
-                                   "(possibile «bomba» di alias)".replace(",", "."), file)
+            if anchor is not None and anchor in anchors:
+                raise _problem(event.start_mark, "«&» all'inizio di un valore: scriverlo tra virgolette", file)
+            written = event.value
+            tag = event.tag
+            if tag is None or tag == "!":
+                implicit = event.implicit
+                if implicit[0]:
+                    tag = plain_tags.get(written)
+                    if tag is None:
+                        tag = plain_tags[written] = _resolve(ScalarNode, written, implicit)
+                else:
+                    tag = _QUOTED_TAG
             else:
-                if anchor is not None and anchor in anchors:
-                    raise _problem(event.start_mark, "«&» all'inizio di un valore: scriverlo tra virgolette", file)
-                tag = event.tag
-                if tag is None or tag == "!":
-                    tag = _resolve(ScalarNode if kind is ScalarEvent else SequenceNode if kind is SequenceStartEvent
-                                   else MappingNode, event.value if kind is ScalarEvent else None, event.implicit)
-                else:
-                    explicit = True
-                if kind is ScalarEvent:
-                    style = event.style or None  # libyaml says "" for plain, PyYAML None
-                    start, end = event.start_mark, event.end_mark
-                    node = _Scalar(tag, event.value, start.line, start.column, style)
-                    value = node.value if tag == _STR or explicit else constructors[tag](
-                        constructor, ScalarNode(tag, node.value, node, None, style))
-                    size = 1
-                    if style is None:
-                        if tag == AMBIGUOUS:
-                            number, fix = _reading(node.value)
-                            findings.append(finding("PLAN_025", file=file, line=node.line + 1,
-                                                    found=f"«{node.value}»", reading=number, quoted=f'"{node.value}"',
-                                                    fix=fix))
-                        elif tag == _STR and start.line == end.line:
-                            lines = text.splitlines() if lines is None else lines
-                            if end.line < len(lines) and _COMMENT_AFTER.match(lines[end.line], end.column):
-                                findings.append(finding("PLAN_026", file=file, line=end.line + 1, value=node.value))
-                    if anchor is not None:
-                        anchors[anchor] = (node, value, 1)
-                else:
-                    mapping = kind is MappingStartEvent
-                    start = event.start_mark
-                    node = _Collection(tag, start.line, start.column, event.flow_style, mapping)
-                    value = {} if mapping else []
-                    if anchor is not None:
-                        anchors[anchor] = (node, value, None)
-                    stack.append([node, value, 1, anchor, None, None, {} if mapping else None])
-                    continue
-        if not stack:
+                explicit = True
+            style = event.style or None  # libyaml says "" for plain, PyYAML None
+            start = event.start_mark
+            node = _Scalar(tag, written, start.line, start.column, style)
+            # PyYAML's constructors, inlined for the tags of almost every value (same results)
+            if tag == _STR or explicit:
+                value = written
+            elif tag == _INT:
+                value = int(written)
+            elif tag == _NULL:
+                value = None
+            elif tag == _BOOL:
+                value = bool_values[written.lower()]
+            else:
+                value = constructors[tag](constructor, ScalarNode(tag, written, node, None, style))
+            size = 1
+            if style is None:
+                if tag == AMBIGUOUS:
+                    number, fix = _reading(written)
+                    findings.append(finding("PLAN_025", file=file, line=start.line + 1,
+                                            found=f"«{written}»", reading=number, quoted=f'"{written}"', fix=fix))
+                elif tag == _STR:
+                    if lines is None:
+                        lines = text.splitlines()
+                        commented = {i for i, line in enumerate(lines) if "#" in line}
+                    end = event.end_mark
+                    if (end.line in commented and start.line == end.line
+                            and _COMMENT_AFTER.match(lines[end.line], end.column)):
+                        findings.append(finding("PLAN_026", file=file, line=end.line + 1, value=written))
+            if anchor is not None:
+                anchors[anchor] = (node, value, 1)
+        elif kind is MappingEndEvent or kind is SequenceEndEvent:
+            node, value, size = current, data, size_open
+            if anchor_open is not None:
+                anchors[anchor_open] = (node, value, size)
+            current, children, data, size_open, anchor_open, seen, key_node, key = stack.pop()
+            depth -= 1
+        elif kind is AliasEvent:
+            if depth >= max_depth:
+                raise _refused(event.start_mark, f"oltre {MAX_DEPTH} livelli di rientro o di parentesi annidate", file)
+            anchor = event.anchor
+            if anchor not in anchors:
+                raise _problem(event.start_mark, "«*» all'inizio di un valore: scriverlo tra virgolette", file)
+            node, value, size = anchors[anchor]
+            if size is None:
+                raise _refused(event.start_mark, "un alias (*nome) rimanda alla sezione stessa che lo contiene", file)
+            repeated += size
+            if repeated > MAX_REPEATED:
+                raise _refused(event.start_mark, f"gli alias (*nome) ripeterebbero oltre {MAX_REPEATED:,} valori "
+                               "(possibile «bomba» di alias)".replace(",", "."), file)
+        else:  # a mapping or a sequence starts
+            if depth >= max_depth:
+                raise _refused(event.start_mark, f"oltre {MAX_DEPTH} livelli di rientro o di parentesi annidate", file)
+            anchor = event.anchor
+            if anchor is not None and anchor in anchors:
+                raise _problem(event.start_mark, "«&» all'inizio di un valore: scriverlo tra virgolette", file)
+            mapping = kind is MappingStartEvent
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = _MAPPING_TAG if mapping else _SEQUENCE_TAG
+            else:
+                explicit = True
+            start = event.start_mark
+            stack.append((current, children, data, size_open, anchor_open, seen, key_node, key))
+            depth += 1
+            current = _Collection(tag, start.line, start.column, event.flow_style, mapping)
+            children, data, size_open, anchor_open = current.value, {} if mapping else [], 1, anchor
+            seen, key_node, key = {} if mapping else None, None, None
+            if anchor is not None:
+                anchors[anchor] = (current, data, None)
+            continue
+        if not depth:
             break
-        parent = stack[-1]
-        parent[2] += size
-        if parent[6] is None:
-            parent[0].value.append(node)
-            parent[1].append(value)
-        elif parent[4] is None:
-            parent[4], parent[5] = node, value
+        size_open += size
+        if seen is None:
+            children.append(node)
+            data.append(value)
+        elif key_node is None:
+            key_node, key = node, value
             if type(node) is _Scalar:
-                line, seen = node.line + 1, parent[6]
-                if node.value in seen:
-                    findings.append(finding("PLAN_027", file=file, line=line, key=node.value, other=seen[node.value]))
+                other = seen.get(node.value)
+                if other is None:
+                    seen[node.value] = node.line + 1
                 else:
-                    seen[node.value] = line
+                    findings.append(finding("PLAN_027", file=file, line=node.line + 1, key=node.value, other=other))
         else:
-            key_node, key = parent[4], parent[5]
-            parent[0].value.append((key_node, node))
-            parent[4] = parent[5] = None
-            if (type(node) is _Scalar and node.style is None and type(key_node) is _Scalar
-                    and key_node.value == "atteso" and _THOUSANDS.match(node.value)):  # 1.250: 1,25 to YAML, 1250 to an Italian
+            children.append((key_node, node))
+            if (type(key_node) is _Scalar and key_node.value == "atteso" and type(node) is _Scalar
+                    and node.style is None and _THOUSANDS.match(node.value)):  # 1.250: 1,25 to YAML, 1250 to an Italian
                 findings.append(finding("PLAN_029", file=file, line=node.line + 1, found=node.value,
                                         reading=node.value.replace(".", ","), whole=node.value.replace(".", "")))
             if not explicit:
                 try:
-                    parent[1][key] = value
+                    data[key] = value
                 except TypeError:
                     raise _problem(key_node, "una chiave non può essere un elenco o una sezione", file) from None
+            key_node = key = None
     get()  # document end
     if not parser.check_event(StreamEndEvent):
         raise _problem(parser.peek_event().start_mark, "il file contiene più di un documento (righe «---»): ne serve "
