@@ -143,8 +143,8 @@ _QUOTED_TAG = BaseResolver.DEFAULT_SCALAR_TAG  # what the resolver gives a scala
 def _compose(parser, text: str, file: str | None) -> tuple[object, _Collection | _Scalar | None, list[Finding]]:
     """One pass over the events: nodes, data and findings, refusing what is too deep or repeats too much."""
     findings: list[Finding] = []
-    lines: list[str] | None = None  # split only when a plain text could be followed by a comment on its line
-    commented: set[int] = set()  # the lines with a «#»: only there can a comment follow a text
+    lines = text.splitlines() if "#" in text else []
+    commented = {i for i, line in enumerate(lines) if "#" in line}  # only there can a comment follow a text
     constructor = _Constructor()
     constructors = constructor.yaml_constructors
     bool_values = constructor.bool_values
@@ -206,10 +206,7 @@ def _compose(parser, text: str, file: str | None) -> tuple[object, _Collection |
                     number, fix = _reading(written)
                     findings.append(finding("PLAN_025", file=file, line=start.line + 1,
                                             found=f"«{written}»", reading=number, quoted=f'"{written}"', fix=fix))
-                elif tag == _STR:
-                    if lines is None:
-                        lines = text.splitlines()
-                        commented = {i for i, line in enumerate(lines) if "#" in line}
+                elif tag == _STR and commented:
                     end = event.end_mark
                     if (end.line in commented and start.line == end.line
                             and _COMMENT_AFTER.match(lines[end.line], end.column)):
