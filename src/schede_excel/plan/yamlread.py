@@ -137,7 +137,7 @@ def read_yaml(text: str, file: str | None = None) -> tuple[object, _Collection |
 _COMMENT_AFTER = re.compile(r"[ \t]+#")
 _SEQUENCE_TAG = BaseResolver.DEFAULT_SEQUENCE_TAG
 _MAPPING_TAG = BaseResolver.DEFAULT_MAPPING_TAG
-_QUOTED_TAG = BaseResolver.DEFAULT_SCALAR_TAG  # what the resolver gives a scalar written in quotes
+_QUOTED_TAG = BaseResolver.DEFAULT_SCALAR_TAG  # the resolver's tag for a scalar not plain (quoted, or a block of text)
 
 
 def _compose(parser, text: str, file: str | None) -> tuple[object, _Collection | _Scalar | None, list[Finding]]:
@@ -150,7 +150,7 @@ def _compose(parser, text: str, file: str | None) -> tuple[object, _Collection |
     bool_values = constructor.bool_values
     explicit = False  # a tag written in the file (!!str...): the data is then built by PyYAML's constructor
     anchors: dict[str, tuple] = {}  # name -> (node, data, size); size None while the node is still open
-    plain_tags: dict[str, str] = {}  # the resolved tag of each plain text: keys and short values repeat thousands of times
+    plain_tags: dict[str, str] = {}  # plain text -> its tag: keys and short values repeat thousands of times
     max_depth = MAX_DEPTH
     # The innermost open collection, in locals: its node and the node's list of children, its data, size and anchor,
     # and for a mapping {key: line} and the key waiting for its value (`seen` is None for a sequence).
