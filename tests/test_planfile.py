@@ -316,3 +316,12 @@ def test_a_tag_that_does_not_fit_its_value_is_a_finding(written):
 def test_a_tag_that_fits_its_value_is_read():
     result = parse_plan(as_yaml(small_plan_data()).replace("anno: 2023", 'anno: !!int "2023"'), "piano.yaml")
     assert result.ok and result.plan.year == 2023
+
+
+@pytest.mark.parametrize("written", ["1" * 5000, '!!int "' + "7" * 5000 + '"'])
+def test_a_number_of_thousands_of_digits_is_a_finding_at_its_line(written):
+    """Python converts at most 4,300 digits to a whole number: a weight of 5,000 is said, never a crash."""
+    text = as_yaml(small_plan_data()).replace("anno: 2023", f"anno: {written}")
+    result = parse_plan(text, "piano.yaml")
+    assert result.plan is None and codes(result) == ["PLAN_002"]
+    assert result.findings[0].line == text[:text.index(written)].count("\n") + 1

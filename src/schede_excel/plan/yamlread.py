@@ -37,6 +37,8 @@ LIBYAML = yaml.__with_libyaml__
 """Parse with libyaml's C parser (about twenty times faster than PyYAML's own); tests turn it off to compare."""
 MAX_DEPTH = 64
 """Levels of nesting: a plan has six or seven."""
+MAX_DIGITS = 1000
+"""Digits of a whole number: a weight or a year has a few; a thousand is never a plan's."""
 MAX_REPEATED = 200_000
 """Values that aliases (`*nome`) repeat, each counted with the aliases inside it expanded: a plan has none or a few."""
 
@@ -193,6 +195,10 @@ def _compose(parser, text: str, file: str | None) -> tuple[object, _Collection |
             if tag == _STR or explicit:
                 value = written
             elif tag == _INT:
+                if len(written) > MAX_DIGITS:  # Python refuses to convert more than 4,300 digits
+                    digits, limit = (f"{n:,}".replace(",", ".") for n in (len(written), MAX_DIGITS))
+                    raise _problem(start, f"un numero di {digits} cifre (al massimo {limit}): scriverlo giusto, "
+                                   "o tra virgolette se è un testo", file)
                 value = int(written)
             elif tag == _NULL:
                 value = None
