@@ -127,6 +127,8 @@ RETURNS_ARGUMENT = argument("ritorni", nargs=-1, required=True, type=click.Path(
                             help="I file restituiti dai settori (.xlsx, .xlsm, .ods) o le cartelle che li contengono; "
                                  "uno o più.")
 """The RITORNI argument of the commands that read the returns."""
+
+
 class WholeNumber(click.IntRange):
     """A whole number within bounds, its range said in Italian («almeno 1», «da 1 a 8»)."""
 
