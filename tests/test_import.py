@@ -532,3 +532,14 @@ def test_a_value_is_hidden_exactly_when_a_merged_range_covers_it_but_not_as_its_
         if span is not None:
             expected.append((a1(r, c), f"{a1(span[0], span[1])}:{a1(span[2], span[3])}"))
     assert [(f.cell, f.params["range"]) for f in found] == expected
+
+
+def test_a_merged_range_with_its_corners_the_wrong_way_round_covers_nothing():
+    from schede_excel.returns.sheetreader import _covering, _hidden_values
+    from schede_excel.spreadsheet.reader import RawSheet
+
+    sheet = RawSheet("Foglio", 0, cells={(5, 0): RawCell("x")}, merges=[(0, 1, 2_000_000, 0), (3, 0, 3, 2)])
+    assert _covering(sheet) == {3: [(3, 0, 3, 2)]}
+    found: list = []
+    _hidden_values(sheet, {"file": "f.xlsx", "sheet": "Foglio"}, found)
+    assert found == []

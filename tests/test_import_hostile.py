@@ -372,6 +372,27 @@ def test_formatted_blanks_taken_out_before_parsing_change_nothing_read(corpus, m
     assert sum(isinstance(book, reader.RawWorkbook) for book in fast) >= 10
 
 
+@pytest.mark.parametrize("row", [
+    '<row r="1"><!-- <c r="--><c r=\'A1\'><v>7</v></c><!--" s=""/> --></row>',  # a blank's shape across a comment
+    '<row r="1"><!-- -<c r="A1"/>-> <c r="B1"><v>5</v></c> --></row>',  # ... inside one, that would end it early
+    '<row r="1"><?x <c r="?><c r=\'A1\'><v>7</v></c><?x "/>?></row>',  # ... across processing instructions
+    '<row r="1"><c r="A1" s=""><v>7</v></c></row>',  # an empty style attribute
+])
+def test_a_sheet_with_comments_or_instructions_reads_as_it_parses(plan, tmp_path, monkeypatch, row):
+    """Where a blank cell's shape could reach into or out of a comment or an instruction, the
+    bytes are parsed as they are: the same reading (or the same refusal) as without the step."""
+    from schede_excel.spreadsheet import reader
+
+    data = hostile.generated(plan, tmp_path)["S20"]
+    part = next(iter(sheet_parts(data).values()))
+    sheet = hostile.parts(data)[part].decode()
+    crafted = re.sub(r"<sheetData>.*</sheetData>", f"<sheetData>{row}</sheetData>", sheet, flags=re.S)
+    data = hostile.rewrite_zip(data, {part: crafted.encode()})
+    fast = _read_or_findings(data, "commenti.xlsx")
+    monkeypatch.setattr(reader, "_BLANK_CELL", re.compile(rb"(?!)"))
+    assert _read_or_findings(data, "commenti.xlsx") == fast
+
+
 @pytest.mark.parametrize("limits", [Limits(), Limits(max_rows=30), Limits(max_cols=5), Limits(max_elements=300),
                                     Limits(max_cells=40), Limits(columns=frozenset({0, 3, 6}))])
 def test_an_ods_parsed_whole_reads_as_the_stream_reads_it(libreoffice_return, monkeypatch, limits):
@@ -384,12 +405,24 @@ def test_an_ods_parsed_whole_reads_as_the_stream_reads_it(libreoffice_return, mo
         .replace("<office:automatic-styles>", '<office:automatic-styles><style:style style:name="nascosto" '
                  'style:family="table"><style:table-properties table:display="false"/></style:style>', 1)
     assert hidden != content
-    variants = [data, hostile.rewrite_zip(data, {"content.xml": hidden.encode()}), hostile.ods_bytes()]
+    cell = '<table:table-cell office:value-type="float" office:value="7"><text:p>7</text:p></table:table-cell>'
+    odd = [  # rows inside a row's cell; column counts not in digits; a row's child that is not a cell
+        '<table:table-row><table:table-cell><table:table-rows><table:table-row>' + cell.replace("7", "1")
+        + '</table:table-row></table:table-rows></table:table-cell>' + cell + '</table:table-row>',
+        '<table:table-row>' + '<table:table-cell table:number-columns-repeated=" 0"/>' * 64 + cell + '</table:table-row>',
+        '<table:table-row><table:table-cell table:number-columns-repeated="64"/>'
+        '<table:table-cell table:number-columns-repeated="x"/></table:table-row>',
+        '<table:table-row>' + cell + '<text:p>x</text:p>' * 400 + '</table:table-row>',
+    ]
+    first_row = content.index("<table:table-row")
+    variants = [data, hostile.rewrite_zip(data, {"content.xml": hidden.encode()}), hostile.ods_bytes()] + [
+        hostile.rewrite_zip(data, {"content.xml": (content[:first_row] + extra + content[first_row:]).encode()})
+        for extra in odd]
     whole = [_read_or_findings(d, "r.ods", limits) for d in variants]
     monkeypatch.setattr(reader, "SMALL_SHEET", -1)
     assert [_read_or_findings(d, "r.ods", limits) for d in variants] == whole
     if limits == Limits():
-        books = [b for b in whole if isinstance(b, reader.RawWorkbook)]
+        books = [b for b in whole[:3] if isinstance(b, reader.RawWorkbook)]
         assert len(books) == 3 and books[1].sheets[0].hidden and not books[0].sheets[0].hidden
         assert any(s.names for s in books[0].sheets) and any(s.merges for s in books[0].sheets)
 

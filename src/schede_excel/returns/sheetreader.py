@@ -32,13 +32,16 @@ _TITLE = re.compile(r"comune di (.+?) anno (\d{4}) - obiettivo strategico n° ?(
 
 def norm(text) -> str:
     """Text compared the way a person would: case, accents of spacing and runs of spaces ignored."""
-    return _norm(text if type(text) is str else str(text or ""))
+    text = text if type(text) is str else str(text or "")
+    return _normalised(text) if len(text) <= 200 else _normalise(text)
 
 
-@lru_cache(maxsize=4096)
-def _norm(text: str) -> str:
-    # A sheet's labels and plan texts are compared again on every sheet: normalised once.
+def _normalise(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+
+
+# A sheet's labels are compared again on every sheet: each short text normalised once.
+_normalised = lru_cache(maxsize=4096)(_normalise)
 
 
 @dataclass
@@ -293,7 +296,7 @@ def _covering(sheet: RawSheet) -> dict[int, list[tuple[int, int, int, int]]]:
     for span in sheet.merges:
         r1, c1, r2, c2 = span
         area = (r2 - r1 + 1) * (c2 - c1 + 1)
-        if area > MAX_MERGE_CELLS or area > budget:
+        if r2 < r1 or c2 < c1 or area > MAX_MERGE_CELLS or area > budget:  # corners the wrong way round cover nothing
             continue
         budget -= area
         for r in range(r1, r2 + 1):

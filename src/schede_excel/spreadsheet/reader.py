@@ -503,7 +503,7 @@ class _Styles:
     def kind(self, s: str | None) -> tuple[int, bool, bool, str]:
         found = self.kinds.get(s)
         if found is None:
-            style = int(s or "0")
+            style = int("0" if s is None else s)
             found = (style, style < len(self.dates) and self.dates[style],
                      style < len(self.percents) and self.percents[style],
                      (style < len(self.formats) and self.formats[style]) or "")
@@ -530,6 +530,16 @@ _BLANK_CELL = re.compile(rb'<c r="[^"]*"(?: s="[^"]*")?/>')
 """A formatted blank, as Excel and LibreOffice write the most cells of a form: it holds nothing to read,
 and taking it out of the bytes before parsing halves the parse. The pattern is a whole empty element or
 nothing (a quoted value cannot hold a quote), so no cell with content is ever touched."""
+
+
+def _only_elements(data: bytes) -> bool:
+    """No comment, CDATA section, DTD or processing instruction past the XML declaration: where none is,
+    `_BLANK_CELL` can only match a real empty <c> (inside one, the same bytes would be text or could end it)."""
+    head = data.lstrip(b"\xef\xbb\xbf")
+    start = head.find(b"?>") + 2 if head.startswith(b"<?xml") else 0
+    return b"<!" not in data and head.find(b"<?", start) < 0
+
+
 _SHEET_DATA, _ROW, _C = f"{M}sheetData", f"{M}row", f"{M}c"
 _MERGE_CELLS, _MERGE_CELL = f"{M}mergeCells", f"{M}mergeCell"
 _CELL_CHILDREN = etree.XPath("m:sheetData/m:row/m:c/*", namespaces={"m": NS_MAIN})
@@ -736,7 +746,7 @@ def _read_xlsx_sheet(archive, part, sheet, styles: _Styles, limits, refs: dict, 
     bordered blanks). A large one is streamed row by row, so memory stays bounded."""
     if archive.infos[part].file_size <= SMALL_SHEET:
         data = archive.read(part)
-        if b"<![CDATA[" not in data:  # (inside a CDATA section the same bytes would be text)
+        if _only_elements(data):
             data = _BLANK_CELL.sub(b"", data)
         root = archive.xml(part, data)
         _read_small_sheet(root, sheet, styles, limits, refs)
@@ -890,9 +900,14 @@ _T_TABLE_SOURCE = f"{T}table-source"
 
 def _read_ods(archive: _Zip, name: str, limits: Limits) -> RawWorkbook:
     if archive.infos["content.xml"].file_size <= SMALL_SHEET:
-        root = archive.xml("content.xml")
-        if _one_plain_spreadsheet(root):
-            return _read_ods_tree(root, archive, name, limits)
+        data = archive.read("content.xml")
+        root = archive.xml("content.xml", data)
+        if _one_plain_spreadsheet(root, data):
+            try:
+                return _read_ods_tree(root, archive, name, limits)
+            except _Restream:
+                pass
+        del root, data
     # A large content.xml is streamed row by row and each row dropped once read: a sheet of a million
     # rows costs the time to parse it, not a tree of a million rows in memory.
     stream = archive.stream("content.xml")
@@ -971,14 +986,26 @@ def _read_ods(archive: _Zip, name: str, limits: Limits) -> RawWorkbook:
     return _ods_workbook(archive, name, sheets, body_names, external)
 
 
-def _one_plain_spreadsheet(root) -> bool:
-    """One office:spreadsheet whose tables hold no tables: what `_read_ods_tree` reads exactly as the
-    stream would (the stream takes the rows of a table inside a cell for rows of its sheet)."""
+_ROW_IN_ROW = etree.XPath("boolean(//t:table-row//t:table-row)", namespaces={"t": T[1:-1]})
+_ODD_REPEAT = re.compile(rb"""columns-repeated\s*=\s*["'](?![0-9]+["'])""")
+"""A column count that is not plain digits (or that this pattern cannot tell is): the stream counts it
+as one column when it drops the cells past `Limits.max_cols`, `_ods_row` as the number it reads."""
+
+
+class _Restream(Exception):
+    """The tree walk met what only the stream reads exactly: read the part again, streamed."""
+
+
+def _one_plain_spreadsheet(root, data: bytes) -> bool:
+    """What `_read_ods_tree` reads exactly as the stream would: one office:spreadsheet, no table inside
+    a table or row inside a row (the stream takes their rows in the order they end), column counts in
+    digits."""
     spreadsheets = root.iter(_O_SPREADSHEET)
     first = next(spreadsheets, None)
     if first is None or next(spreadsheets, None) is not None:
         return False
-    return all(table.getparent() is first for table in root.iter(_T_TABLE))
+    return (all(table.getparent() is first for table in root.iter(_T_TABLE)) and not _ROW_IN_ROW(root)
+            and _ODD_REPEAT.search(data) is None)
 
 
 def _read_ods_tree(root, archive: _Zip, name: str, limits: Limits) -> RawWorkbook:
@@ -1006,8 +1033,8 @@ def _read_ods_tree(root, archive: _Zip, name: str, limits: Limits) -> RawWorkboo
                 continue
             if row < limits.max_rows:
                 elements.left -= len(row_el)  # its cells, each one element
-                if elements.left < 0:
-                    elements.spend()
+                if elements.left < 0:  # (or children that are not cells, which the stream does not count)
+                    raise _Restream
             row = _ods_row(row_el, row, sheet, limits, budget)
     body_names = []
     for el in spreadsheet.iter(_T_NAMED_RANGE):
