@@ -1019,8 +1019,7 @@ def _read_ods_tree(root, archive: _Zip, name: str, limits: Limits) -> RawWorkboo
         if any("false" in (p.get(_T_DISPLAY), p.get(_S_DISPLAY)) for p in el):
             hidden_styles.add(el.get(_S_NAME))
     budget = _Budget(limits.max_cells, name)
-    elements = _Budget(limits.max_elements, name, "troppi elementi XML in content.xml (oltre il limite di celle "
-                       "lette)")
+    elements_left = limits.max_elements  # past it, the stream decides (it counts only cells, and refuses)
     sheets, by_table = [], {}
     for table in spreadsheet.iterchildren(_T_TABLE):
         sheet = RawSheet(table.get(_T_NAME, f"Foglio{len(sheets) + 1}"), len(sheets),
@@ -1032,8 +1031,8 @@ def _read_ods_tree(root, archive: _Zip, name: str, limits: Limits) -> RawWorkboo
             if row_el.getparent().tag not in _ROW_PARENTS:
                 continue
             if row < limits.max_rows:
-                elements.left -= len(row_el)  # its cells, each one element
-                if elements.left < 0:  # (or children that are not cells, which the stream does not count)
+                elements_left -= len(row_el)  # its cells, each one element
+                if elements_left < 0:
                     raise _Restream
             row = _ods_row(row_el, row, sheet, limits, budget)
     body_names = []
