@@ -19,7 +19,7 @@ from ..findings import Finding, finding
 from ..sheet.layout import (
     COL_ACHIEVED, COL_META, COL_NUMBER, COL_TARGET, COL_TEXT, LAYOUT_VERSION, MONTH_COLS, ROUND_LABELS,
     INSTRUCTIONS_META, REVIEW_ROWS, STAFF_CATEGORY_COL, STAFF_NAME_COLS, STAFF_PARTICIPATION_COL, Label, a1,
-    objective_fingerprint, sheet_layout,
+    achieved_name, objective_fingerprint, review_block, sheet_layout,
 )
 from ..plan.model import CROSS_CUTTING, IndicatorKind, Objective, Plan, Sector
 from .model import IndicatorReturn, ObjectiveReturn, ReviewReturn, StaffReturn
@@ -125,16 +125,12 @@ def identify(sheet: RawSheet, plan: Plan) -> Identity:
 
 
 class _Layout:
-    """The sheet's layout, as far as the reader needs it.
-
-    `shape` is laid out without the objective's description: only the description's length moves the
-    rows below it (`sheet_layout` measures it in points, the costliest part), and the reader takes
-    those rows from the labels it finds, so relative positions and defined names are all it needs.
-    `full`, the real layout, is made only when a label is missing and a row must be taken from it."""
+    """The sheet's layout as the plan lays it out, made only when a label is missing and a row must be
+    taken from it: the reader finds rows by their labels, and what it needs besides (a review block's
+    rows below its header, the defined names) does not depend on the objective (`_REVIEW_BLOCKS`)."""
 
     def __init__(self, objective: Objective, staff_rows: int):
         self.objective, self.staff_rows = objective, staff_rows
-        self.shape = sheet_layout(objective.model_copy(update={"description": ""}), staff_rows=staff_rows)
         self._full = None
 
     @property
@@ -142,6 +138,10 @@ class _Layout:
         if self._full is None:
             self._full = sheet_layout(self.objective, staff_rows=self.staff_rows)
         return self._full
+
+
+_REVIEW_BLOCKS = {round_: review_block(round_, 0) for round_ in ("interim", "final")}
+"""Each review block laid out from row 0: its rows relative to its header, and its columns."""
 
 
 LABEL_COLS = {COL_NUMBER, MONTH_COLS[0], MONTH_COLS[7]}  # where the layout puts labels: A, F (right half), M (PESO)
@@ -186,8 +186,8 @@ def read_sheet(sheet: RawSheet, plan: Plan, identity: Identity, sector: Sector, 
 
     indicators = _indicators(sheet, labels, plan, objective, lay, round_, where, out)
     merged = _merged_from(sheet)
-    reviews = tuple(r for r in (_review(sheet, labels, lay, rnd, merged) for rnd in ("interim", "final")) if r)
-    staff = _staff(sheet, labels, lay, where, out, merged)
+    reviews = tuple(_review(sheet, labels, lay, rnd, merged) for rnd in ("interim", "final"))
+    staff = _staff(sheet, labels, where, out, merged)
     _hidden_values(sheet, where, out)
     for r, c in sorted(sheet.cut_texts):
         out.append(finding("RET_024", **where, cell=a1(r, c), limit=f"{MAX_CELL_TEXT:,}".replace(",", ".")))
@@ -235,11 +235,9 @@ def _short(text: str, size: int = 60) -> str:
 def _indicators(sheet, labels: _Labels, plan: Plan, objective: Objective, lay: _Layout, round_, where, out):
     review_date = plan.interim_review if round_ == "interim" else plan.final_review
     headers = {kind: labels.first_row(kind.label, COL_NUMBER) for kind in IndicatorKind}
-    end = labels.row_starting(Label.INTERIM, COL_NUMBER) or (
-        lay.full.reviews["interim"].header.row if lay.shape.reviews else 10**6)
+    end = labels.row_starting(Label.INTERIM, COL_NUMBER) or lay.full.reviews["interim"].header.row
     starts = sorted(r for r in headers.values() if r is not None) + [end]
     records = []
-    expected_slots = {(s.kind, s.index): s for s in lay.shape.indicators}
     for kind, block in objective.indicators.by_kind():
         header = headers[kind]
         if header is not None:
@@ -250,7 +248,7 @@ def _indicators(sheet, labels: _Labels, plan: Plan, objective: Objective, lay: _
         if len(rows) != len(block):
             out.append(finding("RET_021", **where, cell=a1(header, COL_NUMBER) if header is not None else None,
                                block=kind.label, found=len(rows), expected=len(block)))
-        named = [sheet.names.get(expected_slots[(kind, i)].name) for i in range(1, len(block) + 1)]
+        named = [sheet.names.get(achieved_name(kind, i)) for i in range(1, len(block) + 1)]
         rows = _match_rows(sheet, block, rows, [n[0] if n else None for n in named])
         for index, (indicator, row) in enumerate(zip(block, rows), start=1):
             target = indicator.parsed_target(plan.year, cost=kind is IndicatorKind.COST)
@@ -365,10 +363,8 @@ def _match_rows(sheet, block, rows: list[int], named: list[int | None]) -> list[
     return out
 
 
-def _review(sheet, labels: _Labels, lay: _Layout, round_: str, merged: set) -> ReviewReturn | None:
-    if not lay.shape.reviews:
-        return None
-    block = lay.shape.reviews[round_]
+def _review(sheet, labels: _Labels, lay: _Layout, round_: str, merged: set) -> ReviewReturn:
+    block = _REVIEW_BLOCKS[round_]
     col = block.header.col
     top = labels.row_starting(Label.INTERIM if round_ == "interim" else Label.FINAL, col)
     if top is None:  # rows below are taken relative to the block's header: only this one needs the real layout
@@ -388,7 +384,7 @@ def _review(sheet, labels: _Labels, lay: _Layout, round_: str, merged: set) -> R
     return ReviewReturn(round=round_, **texts)
 
 
-def _staff(sheet, labels: _Labels, lay: _Layout, where, out, merged: set) -> list[StaffReturn]:
+def _staff(sheet, labels: _Labels, where, out, merged: set) -> list[StaffReturn]:
     # The staff table is the sheet's last block: its header is found below the last PERSONALE
     # COINVOLTO label, so a review text that reads «Cognome e Nome» is never taken for it.
     blocks = labels.rows(Label.STAFF, COL_NUMBER)

@@ -163,7 +163,12 @@ class IndicatorSlot:
     @property
     def name(self) -> str:
         """Defined name of the RAGGIUNTO cell."""
-        return f"RAGGIUNTO_{self.kind.value.upper()}_{self.index}"
+        return achieved_name(self.kind, self.index)
+
+
+def achieved_name(kind: IndicatorKind, index: int) -> str:
+    """Defined name of the RAGGIUNTO cell of a block's `index`-th indicator (1-based)."""
+    return f"RAGGIUNTO_{kind.value.upper()}_{index}"
 
 
 @dataclass(frozen=True)
@@ -283,8 +288,9 @@ VALUE_KINDS = (IndicatorKind.QUANTITY, IndicatorKind.COST, IndicatorKind.QUALITY
 TIME_KINDS = (IndicatorKind.TIME,)
 
 
-def _review_block(round_: str, top: int, cols: tuple[int, int]) -> ReviewBlock:
-    first, last = cols
+def review_block(round_: str, top: int) -> ReviewBlock:
+    """The review block of `round_` (interim on the left half, final on the right) with its header at row `top`."""
+    first, last = LEFT if round_ == "interim" else RIGHT
     label_last = first + (2 if first == LEFT[0] else 7)
 
     def full(r):
@@ -386,7 +392,7 @@ def sheet_layout(objective: Objective, *, staff_rows: int, direct_assessment: bo
     parts["block_headers"], parts["indicators"] = headers, tuple(slots)
 
     row += 1
-    parts["reviews"] = {"interim": _review_block("interim", row, LEFT), "final": _review_block("final", row, RIGHT)}
+    parts["reviews"] = {"interim": review_block("interim", row), "final": review_block("final", row)}
     row += REVIEW_ROWS + 1
 
     parts["staff_header"] = span(row, *full)
