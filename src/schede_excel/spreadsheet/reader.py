@@ -842,10 +842,6 @@ def _ods_inline(element) -> str:
 
 def _ods_text(cell) -> str:
     """A cell's text, paragraphs joined, at most one character past `MAX_CELL_TEXT` (that one says it was longer)."""
-    if len(cell) == 1:  # most cells: one plain paragraph
-        p = cell[0]
-        if p.tag == _X_P and not len(p):
-            return (p.text or "")[:MAX_CELL_TEXT + 1]
     out, size = [], 0
     for p in cell.iterfind(_X_P):
         out.append(_ods_inline(p))
@@ -1062,35 +1058,46 @@ def _ods_workbook(archive: _Zip, name: str, sheets: list[RawSheet], body_names, 
 
 
 def _ods_row(row_el, row: int, sheet: RawSheet, limits: Limits, budget: _Budget) -> int:
-    """Store one table-row's cells at `row`; returns the next row number."""
+    """Store one table-row's cells at `row`; returns the next row number.
+
+    A cell's attributes are taken in one call (`items()`) rather than looked up one by one: each lookup
+    by qualified name costs as much as taking them all, and a blank cell has one or none."""
     repeat_rows = int(row_el.get(_T_NUMBER_ROWS_REPEATED, "1"))
     if row >= limits.max_rows:
         if any(c.get(_O_VALUE_TYPE) or len(c) for c in row_el):
             sheet.rows_cut = True
         return row + repeat_rows
-    cells = sheet.cells
+    max_cols, columns, merges = limits.max_cols, limits.columns, sheet.merges
     col = 0
     row_cells = []
     for cell in row_el:
-        repeat = int(cell.get(_T_NUMBER_COLUMNS_REPEATED, "1"))
-        if col >= limits.max_cols:
+        if col >= max_cols:
             break
-        spanned_cols, spanned_rows = cell.get(_T_NUMBER_COLUMNS_SPANNED), cell.get(_T_NUMBER_ROWS_SPANNED)
-        if (spanned_cols or spanned_rows) and len(sheet.merges) < limits.max_rows:
+        attributes = cell.items()
+        if not attributes and not len(cell):
+            col += 1
+            continue
+        found = dict(attributes)
+        repeat = int(found.get(_T_NUMBER_COLUMNS_REPEATED, "1"))
+        spanned_cols, spanned_rows = found.get(_T_NUMBER_COLUMNS_SPANNED), found.get(_T_NUMBER_ROWS_SPANNED)
+        if (spanned_cols or spanned_rows) and len(merges) < limits.max_rows:
             cols_spanned = int(spanned_cols) if spanned_cols and spanned_cols.isdigit() else 1
             rows_spanned = int(spanned_rows) if spanned_rows and spanned_rows.isdigit() else 1
             if cols_spanned > 1 or rows_spanned > 1:
-                sheet.merges.append((row, col, row + rows_spanned - 1, col + cols_spanned - 1))
-        kind = cell.get(_O_VALUE_TYPE)
-        formula = cell.get(_T_FORMULA)
+                merges.append((row, col, row + rows_spanned - 1, col + cols_spanned - 1))
+        kind = found.get(_O_VALUE_TYPE)
+        formula = found.get(_T_FORMULA)
+        if kind is None and formula is None and not len(cell):  # a blank: only its place counts
+            col += repeat
+            continue
         value = None
         is_date = is_percent = False
         if kind in ("float", "currency"):
-            value = _number(cell.get(_O_VALUE))
+            value = _number(found.get(_O_VALUE))
         elif kind == "percentage":
-            value, is_percent = _number(cell.get(_O_VALUE)), True
+            value, is_percent = _number(found.get(_O_VALUE)), True
         elif kind == "date":
-            text = cell.get(_O_DATE_VALUE, "")
+            text = found.get(_O_DATE_VALUE, "")
             try:
                 moment = datetime.fromisoformat(text)
             except ValueError:
@@ -1098,22 +1105,27 @@ def _ods_row(row_el, row: int, sheet: RawSheet, limits: Limits, budget: _Budget)
             value = None if moment is None else (moment - _EPOCH).total_seconds() / 86400
             is_date = moment is not None
         elif kind == "boolean":
-            value = cell.get(_O_BOOLEAN_VALUE) == "true"
+            value = found.get(_O_BOOLEAN_VALUE) == "true"
         elif kind == "string" or (kind is None and len(cell)):
-            text = cell.get(_O_STRING_VALUE)
-            value = text if text is not None else _ods_text(cell)
+            value = found.get(_O_STRING_VALUE)
+            if value is None:
+                first = cell[0] if len(cell) == 1 else None  # most texts: one plain paragraph
+                value = (first.text or "") if first is not None and not len(first) and first.tag == _X_P \
+                    else _ods_text(cell)
             if len(value) > MAX_CELL_TEXT:  # said at its cell by the sheet reader, never cut silently
                 value = value[:MAX_CELL_TEXT]
                 sheet.cut_texts.add((row, col))
             if kind is None and not value:
                 value = None
         if value is not None or formula is not None:
-            for k in range(min(repeat, limits.max_cols - col)):
-                if limits.columns is None or col + k in limits.columns:
-                    row_cells.append((col + k, RawCell(value, is_date, is_percent, formula)))
+            raw = RawCell(value, is_date, is_percent, formula)  # one record for the columns it repeats over
+            for k in range(min(repeat, max_cols - col)):
+                if columns is None or col + k in columns:
+                    row_cells.append((col + k, raw))
         col += repeat
     if row_cells and row + repeat_rows > limits.max_rows:
         sheet.rows_cut = True
+    cells = sheet.cells
     for r in range(min(repeat_rows, limits.max_rows - row) if row_cells else 0):
         for c, raw in row_cells:
             budget.spend()
