@@ -127,7 +127,7 @@ def identify(sheet: RawSheet, plan: Plan) -> Identity:
 class _Layout:
     """The sheet's layout as the plan lays it out, made only when a label is missing and a row must be
     taken from it: the reader finds rows by their labels, and what it needs besides (a review block's
-    rows below its header, the defined names) does not depend on the objective (`_REVIEW_BLOCKS`)."""
+    rows below its header, the defined names) does not depend on the objective (`_REVIEW_FIELDS`)."""
 
     def __init__(self, objective: Objective, staff_rows: int):
         self.objective, self.staff_rows = objective, staff_rows
@@ -140,8 +140,16 @@ class _Layout:
         return self._full
 
 
-_REVIEW_BLOCKS = {round_: review_block(round_, 0) for round_ in ("interim", "final")}
-"""Each review block laid out from row 0: its rows relative to its header, and its columns."""
+def _review_fields(round_: str) -> tuple[int, list[tuple[str, str, int, int, int]]]:
+    """A review block's column, and for each text in the order the sheet shows them: its field, its
+    label, the rows of the label and of the input below the block's header, the input's last column."""
+    block = review_block(round_, 0)
+    inputs = block.texts()
+    return block.header.col, [(name, label, label_span.row, inputs[name].row, inputs[name].last_col)
+                              for name, (label_span, label) in block.text_labels().items()]
+
+
+_REVIEW_FIELDS = {round_: _review_fields(round_) for round_ in ("interim", "final")}
 
 
 LABEL_COLS = {COL_NUMBER, MONTH_COLS[0], MONTH_COLS[7]}  # where the layout puts labels: A, F (right half), M (PESO)
@@ -152,6 +160,7 @@ class _Labels:
 
     def __init__(self, sheet: RawSheet):
         self.at: dict[str, list[tuple[int, int]]] = {}
+        self._starting: dict[tuple[str, int], int | None] = {}
         for (r, c), cell in sheet.cells.items():
             if c in LABEL_COLS and isinstance(cell.value, str):
                 self.at.setdefault(norm(cell.value), []).append((r, c))
@@ -166,9 +175,12 @@ class _Labels:
         return rows[0] if rows else None
 
     def row_starting(self, prefix: str, col: int) -> int | None:
-        prefix = norm(prefix)
-        rows = [r for text, places in self.at.items() if text.startswith(prefix) for r, c in places if c == col]
-        return min(rows) if rows else None
+        key = (prefix, col)
+        if key not in self._starting:  # the indicators' end and the interim block ask the same
+            prefix = norm(prefix)
+            rows = [r for text, places in self.at.items() if text.startswith(prefix) for r, c in places if c == col]
+            self._starting[key] = min(rows) if rows else None
+        return self._starting[key]
 
 
 def read_sheet(sheet: RawSheet, plan: Plan, identity: Identity, sector: Sector, objective: Objective,
@@ -364,22 +376,20 @@ def _match_rows(sheet, block, rows: list[int], named: list[int | None]) -> list[
 
 
 def _review(sheet, labels: _Labels, lay: _Layout, round_: str, merged: set) -> ReviewReturn:
-    block = _REVIEW_BLOCKS[round_]
-    col = block.header.col
+    col, fields = _REVIEW_FIELDS[round_]
     top = labels.row_starting(Label.INTERIM if round_ == "interim" else Label.FINAL, col)
     if top is None:  # rows below are taken relative to the block's header: only this one needs the real layout
         top = lay.full.reviews[round_].header.row
     texts = {}
     after = top
-    for field_name, (label_span, label) in block.text_labels().items():  # in the order the sheet shows them
+    for field_name, label, label_offset, input_offset, last_col in fields:
         found = labels.rows(label, col, after=after)
-        expected = top + (label_span.row - block.header.row)
+        expected = top + label_offset
         # The label where the layout puts it; else the next one below the previous text, so that a
         # text that reads like a label («Intrapresi») is never taken for it.
         label_row = expected if expected in found else next((r for r in found if r < top + REVIEW_ROWS + 5), None)
-        input_row = block.texts()[field_name].row
-        row = label_row + 1 if label_row is not None else top + (input_row - block.header.row)
-        texts[field_name] = _visible_text(sheet, row, col, block.texts()[field_name].last_col, merged)
+        row = label_row + 1 if label_row is not None else top + input_offset
+        texts[field_name] = _visible_text(sheet, row, col, last_col, merged)
         after = row
     return ReviewReturn(round=round_, **texts)
 
