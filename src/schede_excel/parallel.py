@@ -12,6 +12,7 @@ not finish are run again in turn by one worker, so that the item it dies on is k
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import threading
@@ -93,10 +94,21 @@ def _in_pool(task, items, indexes: list[int], context, processes: int, progress,
     from concurrent.futures.process import BrokenProcessPool
 
     unfinished: set[int] = set()
-    executor = ProcessPoolExecutor(max_workers=min(processes, len(indexes)), mp_context=_start_method(),
+    method = _start_method()
+    executor = ProcessPoolExecutor(max_workers=min(processes, len(indexes)), mp_context=method,
                                    initializer=_start_worker, initargs=(context,))
+    forked = method.get_start_method() == "fork"
     try:
-        futures = {executor.submit(_call, task, items[i]): i for i in indexes}
+        if forked:
+            # The workers start at the first submit. What they inherit (the plan, above all) is moved out
+            # of the collector's reach first: their collections neither walk it nor write to its pages,
+            # which fork shares until they are written.
+            gc.freeze()
+        try:
+            futures = {executor.submit(_call, task, items[i]): i for i in indexes}
+        finally:
+            if forked:
+                gc.unfreeze()
         for future in as_completed(futures):
             index = futures[future]
             try:
