@@ -98,17 +98,13 @@ def _in_pool(task, items, indexes: list[int], context, processes: int, progress,
     executor = ProcessPoolExecutor(max_workers=min(processes, len(indexes)), mp_context=method,
                                    initializer=_start_worker, initargs=(context,))
     forked = method.get_start_method() == "fork"
+    if forked:
+        # The workers start at the first submit. What they inherit (the plan, above all) is moved out of
+        # the collector's reach first: their collections neither walk it nor write to its pages, which
+        # fork shares until they are written; nor do this process's while it takes their results.
+        gc.freeze()
     try:
-        if forked:
-            # The workers start at the first submit. What they inherit (the plan, above all) is moved out
-            # of the collector's reach first: their collections neither walk it nor write to its pages,
-            # which fork shares until they are written.
-            gc.freeze()
-        try:
-            futures = {executor.submit(_call, task, items[i]): i for i in indexes}
-        finally:
-            if forked:
-                gc.unfreeze()
+        futures = {executor.submit(_call, task, items[i]): i for i in indexes}
         for future in as_completed(futures):
             index = futures[future]
             try:
@@ -121,6 +117,9 @@ def _in_pool(task, items, indexes: list[int], context, processes: int, progress,
     except BaseException:
         executor.shutdown(wait=True, cancel_futures=True)
         raise
+    finally:
+        if forked:
+            gc.unfreeze()
     executor.shutdown(wait=True)
     return [i for i in indexes if i in unfinished]
 
