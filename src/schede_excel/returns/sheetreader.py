@@ -209,7 +209,7 @@ def read_sheet(sheet: RawSheet, plan: Plan, identity: Identity, sector: Sector, 
 
 
 def _changed(found: str, expected: str) -> bool:
-    return norm(found) != norm(expected)
+    return found != expected and norm(found) != norm(expected)  # nearly always as written: equal, nothing to normalise
 
 
 def _check_plan_values(sheet, labels: _Labels, plan, objective: Objective, where, out) -> None:
