@@ -351,6 +351,26 @@ def test_ods_cells_a_crafted_file_holds_never_raise(cell):
         assert all(v is None or isinstance(v, (str, bool)) or v == v and abs(v) != float("inf") for v in values)
 
 
+def test_ods_cells_with_one_attribute_and_no_paragraph_keep_their_place_and_content():
+    """A childless cell with one attribute is a blank only when that attribute is its style or its column
+    count: a formula, a span or a value written without a paragraph is read like any other cell."""
+    cells = ('<table:table-cell table:style-name="ce1"/>'  # A: blank
+             '<table:table-cell table:number-columns-repeated="2"/>'  # B, C: blank
+             '<table:table-cell table:formula="of:=1+1"/>'  # D: a formula, no cached value
+             '<table:table-cell table:number-columns-spanned="2"/>'  # E:F merged, empty
+             '<table:table-cell table:style-name="ce1"/>'  # F: the covered cell, written as a plain one
+             '<table:table-cell office:string-value="solo attributo"/>'  # G: no type, no paragraph: nothing
+             '<table:table-cell office:value-type="string" office:string-value="testo"/>'  # H
+             '<table:table-cell table:number-columns-repeated="1"/>'  # I
+             '<table:table-cell office:value-type="float" office:value="7"/>')  # J
+    content = (hostile.parts(hostile.ods_bytes())["content.xml"].decode()
+               .replace("<table:table-row>", "<table:table-row>" + cells, 1))
+    sheet = read_workbook(hostile.rewrite_zip(hostile.ods_bytes(), {"content.xml": content.encode()}), "x.ods").sheets[0]
+    found = {col: (cell.value, cell.formula) for (row, col), cell in sheet.cells.items() if row == 0}
+    assert found == {3: (None, "of:=1+1"), 7: ("testo", None), 9: (7.0, None), 10: ("Comune di Borgo Prova", None)}
+    assert sheet.merges == [(0, 4, 0, 5)]
+
+
 def _read_or_findings(data: bytes, name: str, limits: Limits = Limits()):
     try:
         return read_workbook(data, name, limits)

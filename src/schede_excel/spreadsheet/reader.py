@@ -1074,9 +1074,14 @@ def _ods_row(row_el, row: int, sheet: RawSheet, limits: Limits, budget: _Budget)
         if col >= max_cols:
             break
         attributes = cell.items()
-        if not attributes and not len(cell):
-            col += 1
-            continue
+        if len(attributes) <= 1 and not len(cell):  # a third of a form's cells: a blank with a style or a count
+            key = attributes[0][0] if attributes else _T_STYLE_NAME
+            if key == _T_STYLE_NAME:
+                col += 1
+                continue
+            if key == _T_NUMBER_COLUMNS_REPEATED:
+                col += int(attributes[0][1])
+                continue
         found = dict(attributes)
         repeat = int(found.get(_T_NUMBER_COLUMNS_REPEATED, "1"))
         spanned_cols, spanned_rows = found.get(_T_NUMBER_COLUMNS_SPANNED), found.get(_T_NUMBER_ROWS_SPANNED)
