@@ -309,6 +309,12 @@ def _covering(sheet: RawSheet) -> dict[int, list[tuple[int, int, int, int]]]:
         if r2 < r1 or c2 < c1 or area > MAX_MERGE_CELLS or area > budget:  # corners the wrong way round cover nothing
             continue
         budget -= area
+        if r1 == r2:  # most ranges: part of one row
+            if r1 in by_row:
+                by_row[r1].append(span)
+            else:
+                by_row[r1] = [span]
+            continue
         for r in range(r1, r2 + 1):
             by_row.setdefault(r, []).append(span)
     return by_row
@@ -327,7 +333,10 @@ def _hidden_values(sheet: RawSheet, where, out) -> None:
     hidden = []
     for (r, c), cell in sheet.cells.items():
         spans = by_row.get(r)
-        if spans is None or cell.value is None or (isinstance(cell.value, str) and not cell.value.strip()):
+        if spans is None:
+            continue
+        value = cell.value
+        if value is None or (isinstance(value, str) and not value.strip()):
             continue
         for span in spans:  # the first range in the file's order that covers the cell, but not as its first cell
             if span[1] <= c <= span[3] and (r != span[0] or c != span[1]):
