@@ -489,6 +489,23 @@ def test_a_review_text_that_reads_like_the_staff_header_is_not_a_person(small_pl
     assert record.review("interim").causes == "COGNOME E NOME"
 
 
+def test_a_heading_like_the_interim_review_above_the_indicators_does_not_stop_the_reading(small_plan):
+    """A column-A text starting «VERIFICA INTERMEDIA AL» above an indicator block used to end no block
+    (StopIteration): the whole file was reported as damaged."""
+    book = planned_workbooks(small_plan)[0]
+    generated = build_workbook(small_plan, list(book.objectives), sector=book.sector, review=review_for(small_plan, "interim"))
+    name = sheet_names(list(book.objectives))[0]
+    lay = sheet_layout(book.objectives[0], staff_rows=small_plan.staff_rows)
+    wb = openpyxl.load_workbook(io.BytesIO(generated))
+    wb[name][a1(lay.indicators_header.row - 1, 0)] = "VERIFICA INTERMEDIA AL 30/06 (nota)"
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    read = read_return(small_plan, buffer.getvalue(), "r.xlsx")
+    assert read.file.readable
+    [record] = [r for r in read.objectives if r.sheet == name]
+    assert len(record.indicators) == sum(len(block) for _, block in book.objectives[0].indicators.by_kind())
+
+
 @pytest.mark.parametrize("text", ["intrapresi", "Da attivare", "Cause", "Effetti"])
 def test_a_review_text_that_reads_like_a_label_stays_in_its_box(small_plan, text):
     book = planned_workbooks(small_plan)[0]

@@ -371,6 +371,25 @@ def test_ods_cells_with_one_attribute_and_no_paragraph_keep_their_place_and_cont
     assert sheet.merges == [(0, 4, 0, 5)]
 
 
+@pytest.mark.parametrize("cells", [
+    '<table:table-cell table:number-columns-repeated="+64"/><table:table-cell table:number-columns-repeated="x"/>',
+    '<table:table-cell table:number-columns-repeated="64"/><table:table-cell table:number-columns-repeated="9999"/>',
+])
+def test_an_ods_cell_past_the_columns_read_is_never_looked_at_by_the_tree_or_the_stream(cells, monkeypatch):
+    """Past `Limits.max_cols` the stream drops cells unread; the tree walk stops there too, so a column count
+    it could not read in such a cell does not make the file unreadable in one path and not in the other."""
+    import schede_excel.spreadsheet.reader as reader
+
+    content = (hostile.parts(hostile.ods_bytes())["content.xml"].decode()
+               .replace("<table:table-row>", "<table:table-row>" + cells, 1))
+    data = hostile.rewrite_zip(hostile.ods_bytes(), {"content.xml": content.encode()})
+    limits = Limits(max_cols=64)
+    tree = read_workbook(data, "x.ods", limits).sheets[0]
+    monkeypatch.setattr(reader, "SMALL_SHEET", -1)
+    stream = read_workbook(data, "x.ods", limits).sheets[0]
+    assert tree.cells == stream.cells == {}  # the one text sits past column 64
+
+
 def _read_or_findings(data: bytes, name: str, limits: Limits = Limits()):
     try:
         return read_workbook(data, name, limits)

@@ -50,6 +50,32 @@ def test_results_come_in_the_order_of_the_items_and_progress_is_told_for_each():
     assert sorted(seen) == items
 
 
+def _frozen(context, item):
+    import gc
+
+    return gc.get_freeze_count() > 0
+
+
+@needs_fork
+def test_the_workers_start_with_the_inherited_objects_frozen_and_the_caller_gets_its_collector_back():
+    import gc
+
+    assert gc.get_freeze_count() == 0
+    if parallel._start_method().get_start_method() == "fork":
+        assert run_tasks(_frozen, [1, 2, 3], None, processes=2) == [True, True, True]
+    assert gc.get_freeze_count() == 0
+    with pytest.raises(ValueError):
+        run_tasks(_fail_on_three, [1, 2, 3, 4], None, processes=2)
+    assert gc.get_freeze_count() == 0
+    gc.freeze()  # a caller's own freeze (a server before it forks) is left as it was
+    try:
+        frozen = gc.get_freeze_count()
+        run_tasks(_square, [1, 2, 3], 1, processes=2)
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+
+
 def test_one_process_gives_the_same_without_a_pool():
     seen = []
     assert run_tasks(_square, [1, 2, 3], 1, processes=1, progress=seen.append) == [1, 4, 9]

@@ -97,7 +97,8 @@ def _in_pool(task, items, indexes: list[int], context, processes: int, progress,
     method = _start_method()
     executor = ProcessPoolExecutor(max_workers=min(processes, len(indexes)), mp_context=method,
                                    initializer=_start_worker, initargs=(context,))
-    forked = method.get_start_method() == "fork"
+    # A caller that froze objects itself keeps them frozen: then nothing is frozen or thawed here.
+    forked = method.get_start_method() == "fork" and gc.get_freeze_count() == 0
     if forked:
         # The workers start at the first submit. What they inherit (the plan, above all) is moved out of
         # the collector's reach first: their collections neither walk it nor write to its pages, which

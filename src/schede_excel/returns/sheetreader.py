@@ -253,7 +253,8 @@ def _indicators(sheet, labels: _Labels, plan: Plan, objective: Objective, lay: _
     for kind, block in objective.indicators.by_kind():
         header = headers[kind]
         if header is not None:
-            stop = next(r for r in starts if r > header)
+            # A text above the block that reads like the interim review's heading ends nothing below it.
+            stop = next((r for r in starts if r > header), header + 1 + len(block))
             rows = [r for r in range(header + 1, stop) if sheet.text(r, COL_NUMBER) or sheet.value(r, COL_ACHIEVED) is not None]
         else:
             rows = []
