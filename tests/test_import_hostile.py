@@ -411,6 +411,43 @@ def test_formatted_blanks_taken_out_before_parsing_change_nothing_read(corpus, m
     assert sum(isinstance(book, reader.RawWorkbook) for book in fast) >= 10
 
 
+def test_an_xlsx_sheet_parsed_whole_reads_as_the_stream_reads_it(plan, corpus, tmp_path, monkeypatch):
+    """A small worksheet is parsed whole, and what a cell holding a <v> alone stores is worked out once
+    per style, type and text for the whole workbook; a large one is streamed cell by cell: the two read
+    the same, on the hostile corpus and where the same text means different things from cell to cell."""
+    from schede_excel.spreadsheet import reader
+
+    data = hostile.generated(plan, tmp_path)["S20"]
+    book = hostile.parts(data)
+    forms = [(index, part) for index, part in enumerate(sheet_parts(data).values()) if b'<c r="L1"' in book[part]]
+    (one, first), (other, second) = forms[:2]
+    styles = reader._styles(reader._Zip(data, "x.xlsx", Limits()))[0]
+    date_style = styles.index(True)
+    plain = 0 if date_style else 1
+    same_text = {  # the same <v> text, typed and styled differently, in both sheets
+        "A1": ("raw", "s", "<v>0</v>"), "B1": ("raw", None, "<v>0</v>"), "C1": ("raw", "b", "<v>0</v>"),
+        "D1": ("raw", "str", "<v>0</v>"), "E1": ("raw", "inlineStr", "<v>0</v>"), "F1": ("raw", "e", "<v>0</v>"),
+        "G1": ("raw", "s", "<v>99999</v>"), "H1": ("raw", "n", "<v>45000</v>"), "I1": ("raw", "d", "<v>2023-10-20</v>"),
+        "J1": ("raw", "str", "<v>a_x000D_b</v>"), "K1": ("raw", None, "<v></v>"), "L1": ("raw", None, "<v>inf</v>"),
+    }
+    xml = {part: book[part] for part in (first, second)}
+    for part, style in ((first, date_style), (second, plain)):
+        sheet = hostile.set_cells(xml[part], same_text)
+        xml[part] = re.sub(rb'(<c r="[A-L]1") s="\d+"', rb'\1 s="%d"' % style, sheet)
+    crafted = hostile.rewrite_zip(data, xml)
+    folder, _ = corpus
+    files = [p.read_bytes() for p in sorted(folder.iterdir())
+             if p.suffix in (".xlsx", ".xlsm") and p.stat().st_size < 2**20] + [crafted]
+    whole = [_read_or_findings(d, "r.xlsx") for d in files]
+    books = [b for b in whole if isinstance(b, reader.RawWorkbook)]
+    assert len(books) >= 10
+    read = [whole[-1].sheets[one], whole[-1].sheets[other]]
+    assert read[0].cells[(0, 7)].is_date and not read[1].cells[(0, 7)].is_date
+    assert (read[0].cells[(0, 1)].value, read[0].cells[(0, 2)].value, read[0].cells[(0, 3)].value) == (0.0, False, "0")
+    monkeypatch.setattr(reader, "SMALL_SHEET", -1)
+    assert [_read_or_findings(d, "r.xlsx") for d in files] == whole
+
+
 @pytest.mark.parametrize("row", [
     '<row r="1"><!-- <c r="--><c r=\'A1\'><v>7</v></c><!--" s=""/> --></row>',  # a blank's shape across a comment
     '<row r="1"><!-- -<c r="A1"/>-> <c r="B1"><v>5</v></c> --></row>',  # ... inside one, that would end it early

@@ -499,6 +499,9 @@ class _Styles:
     formats: list[str]
     kinds: dict = field(default_factory=dict)
     """A cell's style attribute -> (style index, is a date, is a percentage, written format), found once."""
+    plain: dict = field(default_factory=dict)
+    """(style, type, text) of a cell holding a <v> alone -> `_plain_cell`: the cells stored are shared
+    by the sheets (a RawCell is never changed once read)."""
 
     def kind(self, s: str | None) -> tuple[int, bool, bool, str]:
         found = self.kinds.get(s)
@@ -655,7 +658,7 @@ def _read_small_sheet(root, sheet: RawSheet, styles: _Styles, limits: Limits, re
     letters = None if limits.columns is None else "".join(chr(65 + c) for c in sorted(limits.columns) if c < 26)
     strings, n_strings = styles.strings, len(styles.strings)
     date1904, kinds, kind_of = styles.date1904, styles.kinds, styles.kind
-    cells, written_formats, budget = sheet.cells, sheet.written_formats, styles.budget
+    cells, written_formats, budget, plain = sheet.cells, sheet.written_formats, styles.budget, styles.plain
     left = budget.left
     cell = None
     try:
@@ -679,8 +682,26 @@ def _read_small_sheet(root, sheet: RawSheet, styles: _Styles, limits: Limits, re
             if len(c) == 1:
                 tag = child.tag
                 if tag == _V:
-                    v = child
-                elif tag == _IS:
+                    # A value alone (most cells: the labels, the numbers): what it stores is the same for the
+                    # same style, type and text, in every sheet of the workbook, so it is worked out once.
+                    key = (c.get("s"), c.get("t"), child.text)
+                    made = plain.get(key)
+                    if made is None:
+                        made = _plain_cell(key, styles)
+                        if len(plain) < MAX_CACHED_REFS:
+                            plain[key] = made
+                    raw, written = made
+                    if raw is None:
+                        continue
+                    left -= 1
+                    if left < 0:
+                        budget.left = left + 1
+                        budget.spend()
+                    cells[at] = raw
+                    if written:
+                        written_formats[at] = written
+                    continue
+                if tag == _IS:
                     inline = child
                 elif tag == _F:
                     f = child
@@ -726,6 +747,28 @@ def _read_small_sheet(root, sheet: RawSheet, styles: _Styles, limits: Limits, re
                 written_formats[at] = written
     finally:
         budget.left = left
+
+
+def _plain_cell(key: tuple[str | None, str | None, str | None], styles: _Styles) -> tuple[RawCell | None, str]:
+    """What a cell with a <v> and nothing else stores, from its style and type attributes and the <v>'s
+    text: the cell (None when it holds nothing) and its written format ("" when none is kept)."""
+    s, t, text = key
+    _, is_date, is_percent, written = styles.kind(s)
+    text = text or ""
+    if t is None:
+        value = _number(text)
+        if styles.date1904 and is_date and value.__class__ is float:
+            value += DAYS_1904
+    elif t == "inlineStr":  # the text of an inline string is in <is>, and it has none
+        value = None
+    else:
+        value, is_date = _value(t, text, is_date, styles)
+    if value.__class__ is str and "_x" in value:
+        value = _unescape(value)
+    if value is None:
+        return None, ""
+    return (RawCell(value, is_date, is_percent, None, styles.date1904 and not is_date),
+            written if value.__class__ is float else "")
 
 
 def _iso_serial(text: str | None):
