@@ -34,7 +34,7 @@ from corpus import VARIANTS, corpus  # noqa: E402
 from report import Table, italian, options, sizes_of  # noqa: E402
 
 FLOORS = str(BENCH / "floors.py")
-LABELS = {"xlsx": ".xlsx compilati (come li salva Excel)", "ods": ".ods salvati da LibreOffice",
+LABELS = {"xlsx": ".xlsx compilati, testi nella tabella condivisa (come li salva Excel)", "ods": ".ods salvati da LibreOffice",
           "lo-xlsx": ".xlsx salvati da LibreOffice"}
 
 
