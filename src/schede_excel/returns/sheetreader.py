@@ -13,13 +13,14 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
+from typing import Callable
 
 from ..findings import Finding, finding
 from ..sheet.layout import (
     COL_ACHIEVED, COL_META, COL_NUMBER, COL_TARGET, COL_TEXT, LAYOUT_VERSION, MONTH_COLS, ROUND_LABELS,
     INSTRUCTIONS_META, REVIEW_ROWS, STAFF_CATEGORY_COL, STAFF_NAME_COLS, STAFF_PARTICIPATION_COL, Label, a1,
-    achieved_name, objective_fingerprint, review_block, sheet_layout,
+    SheetLayout, achieved_name, objective_fingerprint, review_block, sheet_layout,
 )
 from ..plan.model import CROSS_CUTTING, IndicatorKind, Objective, Plan, Sector
 from .model import IndicatorReturn, ObjectiveReturn, ReviewReturn, StaffReturn
@@ -124,22 +125,6 @@ def identify(sheet: RawSheet, plan: Plan) -> Identity:
     return Identity(plan_id, year, reporting or objective.sector, objective.key, None, by_labels=True)
 
 
-class _Layout:
-    """The sheet's layout as the plan lays it out, made only when a label is missing and a row must be
-    taken from it: the reader finds rows by their labels, and what it needs besides (a review block's
-    rows below its header, the defined names) does not depend on the objective (`_REVIEW_FIELDS`)."""
-
-    def __init__(self, objective: Objective, staff_rows: int):
-        self.objective, self.staff_rows = objective, staff_rows
-        self._full = None
-
-    @property
-    def full(self):
-        if self._full is None:
-            self._full = sheet_layout(self.objective, staff_rows=self.staff_rows)
-        return self._full
-
-
 def _review_fields(round_: str) -> tuple[int, list[tuple[str, str, int, int, int]]]:
     """A review block's column, and for each text in the order the sheet shows them: its field, its
     label, the rows of the label and of the input below the block's header, the input's last column."""
@@ -190,7 +175,10 @@ def read_sheet(sheet: RawSheet, plan: Plan, identity: Identity, sector: Sector, 
     out = result.findings
     where = {"file": file, "sheet": sheet.name}
     labels = _Labels(sheet)
-    lay = _Layout(objective, plan.staff_rows)
+    # The reader finds rows by their labels, and what it needs besides (a review block's rows below its
+    # header, the defined names) does not depend on the objective (`_REVIEW_FIELDS`): the sheet's layout
+    # as the plan lays it out is made only when a label is missing and a row must be taken from it.
+    lay = cache(lambda: sheet_layout(objective, staff_rows=plan.staff_rows))
 
     if identity.fingerprint and identity.fingerprint != objective_fingerprint(plan, objective):
         out.append(finding("RET_009", **where, objective=objective.key))
@@ -244,10 +232,11 @@ def _short(text: str, size: int = 60) -> str:
     return text if len(text) <= size else text[: size - 1] + "…"
 
 
-def _indicators(sheet, labels: _Labels, plan: Plan, objective: Objective, lay: _Layout, round_, where, out):
+def _indicators(sheet, labels: _Labels, plan: Plan, objective: Objective, lay: Callable[[], SheetLayout], round_,
+                where, out):
     review_date = plan.interim_review if round_ == "interim" else plan.final_review
     headers = {kind: labels.first_row(kind.label, COL_NUMBER) for kind in IndicatorKind}
-    end = labels.row_starting(Label.INTERIM, COL_NUMBER) or lay.full.reviews["interim"].header.row
+    end = labels.row_starting(Label.INTERIM, COL_NUMBER) or lay().reviews["interim"].header.row
     starts = sorted(r for r in headers.values() if r is not None) + [end]
     records = []
     for kind, block in objective.indicators.by_kind():
@@ -385,11 +374,11 @@ def _match_rows(sheet, block, rows: list[int], named: list[int | None]) -> list[
     return out
 
 
-def _review(sheet, labels: _Labels, lay: _Layout, round_: str, merged: set) -> ReviewReturn:
+def _review(sheet, labels: _Labels, lay: Callable[[], SheetLayout], round_: str, merged: set) -> ReviewReturn:
     col, fields = _REVIEW_FIELDS[round_]
     top = labels.row_starting(Label.INTERIM if round_ == "interim" else Label.FINAL, col)
     if top is None:  # rows below are taken relative to the block's header: only this one needs the real layout
-        top = lay.full.reviews[round_].header.row
+        top = lay().reviews[round_].header.row
     texts = {}
     after = top
     for field_name, label, label_offset, input_offset, last_col in fields:
