@@ -371,6 +371,26 @@ def test_ods_cells_with_one_attribute_and_no_paragraph_keep_their_place_and_cont
     assert sheet.merges == [(0, 4, 0, 5)]
 
 
+def test_ods_cells_with_the_same_attributes_keep_each_their_own_text_place_and_span():
+    """What a set of attributes means is worked out once per workbook: the cells that share them still
+    keep their own text, column, merged range and cut, in every row they are in."""
+    text = '<table:table-cell table:style-name="ce1" office:value-type="string"><text:p>{}</text:p></table:table-cell>'
+    span = '<table:table-cell table:number-columns-spanned="2" office:value-type="float" office:value="3"/>'
+    long = "x" * 40_000
+    row = (text.format("uno") + span + '<table:covered-table-cell/>' + text.format("due")
+           + '<table:table-cell office:value-type="percentage" office:value="3"/>' + text.format(long))
+    content = (hostile.parts(hostile.ods_bytes())["content.xml"].decode()
+               .replace("<table:table-row>", f"<table:table-row>{row}</table:table-row><table:table-row>"
+                        + row.replace("uno", "tre"), 1))
+    sheet = read_workbook(hostile.rewrite_zip(hostile.ods_bytes(), {"content.xml": content.encode()}), "x.ods").sheets[0]
+    found = {(r, c): (cell.value, cell.is_percent) for (r, c), cell in sheet.cells.items() if r < 2 and c < 6}
+    cut = long[:32767]
+    assert found == {(0, 0): ("uno", False), (0, 1): (3.0, False), (0, 3): ("due", False), (0, 4): (3.0, True),
+                     (0, 5): (cut, False), (1, 0): ("tre", False), (1, 1): (3.0, False), (1, 3): ("due", False),
+                     (1, 4): (3.0, True), (1, 5): (cut, False)}
+    assert sheet.merges[:2] == [(0, 1, 0, 2), (1, 1, 1, 2)] and {(0, 5), (1, 5)} <= sheet.cut_texts
+
+
 @pytest.mark.parametrize("cells", [
     '<table:table-cell table:number-columns-repeated="+64"/><table:table-cell table:number-columns-repeated="x"/>',
     '<table:table-cell table:number-columns-repeated="64"/><table:table-cell table:number-columns-repeated="9999"/>',

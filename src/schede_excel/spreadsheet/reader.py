@@ -522,8 +522,8 @@ class _Budget:
                  reason: str = "troppe celle compilate (oltre il limite di celle lette in una cartella)"):
         self.left, self.name, self.reason = count, name, reason
 
-    def spend(self) -> None:
-        self.left -= 1
+    def spend(self, count: int = 1) -> None:
+        self.left -= count
         if self.left < 0:
             raise _unreadable(self.name, self.reason, "READ_003")
 
@@ -941,7 +941,7 @@ def _read_ods(archive: _Zip, name: str, limits: Limits) -> RawWorkbook:
     if archive.infos["content.xml"].file_size <= SMALL_SHEET:
         data = archive.read("content.xml")
         root = archive.xml("content.xml", data)
-        if _one_plain_spreadsheet(root, data):
+        if _walk_reads_as_stream(root, data):
             try:
                 return _read_ods_tree(root, archive, name, limits)
             except _Restream:
@@ -953,6 +953,7 @@ def _read_ods(archive: _Zip, name: str, limits: Limits) -> RawWorkbook:
     if b"<!DOCTYPE" in stream.head[:4096] or b"<!ENTITY" in stream.head[:4096]:
         raise _dtd_refused(name, "content.xml")
     budget = _Budget(limits.max_cells, name)
+    seen: dict = {}  # a table-cell's attributes -> what they say, for `_ods_row`
     context = etree.iterparse(stream, events=("start", "end"), resolve_entities=False, no_network=True,
                               load_dtd=False, huge_tree=True, remove_comments=True,
                               tag=(_O_SPREADSHEET, _T_TABLE, _T_TABLE_ROW, _T_TABLE_CELL,
@@ -996,7 +997,7 @@ def _read_ods(archive: _Zip, name: str, limits: Limits) -> RawWorkbook:
                 continue
             elif tag == _T_TABLE_ROW:
                 if sheet is not None and el.getparent().tag in _ROW_PARENTS:
-                    row = _ods_row(el, row, sheet, limits, budget)
+                    row = _ods_row(el, row, sheet, limits, budget, seen)
                     el.clear()
                     while el.getprevious() is not None:
                         del el.getparent()[0]
@@ -1035,10 +1036,10 @@ class _Restream(Exception):
     """The tree walk met what only the stream reads exactly: read the part again, streamed."""
 
 
-def _one_plain_spreadsheet(root, data: bytes) -> bool:
-    """What `_read_ods_tree` reads exactly as the stream would: one office:spreadsheet, no table inside
-    a table or row inside a row (the stream takes their rows in the order they end), column counts in
-    digits."""
+def _walk_reads_as_stream(root, data: bytes) -> bool:
+    """Whether `_read_ods_tree` reads this content.xml exactly as the stream would: one office:spreadsheet,
+    every table directly in it, no row inside a row (the stream takes rows in the order they end), column
+    counts in digits."""
     spreadsheets = root.iter(_O_SPREADSHEET)
     first = next(spreadsheets, None)
     if first is None or next(spreadsheets, None) is not None:
@@ -1058,6 +1059,7 @@ def _read_ods_tree(root, archive: _Zip, name: str, limits: Limits) -> RawWorkboo
         if any("false" in (p.get(_T_DISPLAY), p.get(_S_DISPLAY)) for p in el):
             hidden_styles.add(el.get(_S_NAME))
     budget = _Budget(limits.max_cells, name)
+    seen: dict = {}  # a table-cell's attributes -> what they say, for `_ods_row`
     elements_left = limits.max_elements  # past it, the stream decides (it counts only cells, and refuses)
     sheets, by_table = [], {}
     for table in spreadsheet.iterchildren(_T_TABLE):
@@ -1073,7 +1075,7 @@ def _read_ods_tree(root, archive: _Zip, name: str, limits: Limits) -> RawWorkboo
                 elements_left -= len(row_el)  # its cells, each one element
                 if elements_left < 0:
                     raise _Restream
-            row = _ods_row(row_el, row, sheet, limits, budget)
+            row = _ods_row(row_el, row, sheet, limits, budget, seen)
     body_names = []
     for el in spreadsheet.iter(_T_NAMED_RANGE):
         sheet_name, ref = _ods_range(el.get(_T_CELL_RANGE_ADDRESS, ""))
@@ -1100,11 +1102,12 @@ def _ods_workbook(archive: _Zip, name: str, sheets: list[RawSheet], body_names, 
                        external_links=external)
 
 
-def _ods_row(row_el, row: int, sheet: RawSheet, limits: Limits, budget: _Budget) -> int:
+def _ods_row(row_el, row: int, sheet: RawSheet, limits: Limits, budget: _Budget, seen: dict) -> int:
     """Store one table-row's cells at `row`; returns the next row number.
 
     A cell's attributes are taken in one call (`items()`) rather than looked up one by one: each lookup
-    by qualified name costs as much as taking them all, and a blank cell has one or none."""
+    by qualified name costs as much as taking them all, and a blank cell has one or none. What a set
+    of attributes means (`_ods_attributes`) is worked out once per workbook, in `seen`."""
     repeat_rows = int(row_el.get(_T_NUMBER_ROWS_REPEATED, "1"))
     if row >= limits.max_rows:
         if any(c.get(_O_VALUE_TYPE) or len(c) for c in row_el):
@@ -1125,60 +1128,87 @@ def _ods_row(row_el, row: int, sheet: RawSheet, limits: Limits, budget: _Budget)
             if key == _T_NUMBER_COLUMNS_REPEATED:
                 col += int(attributes[0][1])
                 continue
-        found = dict(attributes)
-        repeat = int(found.get(_T_NUMBER_COLUMNS_REPEATED, "1"))
-        spanned_cols, spanned_rows = found.get(_T_NUMBER_COLUMNS_SPANNED), found.get(_T_NUMBER_ROWS_SPANNED)
-        if (spanned_cols or spanned_rows) and len(merges) < limits.max_rows:
-            cols_spanned = int(spanned_cols) if spanned_cols and spanned_cols.isdigit() else 1
-            rows_spanned = int(spanned_rows) if spanned_rows and spanned_rows.isdigit() else 1
-            if cols_spanned > 1 or rows_spanned > 1:
-                merges.append((row, col, row + rows_spanned - 1, col + cols_spanned - 1))
-        kind = found.get(_O_VALUE_TYPE)
-        formula = found.get(_T_FORMULA)
-        if kind is None and formula is None and not len(cell):  # a blank: only its place counts
-            col += repeat
-            continue
-        value = None
-        is_date = is_percent = False
-        if kind in ("float", "currency"):
-            value = _number(found.get(_O_VALUE))
-        elif kind == "percentage":
-            value, is_percent = _number(found.get(_O_VALUE)), True
-        elif kind == "date":
-            text = found.get(_O_DATE_VALUE, "")
-            try:
-                moment = datetime.fromisoformat(text)
-            except ValueError:
-                moment = None
-            value = None if moment is None else (moment - _EPOCH).total_seconds() / 86400
-            is_date = moment is not None
-        elif kind == "boolean":
-            value = found.get(_O_BOOLEAN_VALUE) == "true"
-        elif kind == "string" or (kind is None and len(cell)):
-            value = found.get(_O_STRING_VALUE)
-            if value is None:
-                first = cell[0] if len(cell) == 1 else None  # most texts: one plain paragraph
-                value = (first.text or "") if first is not None and not len(first) and first.tag == _X_P \
-                    else _ods_text(cell)
-            if len(value) > MAX_CELL_TEXT:  # said at its cell by the sheet reader, never cut silently
-                value = value[:MAX_CELL_TEXT]
-                sheet.cut_texts.add((row, col))
-            if kind is None and not value:
+        key = tuple(attributes)
+        found = seen.get(key)
+        if found is None:
+            found = _ods_attributes(dict(attributes))
+            if len(seen) < MAX_CACHED_REFS:
+                seen[key] = found
+        repeat, spanned, kind, formula, raw, string_value = found
+        if spanned is not None and len(merges) < limits.max_rows:
+            merges.append((row, col, row + spanned[0] - 1, col + spanned[1] - 1))
+        if raw is _FROM_TEXT:
+            if kind is None and not len(cell):
+                if formula is None:  # a blank: only its place counts
+                    col += repeat
+                    continue
                 value = None
-        if value is not None or formula is not None:
-            raw = RawCell(value, is_date, is_percent, formula)  # one record for the columns it repeats over
+            else:
+                value = string_value
+                if value is None:
+                    first = cell[0] if len(cell) == 1 else None  # most texts: one plain paragraph
+                    value = (first.text or "") if first is not None and not len(first) and first.tag == _X_P \
+                        else _ods_text(cell)
+                if len(value) > MAX_CELL_TEXT:  # said at its cell by the sheet reader, never cut silently
+                    value = value[:MAX_CELL_TEXT]
+                    sheet.cut_texts.add((row, col))
+                if kind is None and not value:
+                    value = None
+            # one record for the columns it repeats over
+            raw = None if value is None and formula is None else RawCell(value, False, False, formula)
+        if raw is not None:
             for k in range(min(repeat, max_cols - col)):
                 if columns is None or col + k in columns:
                     row_cells.append((col + k, raw))
         col += repeat
     if row_cells and row + repeat_rows > limits.max_rows:
         sheet.rows_cut = True
-    cells = sheet.cells
-    for r in range(min(repeat_rows, limits.max_rows - row) if row_cells else 0):
-        for c, raw in row_cells:
-            budget.spend()
-            cells[(row + r, c)] = raw
+    rows = min(repeat_rows, limits.max_rows - row) if row_cells else 0
+    if rows:
+        budget.spend(len(row_cells) * rows)
+        cells = sheet.cells
+        for r in range(row, row + rows):
+            for c, raw in row_cells:
+                cells[(r, c)] = raw
     return row + repeat_rows
+
+
+_FROM_TEXT = RawCell(None)
+"""In `_ods_attributes`: the value is the cell's text (or, with no type and no paragraph, there is none)."""
+
+
+def _ods_attributes(found: dict) -> tuple:
+    """What a table-cell's attributes say: (columns it repeats over, (rows, columns) it spans or None,
+    value type, formula, the RawCell they make or `_FROM_TEXT`, the string-value attribute)."""
+    repeat = int(found.get(_T_NUMBER_COLUMNS_REPEATED, "1"))
+    spanned_cols, spanned_rows = found.get(_T_NUMBER_COLUMNS_SPANNED), found.get(_T_NUMBER_ROWS_SPANNED)
+    spanned = None
+    if spanned_cols or spanned_rows:
+        cols_spanned = int(spanned_cols) if spanned_cols and spanned_cols.isdigit() else 1
+        rows_spanned = int(spanned_rows) if spanned_rows and spanned_rows.isdigit() else 1
+        if cols_spanned > 1 or rows_spanned > 1:
+            spanned = (rows_spanned, cols_spanned)
+    kind = found.get(_O_VALUE_TYPE)
+    formula = found.get(_T_FORMULA)
+    value, is_date, is_percent = None, False, False
+    if kind in ("float", "currency"):
+        value = _number(found.get(_O_VALUE))
+    elif kind == "percentage":
+        value, is_percent = _number(found.get(_O_VALUE)), True
+    elif kind == "date":
+        text = found.get(_O_DATE_VALUE, "")
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            moment = None
+        value = None if moment is None else (moment - _EPOCH).total_seconds() / 86400
+        is_date = moment is not None
+    elif kind == "boolean":
+        value = found.get(_O_BOOLEAN_VALUE) == "true"
+    elif kind == "string" or kind is None:
+        return repeat, spanned, kind, formula, _FROM_TEXT, found.get(_O_STRING_VALUE)
+    raw = None if value is None and formula is None else RawCell(value, is_date, is_percent, formula)
+    return repeat, spanned, kind, formula, raw, None
 
 
 def as_date(value) -> date | None:
