@@ -192,6 +192,8 @@ _OFFICE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 def _share_strings(content: dict[str, bytes], sheet_parts) -> None:
     """Every inline text of the sheets moved into xl/sharedStrings.xml, each distinct one once, in the
     order met: what Excel writes on saving (XlsxWriter, streaming, writes the texts inline)."""
+    if "xl/sharedStrings.xml" in content:
+        raise SystemExit("Il generatore scrive già una tabella di testi condivisi: il corpus va rivisto.")
     index: dict[bytes, int] = {}
     uses = 0
 

@@ -378,17 +378,46 @@ def test_ods_cells_with_the_same_attributes_keep_each_their_own_text_place_and_s
     span = '<table:table-cell table:number-columns-spanned="2" office:value-type="float" office:value="3"/>'
     long = "x" * 40_000
     row = (text.format("uno") + span + '<table:covered-table-cell/>' + text.format("due")
-           + '<table:table-cell office:value-type="percentage" office:value="3"/>' + text.format(long))
+           + '<table:table-cell office:value-type="percentage" office:value="3"/>' + text.format(long)
+           + '<table:table-cell office:value-type="float" office:value="8"/>'
+           + '<table:table-cell office:value-type="float" office:value="9"/>')
     content = (hostile.parts(hostile.ods_bytes())["content.xml"].decode()
                .replace("<table:table-row>", f"<table:table-row>{row}</table:table-row><table:table-row>"
                         + row.replace("uno", "tre"), 1))
     sheet = read_workbook(hostile.rewrite_zip(hostile.ods_bytes(), {"content.xml": content.encode()}), "x.ods").sheets[0]
-    found = {(r, c): (cell.value, cell.is_percent) for (r, c), cell in sheet.cells.items() if r < 2 and c < 6}
+    found = {(r, c): (cell.value, cell.is_percent) for (r, c), cell in sheet.cells.items() if r < 2 and c < 8}
     cut = long[:32767]
     assert found == {(0, 0): ("uno", False), (0, 1): (3.0, False), (0, 3): ("due", False), (0, 4): (3.0, True),
-                     (0, 5): (cut, False), (1, 0): ("tre", False), (1, 1): (3.0, False), (1, 3): ("due", False),
-                     (1, 4): (3.0, True), (1, 5): (cut, False)}
+                     (0, 5): (cut, False), (0, 6): (8.0, False), (0, 7): (9.0, False),
+                     (1, 0): ("tre", False), (1, 1): (3.0, False), (1, 3): ("due", False),
+                     (1, 4): (3.0, True), (1, 5): (cut, False), (1, 6): (8.0, False), (1, 7): (9.0, False)}
     assert sheet.merges[:2] == [(0, 1, 0, 2), (1, 1, 1, 2)] and {(0, 5), (1, 5)} <= sheet.cut_texts
+
+
+@pytest.mark.parametrize("small_sheet", [True, False])
+def test_ods_repeated_rows_count_against_the_cells_limit_and_a_negative_count_repeats_nothing(small_sheet, monkeypatch):
+    """A row repeated N times stores its cells N times, each against `Limits.max_cells`; a count below
+    zero repeats nothing, so it can never take cells back from the limit (-N then N rows would
+    otherwise store N times the row's cells past it)."""
+    import schede_excel.spreadsheet.reader as reader
+
+    if not small_sheet:
+        monkeypatch.setattr(reader, "SMALL_SHEET", -1)
+    cell = '<table:table-cell table:number-columns-repeated="4" office:value-type="float" office:value="1"/>'
+
+    def read(rows: str, limits: Limits):
+        content = (hostile.parts(hostile.ods_bytes())["content.xml"].decode()
+                   .replace("<table:table-row>", rows + "<table:table-row>", 1))
+        return _read_or_findings(hostile.rewrite_zip(hostile.ods_bytes(), {"content.xml": content.encode()}), "r.ods",
+                                 limits)
+
+    repeated = f'<table:table-row table:number-rows-repeated="3">{cell}</table:table-row>'
+    assert codes(read(repeated, Limits(max_cells=12))) == {"READ_003"}  # 12 of the row, and the title below
+    assert len(read(repeated, Limits(max_cells=13)).sheets[0].cells) == 13
+    crafted = (f'<table:table-row table:number-rows-repeated="-50">{cell}</table:table-row>'
+               f'<table:table-row table:number-rows-repeated="50">{cell}</table:table-row>')
+    assert codes(read(crafted, Limits(max_cells=100))) == {"READ_003"}
+    assert len(read(crafted, Limits(max_cells=201)).sheets[0].cells) == 201
 
 
 @pytest.mark.parametrize("cells", [
@@ -455,17 +484,49 @@ def test_an_xlsx_sheet_parsed_whole_reads_as_the_stream_reads_it(plan, corpus, t
         sheet = hostile.set_cells(xml[part], same_text)
         xml[part] = re.sub(rb'(<c r="[A-L]1") s="\d+"', rb'\1 s="%d"' % style, sheet)
     crafted = hostile.rewrite_zip(data, xml)
+    # The same again with dates counted from 1904 and a day-month format (its written format is kept) in H1.
+    styles_xml = book["xl/styles.xml"]
+    day_month = len(re.findall(rb"<xf ", styles_xml.split(b"<cellXfs")[1].split(b"</cellXfs>")[0]))
+    styles_xml = styles_xml.replace(b"</cellXfs>", b'<xf numFmtId="16" fontId="0" fillId="0" borderId="0" '
+                                    b'xfId="0" applyNumberFormat="1"/></cellXfs>')
+    xml[second] = re.sub(rb'(<c r="H1") s="\d+"', rb'\1 s="%d"' % day_month, xml[second])
+    crafted_1904 = hostile.rewrite_zip(data, {**xml, "xl/styles.xml": styles_xml, "xl/workbook.xml": book[
+        "xl/workbook.xml"].replace(b"<workbookPr ", b'<workbookPr date1904="1" ')})
     folder, _ = corpus
     files = [p.read_bytes() for p in sorted(folder.iterdir())
-             if p.suffix in (".xlsx", ".xlsm") and p.stat().st_size < 2**20] + [crafted]
+             if p.suffix in (".xlsx", ".xlsm") and p.stat().st_size < 2**20] + [crafted, crafted_1904]
     whole = [_read_or_findings(d, "r.xlsx") for d in files]
     books = [b for b in whole if isinstance(b, reader.RawWorkbook)]
     assert len(books) >= 10
-    read = [whole[-1].sheets[one], whole[-1].sheets[other]]
+    read = [whole[-2].sheets[one], whole[-2].sheets[other]]
     assert read[0].cells[(0, 7)].is_date and not read[1].cells[(0, 7)].is_date
     assert (read[0].cells[(0, 1)].value, read[0].cells[(0, 2)].value, read[0].cells[(0, 3)].value) == (0.0, False, "0")
+    late = [whole[-1].sheets[one], whole[-1].sheets[other]]
+    assert late[0].cells[(0, 7)].value == late[1].cells[(0, 7)].value == 45000 + 1462  # both dates, shifted
+    assert late[1].cells[(0, 1)].date1904 and not late[1].cells[(0, 7)].date1904
+    assert late[1].written_formats[(0, 7)] == "d-mmm" and (0, 7) not in late[0].written_formats
+    stored = sum(len(s.cells) for s in whole[-1].sheets)
+    limits = [Limits(), Limits(max_cells=stored), Limits(max_cells=stored - 1)]
+    boundary = [_read_or_findings(crafted_1904, "r.xlsx", lim) for lim in limits]
+    assert isinstance(boundary[1], reader.RawWorkbook) and codes(boundary[2]) == {"READ_003"}
     monkeypatch.setattr(reader, "SMALL_SHEET", -1)
     assert [_read_or_findings(d, "r.xlsx") for d in files] == whole
+    assert [_read_or_findings(crafted_1904, "r.xlsx", lim) for lim in limits] == boundary
+
+
+def test_a_long_value_that_stores_nothing_is_not_kept_for_the_rest_of_the_workbook(plan, tmp_path):
+    """What a value alone means is kept for the workbook only when its text is short: a crafted text
+    of megabytes in every sheet, stored nowhere (an inline string with no <is>), is not held."""
+    data = hostile.generated(plan, tmp_path)["S20"]
+    book = hostile.parts(data)
+    forms = [part for part in sheet_parts(data).values() if b'<c r="L1"' in book[part]]
+    big = {part: hostile.set_cells(book[part], {"B1": ("raw", "inlineStr", f"<v>{k}{'x' * 3_000_000}</v>")})
+           for k, part in enumerate(forms)}
+    assert len(big) >= 2
+    one, peak_one = peak_mb(read_workbook, hostile.rewrite_zip(data, dict(list(big.items())[:1])), "uno.xlsx")
+    every, peak_every = peak_mb(read_workbook, hostile.rewrite_zip(data, big), "tutti.xlsx")
+    assert all((0, 1) not in s.cells for s in one.sheets + every.sheets)
+    assert peak_every < peak_one + 1, f"{peak_one:.1f} MB with one such sheet, {peak_every:.1f} MB with {len(big)}"
 
 
 @pytest.mark.parametrize("row", [

@@ -550,6 +550,7 @@ _SKIP = (-1, -1)  # a cell reference that is never read: malformed, or outside t
 _ROWS_CUT = (-2, -2)  # a cell reference past `Limits.max_rows`
 _DIGITS = frozenset("0123456789")
 MAX_CACHED_REFS = 100_000  # cell references parsed once per workbook; a crafted sheet cannot grow the cache past this
+MAX_CACHED_TEXT = 256  # characters of a cell's text or attributes past which what it means is not kept for the workbook
 
 
 def _position(ref: str | None, letters: str | None, limits: Limits) -> tuple[int, int]:
@@ -653,8 +654,8 @@ def _read_small_sheet(root, sheet: RawSheet, styles: _Styles, limits: Limits, re
 
     libxml2 hands over the cells' child elements (`_CELL_CHILDREN`, in document order, so those of one
     cell come together) and no blank cell is ever made a Python object; a cell reference is parsed
-    once per workbook (`refs`), a style attribute too (`_Styles.kind`); the children are looked at
-    directly, not through ElementPath."""
+    once per workbook (`refs`), a style attribute too (`_Styles.kind`), and so is a value alone
+    (`_Styles.plain`); the children are looked at directly, not through ElementPath."""
     letters = None if limits.columns is None else "".join(chr(65 + c) for c in sorted(limits.columns) if c < 26)
     strings, n_strings = styles.strings, len(styles.strings)
     date1904, kinds, kind_of = styles.date1904, styles.kinds, styles.kind
@@ -688,7 +689,7 @@ def _read_small_sheet(root, sheet: RawSheet, styles: _Styles, limits: Limits, re
                     made = plain.get(key)
                     if made is None:
                         made = _plain_cell(key, styles)
-                        if len(plain) < MAX_CACHED_REFS:
+                        if len(plain) < MAX_CACHED_REFS and len(key[2] or "") <= MAX_CACHED_TEXT:
                             plain[key] = made
                     raw, written = made
                     if raw is None:
@@ -1128,13 +1129,14 @@ def _ods_row(row_el, row: int, sheet: RawSheet, limits: Limits, budget: _Budget,
             if key == _T_NUMBER_COLUMNS_REPEATED:
                 col += int(attributes[0][1])
                 continue
-        key = tuple(attributes)
-        found = seen.get(key)
-        if found is None:
-            found = _ods_attributes(dict(attributes))
-            if len(seen) < MAX_CACHED_REFS:
-                seen[key] = found
-        repeat, spanned, kind, formula, raw, string_value = found
+        attribute_set = tuple(attributes)
+        meaning = seen.get(attribute_set)
+        if meaning is None:
+            meaning = _ods_attributes(dict(attributes))
+            # Kept only when short: a crafted value of megabytes is not held for the whole workbook.
+            if len(seen) < MAX_CACHED_REFS and sum(len(v) for _, v in attributes) <= MAX_CACHED_TEXT:
+                seen[attribute_set] = meaning
+        repeat, spanned, kind, formula, raw, string_value = meaning
         if spanned is not None and len(merges) < limits.max_rows:
             merges.append((row, col, row + spanned[0] - 1, col + spanned[1] - 1))
         if raw is _FROM_TEXT:
@@ -1163,7 +1165,7 @@ def _ods_row(row_el, row: int, sheet: RawSheet, limits: Limits, budget: _Budget,
         col += repeat
     if row_cells and row + repeat_rows > limits.max_rows:
         sheet.rows_cut = True
-    rows = min(repeat_rows, limits.max_rows - row) if row_cells else 0
+    rows = max(0, min(repeat_rows, limits.max_rows - row)) if row_cells else 0  # a count below 0 repeats nothing
     if rows:
         budget.spend(len(row_cells) * rows)
         cells = sheet.cells
@@ -1173,7 +1175,7 @@ def _ods_row(row_el, row: int, sheet: RawSheet, limits: Limits, budget: _Budget,
     return row + repeat_rows
 
 
-_FROM_TEXT = RawCell(None)
+_FROM_TEXT = object()
 """In `_ods_attributes`: the value is the cell's text (or, with no type and no paragraph, there is none)."""
 
 
