@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from typing import Callable
 
 from ..findings import Finding, finding
 from ..sheet.layout import (

@@ -584,7 +584,7 @@ def _unescape(text: str) -> str:
 
 
 def _read_cell(c, row: int | None, sheet: RawSheet, styles: _Styles, limits) -> None:
-    """Store one <c> that has content (a value, a formula or inline text)."""
+    """Store one streamed <c> that has content (a value, a formula or inline text)."""
     m = _CELL_REF.match(c.get("r") or "")
     if not m:
         return
@@ -596,16 +596,12 @@ def _read_cell(c, row: int | None, sheet: RawSheet, styles: _Styles, limits) -> 
             return
     if col >= limits.max_cols or (limits.columns is not None and col not in limits.columns):
         return
-    kind = c.get("t", "n")
-    formula = c.findtext(_F)  # findtext: no element objects made for the children (this runs for every cell)
-    # (text values are decoded from Excel's _xHHHH_ escapes below)
-    style = int(c.get("s", "0"))
-    is_date = style < len(styles.dates) and styles.dates[style]
-    if kind == "inlineStr":
-        value = _inline_text(c)
-    else:
-        value, is_date = _value(kind, c.findtext(_V), is_date, styles)
-    _store(sheet, styles, row, col, value, is_date, style, formula)
+    raw, written = _other_cell(c, None, styles)
+    if raw is not None:
+        styles.budget.spend()
+        sheet.cells[(row, col)] = raw
+        if written:
+            sheet.written_formats[(row, col)] = written
 
 
 def _inline_text(c) -> str | None:
@@ -636,18 +632,6 @@ def _value(kind: str, text: str | None, is_date, styles: _Styles):
     return value, is_date
 
 
-def _store(sheet: RawSheet, styles: _Styles, row: int, col: int, value, is_date, style: int, formula) -> None:
-    """Keep a cell that holds a value or a formula (text decoded from Excel's _xHHHH_ escapes)."""
-    if isinstance(value, str) and "_x" in value:
-        value = _unescape(value)
-    if value is not None or formula is not None:
-        styles.budget.spend()
-        sheet.cells[(row, col)] = RawCell(value, is_date, style < len(styles.percents) and styles.percents[style],
-                                          formula, styles.date1904 and not is_date)
-        if style < len(styles.formats) and styles.formats[style] and isinstance(value, float):
-            sheet.written_formats[(row, col)] = styles.formats[style]
-
-
 def _read_small_sheet(root, sheet: RawSheet, styles: _Styles, limits: Limits, refs: dict) -> None:
     """Store the cells of a sheet parsed whole that have an element inside (most cells of a form are
     formatted blanks), as `_read_cell` would one by one, without its per-cell costs.
@@ -657,8 +641,6 @@ def _read_small_sheet(root, sheet: RawSheet, styles: _Styles, limits: Limits, re
     once per workbook (`refs`), a style attribute too (`_Styles.kind`), and so is a value alone
     (`_Styles.plain`); the children are looked at directly, not through ElementPath."""
     letters = None if limits.columns is None else "".join(chr(65 + c) for c in sorted(limits.columns) if c < 26)
-    strings, n_strings = styles.strings, len(styles.strings)
-    date1904, kinds, kind_of = styles.date1904, styles.kinds, styles.kind
     cells, written_formats, budget, plain = sheet.cells, sheet.written_formats, styles.budget, styles.plain
     left = budget.left
     cell = None
@@ -679,75 +661,69 @@ def _read_small_sheet(root, sheet: RawSheet, styles: _Styles, limits: Limits, re
             if at is _ROWS_CUT:
                 sheet.rows_cut = True
                 continue
-            v = f = inline = None
-            if len(c) == 1:
-                tag = child.tag
-                if tag == _V:
-                    # A value alone (most cells: the labels, the numbers): what it stores is the same for the
-                    # same style, type and text, in every sheet of the workbook, so it is worked out once.
-                    key = (c.get("s"), c.get("t"), child.text)
-                    made = plain.get(key)
-                    if made is None:
-                        made = _plain_cell(key, styles)
-                        if len(plain) < MAX_CACHED_REFS and len(key[2] or "") <= MAX_CACHED_TEXT:
-                            plain[key] = made
-                    raw, written = made
-                    if raw is None:
-                        continue
-                    left -= 1
-                    if left < 0:
-                        budget.left = left + 1
-                        budget.spend()
-                    cells[at] = raw
-                    if written:
-                        written_formats[at] = written
-                    continue
-                if tag == _IS:
-                    inline = child
-                elif tag == _F:
-                    f = child
+            if len(c) == 1 and child.tag == _V:
+                # A value alone (most cells: the labels, the numbers): what it stores is the same for the
+                # same style, type and text, in every sheet of the workbook, so it is worked out once.
+                key = (c.get("s"), c.get("t"), child.text)
+                made = plain.get(key)
+                if made is None:
+                    made = _plain_cell(key, styles)
+                    if len(plain) < MAX_CACHED_REFS and len(key[2] or "") <= MAX_CACHED_TEXT:
+                        plain[key] = made
+                raw, written = made
             else:
-                for child in c:  # the first of each, as findtext finds it
-                    tag = child.tag
-                    if tag == _V:
-                        if v is None:
-                            v = child
-                    elif tag == _IS:
-                        if inline is None:
-                            inline = child
-                    elif tag == _F and f is None:
-                        f = child
-            formula = None if f is None else f.text or ""
-            s = c.get("s")
-            style, is_date, is_percent, written = kinds.get(s) or kind_of(s)
-            t = c.get("t")
-            if t == "inlineStr":
-                first = inline[0] if inline is not None and len(inline) else None
-                value = (first.text or "") if first is not None and first.tag == _T else _inline_text(c)
-            else:
-                text = None if v is None else v.text or ""
-                if t is None:  # a number
-                    value = _number(text)
-                    if date1904 and is_date and value.__class__ is float:
-                        value += DAYS_1904
-                elif t == "s" and text is not None and text.isdigit():
-                    index = int(text)
-                    value = strings[index] if index < n_strings else None
-                else:
-                    value, is_date = _value(t, text, is_date, styles)
-            if value.__class__ is str and "_x" in value:
-                value = _unescape(value)
-            if value is None and formula is None:
+                raw, written = _other_cell(c, child if len(c) == 1 else None, styles)
+            if raw is None:
                 continue
             left -= 1
             if left < 0:
                 budget.left = left + 1
                 budget.spend()
-            cells[at] = RawCell(value, is_date, is_percent, formula, date1904 and not is_date)
-            if written and value.__class__ is float:
+            cells[at] = raw
+            if written:
                 written_formats[at] = written
     finally:
         budget.left = left
+
+
+def _other_cell(c, only, styles: _Styles) -> tuple[RawCell | None, str]:
+    """What a <c> stores (None when it holds nothing) and its written format ("" when none is kept):
+    any cell, streamed or, when it is more than a value alone (`_plain_cell`), parsed whole. `only`:
+    its one child, when the caller knows it has just one; else the first <v>, <is> and <f> are taken,
+    as findtext finds them."""
+    v = f = inline = None
+    if only is not None:
+        tag = only.tag
+        if tag == _IS:
+            inline = only
+        elif tag == _F:
+            f = only
+    else:
+        for child in c:  # the first of each, as findtext finds it
+            tag = child.tag
+            if tag == _V:
+                if v is None:
+                    v = child
+            elif tag == _IS:
+                if inline is None:
+                    inline = child
+            elif tag == _F and f is None:
+                f = child
+    formula = None if f is None else f.text or ""
+    s = c.get("s")
+    _, is_date, is_percent, written = styles.kinds.get(s) or styles.kind(s)
+    t = c.get("t")
+    if t == "inlineStr":
+        first = inline[0] if inline is not None and len(inline) else None
+        value = (first.text or "") if first is not None and first.tag == _T else _inline_text(c)
+    else:
+        value, is_date = _value(t, None if v is None else v.text or "", is_date, styles)
+    if value.__class__ is str and "_x" in value:
+        value = _unescape(value)
+    if value is None and formula is None:
+        return None, ""
+    return (RawCell(value, is_date, is_percent, formula, styles.date1904 and not is_date),
+            written if value.__class__ is float else "")
 
 
 def _plain_cell(key: tuple[str | None, str | None, str | None], styles: _Styles) -> tuple[RawCell | None, str]:
@@ -755,15 +731,10 @@ def _plain_cell(key: tuple[str | None, str | None, str | None], styles: _Styles)
     text: the cell (None when it holds nothing) and its written format ("" when none is kept)."""
     s, t, text = key
     _, is_date, is_percent, written = styles.kind(s)
-    text = text or ""
-    if t is None:
-        value = _number(text)
-        if styles.date1904 and is_date and value.__class__ is float:
-            value += DAYS_1904
-    elif t == "inlineStr":  # the text of an inline string is in <is>, and it has none
+    if t == "inlineStr":  # the text of an inline string is in <is>, and it has none
         value = None
     else:
-        value, is_date = _value(t, text, is_date, styles)
+        value, is_date = _value(t, text or "", is_date, styles)
     if value.__class__ is str and "_x" in value:
         value = _unescape(value)
     if value is None:
