@@ -19,6 +19,7 @@ import openpyxl
 
 from schede_excel import (IndicatorKind, Override, Plan, Target, TargetKind, WorkbookPlan, consolidate, generate,
                           load_plan, planned_workbooks)
+from schede_excel.italian import number
 from schede_excel.plan.targets import Entry
 from schede_excel.sheet.layout import sheet_layout, sheet_names
 from schede_excel.spreadsheet.cells import a1
@@ -101,10 +102,11 @@ def main() -> None:
     done = consolidate(plan, [returns], out / "riepilogo.xlsx", overrides=assessments,
                        exports_dir=out / "esportazioni", annex_file=out / "allegato-risultati.xlsx")
     ev = done.evaluation
-    print(f"   punteggio dell'ente: {ev.ente_score:.1f} ({ev.ente_band})")
+    print(f"   punteggio dell'ente: {number(ev.ente_score)} ({ev.ente_band})"
+          if ev.ente_score is not None else "   punteggio dell'ente non valutabile")
     for sector in ev.sectors:
-        score = f"{sector.score:5.1f}" if sector.score is not None else "    -"
-        print(f"   {sector.sector:<6} {score}  {sector.band}")
+        score = number(sector.score) if sector.score is not None else "-"
+        print(f"   {sector.sector:<6} {score:>5}  {sector.band}")
     print(f"   {len(done.result.files)} file letti, {len(done.findings)} segnalazioni (foglio Anomalie)")
     print(f"Aprire {out / 'riepilogo.xlsx'} per il riepilogo con i grafici.")
 

@@ -1,5 +1,6 @@
 """Every script in examples/ runs and says what it should."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -23,5 +24,7 @@ def test_example_runs(script, tmp_path):
     done = subprocess.run(args, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip()
+    # What a user reads is Italian: a decimal comma, never «91.9» (the output folder is left out: its name has digits).
+    assert not re.search(r"\d\.\d", done.stdout.replace(str(tmp_path), "")), done.stdout
     if "out-folder" in script.read_text(encoding="utf-8"):
         assert list((tmp_path / "out").glob("*.xlsx"))
