@@ -130,6 +130,11 @@ def test_status_command(small_plan, interim_returns, tmp_path):
                                       "--solleciti", str(tmp_path / "solleciti")])
     assert result.exit_code == 0, result.output
     assert "1 settore ha restituito, 1 manca: PM." in result.output
+    header, *rows = [line for line in result.output.splitlines() if line.split()[0] in ("settore", "FIN", "SEG")]
+    seg = next(row for row in rows if row.startswith("SEG"))
+    assert "valutazione diretta" in seg and "0/0" not in seg  # the Segretario has nothing to return
+    assert seg.index("valutazione diretta") == header.index("restituito il")
+    assert seg.rstrip().endswith("0       0") and len(seg.rstrip()) == len(header.rstrip())  # columns stay aligned
     assert [p.name for p in (tmp_path / "solleciti").iterdir()] == ["borgo-prova-2023-intermedia-PM.eml"]
     assert "MAIL_008" not in result.output  # the deadline is in the future: no warning about it
 

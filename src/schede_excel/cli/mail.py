@@ -168,15 +168,15 @@ def status(piano, ritorni, folder, round_, deadline, reminders_dir, config_file,
         received += log
         print_findings(problems)
     statuses = sector_status(plan, result, records, round_, deadline, received=received)
-    click.echo(f"{'settore':<7} {'inviato il':<17} {'per posta il':<17} {'restituito il':<17} {'schede':>7} "
+    click.echo(f"{'settore':<7} {'inviato il':<17} {'per posta il':<17} {'restituito il':<19} {'schede':>7} "
                f"{'errori':>7} {'avvisi':>7}")
     for s in statuses:
         sent = f"{s.sent_at:%d/%m/%Y %H:%M}" if s.sent_at else "non inviato"
         mail = f"{s.received_at:%d/%m/%Y %H:%M}" if s.received_at else "-"
         back = (f"{s.returned_at:%d/%m/%Y %H:%M}" if s.returned_at else "sì") if s.returned else (
             "NO" if s.expected else DIRECT)
-        click.echo(f"{s.sector:<7} {sent:<17} {mail:<17} {back:<17} {s.objectives_returned:>3}/{s.objectives_expected:<3} "
-                   f"{s.errors:>7} {s.warnings:>7}")
+        sheets = f"{s.objectives_returned:>3}/{s.objectives_expected:<3}" if s.expected else f"{'-':>3}    "
+        click.echo(f"{s.sector:<7} {sent:<17} {mail:<17} {back:<19} {sheets} {s.errors:>7} {s.warnings:>7}")
         if s.received_file:
             click.echo(f"{'':<7} ricevuto: {s.received_file}")
     missing = [s for s in statuses if s.expected and not s.returned]
