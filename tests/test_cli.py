@@ -182,3 +182,6 @@ def test_consolidate_prints_scores_the_italian_way(plan_file, tmp_path):
     own = [line for line in result.output.replace(str(tmp_path), "").splitlines()
            if not line.startswith(("AVVISO", "ERRORE", "INFO"))]  # findings quote ATTESO as written (1.000)
     assert not [line for line in own if re.search(r"\d\.\d", line)], own
+    segretario = next(line for line in own if line.split()[:1] == ["SEG"])
+    assert segretario.rstrip().endswith("valutazione diretta") and "schede 0/0" not in segretario, segretario
+    assert "schede 0/0" not in result.output  # a sector that returns no sheet is not "0 of 0 returned"

@@ -129,6 +129,13 @@ def test_statuses(small_plan):
     assert statuses[("FIN/1", Q, 1)] == "parziale"
 
 
+def test_a_copy_of_the_segretario_file_sent_back_is_not_counted_as_a_return(small_plan):
+    ev = evaluate(small_plan, returns() + [record("SEG", "SEG/1", {})], "interim")
+    counts = {s.sector: (s.returned, s.expected) for s in ev.sectors}
+    assert counts["SEG"] == (0, 0)  # directly assessed: nothing expected, so nothing counted as returned
+    assert counts["FIN"] == (3, 3)
+
+
 def test_read_overrides_csv_and_every_mistake_by_row(small_plan):
     text = ("settore;obiettivo;blocco;numero;valutazione;nota\n"
             "SEG;1;;;95;valutazione diretta\n"

@@ -297,7 +297,9 @@ def consolidate(piano, ritorni, out_file, round_, overrides_file, exports_dir, a
                   if evaluation.ente_score is not None else "punteggio dell'ente non valutabile"))
     for sector in evaluation.sectors:
         score = f"{number(sector.score):>5}" if sector.score is not None else "    -"
-        click.echo(f"  {sector.sector:<6} {score}  {sector.band:<24} schede {sector.returned}/{sector.expected}")
+        sheets = ("valutazione diretta" if plan.sector(sector.sector).direct_assessment
+                  else f"schede {sector.returned}/{sector.expected}")
+        click.echo(f"  {sector.sector:<6} {score}  {sector.band:<24} {sheets}")
     for path in done.written:
         click.echo(f"Scritto {path}")
     if done.result.unreadable:

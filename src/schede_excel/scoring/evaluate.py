@@ -263,8 +263,9 @@ def evaluate(plan: Plan, records: Sequence[ObjectiveReturn], round_: str, overri
         own = by_sector.get(sector.code, [])
         score = _weighted([(o.weight, o.score) for o in own])
         expected = 0 if sector.direct_assessment else len(own)  # the Segretario returns no sheet
+        returned = 0 if sector.direct_assessment else sum(o.returned for o in own)  # a copy sent back is not a return
         sectors.append(SectorScore(sector=sector.code, name=sector.name, head=sector.head, expected=expected,
-                                   returned=sum(o.returned for o in own), score=score, band=band(score, policy)))
+                                   returned=returned, score=score, band=band(score, policy)))
     ente = _weighted([(ente_weight(plan, s.sector), s.score) for s in sectors])
     people = _people(plan, records, round_, objectives, findings)
     return Evaluation(plan=plan, round=round_, indicators=indicators, objectives=objectives, sectors=sectors, people=people,
