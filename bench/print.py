@@ -5,8 +5,8 @@
 Runs the whole Caluso cycle (examples/ciclo_caluso.py), prints the annex, a sector workbook and
 the summary through LibreOffice headless to PDF, counts the pages of every objective sheet (its
 footer names it), and turns pages into PNG with pdftoppm: one sheet of the annex, one that
-continues on a second page, and every page of the summary. Needs LibreOffice (`soffice`) and
-poppler-utils (`pdftoppm`), as Debian packages.
+continues on a second page, and every page of the summary, as an Italian LibreOffice prints them
+(numbers 91,9). Needs LibreOffice (`soffice`) and poppler-utils (`pdftoppm`), as Debian packages.
 """
 
 from __future__ import annotations
@@ -22,9 +22,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# A throwaway profile in the Italian locale of the offices: numbers print 91,9 whatever this machine's own.
+ITALIAN_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Setup/L10N"><prop oor:name="ooSetupSystemLocale" oor:op="fuse"><value>it-IT</value></prop></item>
+</oor:items>
+"""
+
+
 def to_pdf(workbook: Path) -> Path:
-    subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(workbook.parent), str(workbook)],
-                   check=True, capture_output=True, timeout=300)
+    with tempfile.TemporaryDirectory(prefix="stampa-lo-") as profile:
+        (Path(profile) / "user").mkdir()
+        (Path(profile) / "user" / "registrymodifications.xcu").write_text(ITALIAN_PROFILE, encoding="utf-8")
+        subprocess.run(["soffice", f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--convert-to", "pdf",
+                        "--outdir", str(workbook.parent), str(workbook)], check=True, capture_output=True, timeout=300)
     return workbook.with_suffix(".pdf")
 
 

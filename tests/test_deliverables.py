@@ -32,6 +32,7 @@ from schede_excel.scoring.evaluate import Override
 from schede_excel.sheet.generate import generate, planned_workbooks
 from schede_excel.sheet.layout import a1, sheet_layout, sheet_names
 from test_consolidate import caluso_value
+from test_exports import half_up
 
 ROOT = Path(__file__).resolve().parent.parent
 CAUSE = "Ritardo dovuto al cambio del fornitore del software gestionale ({code})."
@@ -192,7 +193,7 @@ def test_the_open_data_validate_read_back_and_name_nobody(caluso_round, tmp_path
     sectors = pd.read_csv(out / "risultati-settori.csv", sep=";", decimal=",", encoding="utf-8-sig")
     for row, score in zip(sectors.to_dict("records"), results.evaluation.sectors):
         if score.score is not None:
-            assert row["punteggio"] == pytest.approx(round(score.score, 1))
+            assert row["punteggio"] == pytest.approx(half_up(score.score, 1))
     distribution = pd.read_csv(out / "distribuzione.csv", sep=";", decimal=",", encoding="utf-8-sig", dtype=str)
     total = distribution[(distribution["oggetto"] == "obiettivi") & (distribution["settore"] == "TOTALE")]
     assert sum(int(n) for n in total["numero"]) == len(results.evaluation.objectives)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+from decimal import ROUND_HALF_UP, Decimal
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +18,7 @@ from click.testing import CliRunner
 
 from schede_excel.cli.main import cli
 from schede_excel.exports import Column, Kind, csv_cell, to_csv
+from schede_excel.italian import number
 from schede_excel.report.consolidate import consolidate
 from schede_excel.report.summary import SCHEMAS
 from test_consolidate import returned  # noqa: F401 - the fixture of filled returns
@@ -42,6 +45,11 @@ def read_csv(path: Path, columns: list[Column]) -> pd.DataFrame:
     return frame
 
 
+def half_up(value: float, decimals: int) -> float:
+    """Rounded as a spreadsheet shows it (99.25 -> 99.3), not as Python's round (99.2)."""
+    return float(Decimal(repr(value)).quantize(Decimal(10) ** -decimals, rounding=ROUND_HALF_UP))
+
+
 def _same(found, expected) -> bool:
     blank = found is None or (isinstance(found, float) and math.isnan(found))
     return blank if expected is None else found == expected
@@ -53,11 +61,11 @@ def test_csv_gives_the_librarys_values_back_rounded_and_json_in_full(done, tmp_p
     sectors = read_csv(folder / "settori.csv", SCHEMAS["Settori"])
     for row, score in zip(sectors.to_dict("records"), evaluation.sectors):
         assert row["Settore"] == score.sector
-        assert _same(row["Punteggio"], round(score.score, 1) if score.score is not None else None)
+        assert _same(row["Punteggio"], half_up(score.score, 1) if score.score is not None else None)
     indicators = read_csv(folder / "indicatori.csv", SCHEMAS["Indicatori"])
     for row, score in zip(indicators.to_dict("records"), evaluation.indicators):
         if score.achievement is not None:
-            assert row["Raggiungimento %"] == round(score.achievement, 1)
+            assert row["Raggiungimento %"] == half_up(score.achievement, 1)
         if score.target_kind.value == "percentuale" and score.achieved is not None:
             assert row["RAGGIUNTO"].endswith("%") and row["Unità Scost."] == "punti %"
     people = read_csv(folder / "personale.csv", SCHEMAS["Personale"])
@@ -127,6 +135,13 @@ def test_the_summary_reads_well_after_libreoffice(libreoffice, done, tmp_path):
         resaved = doc.save_as(tmp_path / "riepilogo-lo.xlsx")
     text = "\n".join(page.extract_text() or "" for page in PdfReader(str(pdf)).pages)
     assert "###" not in text
+    evaluation = done.evaluation  # printed by an Italian LibreOffice, as the evaluator's: 91,9 and 90%
+    assert f"{number(evaluation.ente_score)} punti" in text, text[:400]
+    for sector in evaluation.sectors:
+        if sector.score is not None:
+            assert number(sector.score) in text, sector.sector
+    first_page = PdfReader(str(pdf)).pages[0].extract_text()
+    assert not re.search(r"\d\.\d", first_page), first_page
     wb = openpyxl.load_workbook(resaved)
     objectives = wb["Obiettivi"]
     header = {c.value: c for c in objectives[1]}

@@ -84,7 +84,7 @@ def csv_cell(value: Any, column: Column) -> str:
         return percent(float(value), column.decimals)
     if kind in (Kind.NUMBER, Kind.INTEGER) and isinstance(value, (int, float)):
         if column.trim and column.decimals is not None:
-            return number(round(float(value), column.decimals), None)
+            return number(float(value), column.decimals, trim=True)
         return number(float(value), 0 if kind is Kind.INTEGER else column.decimals)
     if isinstance(value, datetime) or hasattr(value, "to_pydatetime"):
         moment = value.to_pydatetime() if hasattr(value, "to_pydatetime") else value

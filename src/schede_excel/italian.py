@@ -5,21 +5,29 @@ One place, so that the CLI, the findings, the summary and the CSV exports write 
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 
 
-def number(value: float | int | None, decimals: int | None = 1, *, grouping: bool = False) -> str:
+def number(value: float | int | None, decimals: int | None = 1, *, grouping: bool = False, trim: bool = False) -> str:
     """`72.44` -> `72,4`; `1500` -> `1500` (`1.500` with grouping); None -> ``.
 
-    `decimals=None` keeps as many as the value needs, without a trailing separator (`2`, `0,25`).
+    Rounded as Excel and LibreOffice show a cell: the value taken to 15 significant digits, then a
+    half away from zero (99.25 -> `99,3`, 2.675 -> `2,68`), so that a message, an export and the
+    workbook never disagree on the last digit (Python's own rounding gives 99,2 and 2,67).
+    `decimals=None` keeps as many as the value needs (up to 10), without a trailing separator
+    (`2`, `0,25`); `trim=True` does the same with at most `decimals` (`2,5` rather than `2,50`).
     """
     if value is None:
         return ""
-    if decimals is None:
-        text = f"{value:,.10f}" if grouping else f"{value:.10f}"
-        text = text.rstrip("0").rstrip(".") if "." in text else text
-    else:
-        text = f"{value:,.{decimals}f}" if grouping else f"{value:.{decimals}f}"
+    places = 10 if decimals is None else decimals
+    shown: Decimal | float = value
+    if math.isfinite(value) and abs(value) < 1e15:
+        shown = Decimal(f"{value:.15g}").quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    text = f"{shown:,.{places}f}" if grouping else f"{shown:.{places}f}"
+    if (decimals is None or trim) and "." in text:
+        text = text.rstrip("0").rstrip(".")
     if text in ("-0", "-0.0") or (text.startswith("-") and set(text[1:]) <= set("0.,")):
         text = text[1:]
     return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+from ..italian import number
 from ..scoring.evaluate import Evaluation
 
 BAND_COLOURS = {"raggiunto": "#63BE7B", "parzialmente raggiunto": "#FFD966", "non raggiunto": "#F8696B",
@@ -30,10 +31,6 @@ def _png(pyplot, figure) -> bytes:
     return buffer.getvalue()
 
 
-def _comma(value: float) -> str:
-    return f"{value:.1f}".replace(".", ",")
-
-
 def sector_scores(evaluation: Evaluation) -> bytes:
     """Each sector's score as a bar coloured by its band, with the band thresholds as lines."""
     pyplot, figure, axes = _figure()
@@ -42,7 +39,7 @@ def sector_scores(evaluation: Evaluation) -> bytes:
     bars = axes.bar([s.sector for s in sectors], scores, color=[BAND_COLOURS[s.band] for s in sectors],
                     edgecolor="#595959", linewidth=0.6)
     for bar, sector in zip(bars, sectors):
-        label = _comma(sector.score) if sector.score is not None else "n.v."
+        label = number(sector.score) if sector.score is not None else "n.v."
         axes.annotate(label, (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center", va="bottom",
                       xytext=(0, 2), textcoords="offset points")
     policy = evaluation.plan.scoring

@@ -167,7 +167,7 @@ def build_relazione(results: RoundResults, *, individual: bool = False, template
                 rows = []
                 for i in indicators:
                     value, unit = deviation_in_unit(i)
-                    deviation = f"{number(round(value, 2), None)} {unit}".strip() if value is not None else ""
+                    deviation = f"{number(value, 2, trim=True)} {unit}".strip() if value is not None else ""
                     rows.append([KIND_LABELS[i.kind.value], i.description, i.target, shown_achieved(i) or "-", deviation,
                                  _score(i.achievement), i.status])
                 _table(doc, ["Blocco", "Indicatore", "ATTESO", "RAGGIUNTO", "Scost.", "Raggiungimento %", "Stato"], rows,
