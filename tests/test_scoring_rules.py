@@ -11,7 +11,9 @@ from datetime import date
 import pytest
 
 from schede_excel.plan.parse import parse_plan
-from schede_excel.scoring.evaluate import MISSING, NOT_DUE, NOT_MET, PARTIAL, Override, evaluate
+from schede_excel.italian import number
+from schede_excel.plan.model import ScoringPolicy
+from schede_excel.scoring.evaluate import MISSING, NOT_DUE, NOT_MET, PARTIAL, Override, band, evaluate
 from tests.plans import as_yaml, small_plan_data
 from tests.test_evaluate import C, L, Q, T, by_objective, record
 
@@ -129,3 +131,14 @@ def test_every_decided_rule_is_printed_in_the_regole_sheet(plan):
                  "Punteggio ente", "Persona ripetuta nella stessa scheda", "Persona senza % partecipazione",
                  "MEDIA RISPETTO DEI TEMPI %", "RAGGIUNTO scritto come testo"):
         assert rules.get(name), name
+
+
+@pytest.mark.parametrize("score, expected", [
+    (89.96, "raggiunto"), (90.0, "raggiunto"), (89.94, "parzialmente raggiunto"), (89.95, "raggiunto"),
+    (59.95, "parzialmente raggiunto"), (59.94, "non raggiunto"), (None, "non valutabile"),
+])
+def test_the_band_is_that_of_the_score_as_shown(score, expected):
+    """A reader who sees 90,0 next to «>= 90 raggiunto» sees raggiunto."""
+    assert band(score, ScoringPolicy()) == expected
+    if score is not None and expected == "raggiunto":
+        assert float(number(score).replace(",", ".")) >= 90

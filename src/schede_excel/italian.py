@@ -9,6 +9,9 @@ import math
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+SCORE_DECIMALS = 1
+"""A score (0-100) is shown, exported and put in its band to one decimal: `72,4`."""
+
 
 def number(value: float | int | None, decimals: int | None = 1, *, grouping: bool = False, trim: bool = False) -> str:
     """`72.44` -> `72,4`; `1500` -> `1500` (`1.500` with grouping); None -> ``.
@@ -22,15 +25,24 @@ def number(value: float | int | None, decimals: int | None = 1, *, grouping: boo
     if value is None:
         return ""
     places = 10 if decimals is None else decimals
-    shown: Decimal | float = value
-    if math.isfinite(value) and abs(value) < 1e15:
-        shown = Decimal(f"{value:.15g}").quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    shown = _shown(value, places)
     text = f"{shown:,.{places}f}" if grouping else f"{shown:.{places}f}"
     if (decimals is None or trim) and "." in text:
         text = text.rstrip("0").rstrip(".")
     if text in ("-0", "-0.0") or (text.startswith("-") and set(text[1:]) <= set("0.,")):
         text = text[1:]
     return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def rounded(value: float, decimals: int) -> float:
+    """The value as `number(value, decimals)` shows it: 89.96 -> 90.0 at one decimal."""
+    return float(_shown(value, decimals))
+
+
+def _shown(value: float | int, places: int) -> Decimal | float:
+    if not math.isfinite(value) or abs(value) >= 1e15:  # past a spreadsheet's 15 digits: as Python writes it
+        return value
+    return Decimal(f"{value:.15g}").quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 def percent(fraction: float | None, decimals: int | None = 0) -> str:

@@ -15,13 +15,14 @@ from statistics import mean, pstdev
 import pandas as pd
 
 from ..exports import Column, Kind, export_files, resource_name
+from ..italian import SCORE_DECIMALS
 from .results import RoundResults
 
 BANDS = ("raggiunto", "parzialmente raggiunto", "non raggiunto", "non valutabile")
 MIN_GROUP = 3
 """People are counted only in groups of at least this many: a group of one would publish that person's band."""
 HIDDEN = f"meno di {MIN_GROUP} persone: dato non pubblicato"
-SCORE = dict(kind=Kind.NUMBER, decimals=1, unit="punti su 100")
+SCORE = dict(kind=Kind.NUMBER, decimals=SCORE_DECIMALS, unit="punti su 100")
 SCHEMAS: dict[str, list[Column]] = {
     "Risultati obiettivi": [Column("settore", description="codice del settore"), Column("nome_settore"),
                             Column("obiettivo", description="chiave dell'obiettivo: settore/numero"), Column("titolo"),

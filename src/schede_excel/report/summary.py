@@ -26,7 +26,7 @@ from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator
 import xlsxwriter
 
 from ..exports import Column, Kind, blank, export_files, iter_export_files
-from ..italian import achieved
+from ..italian import SCORE_DECIMALS, achieved
 from ..plan.targets import TargetKind
 from ..scoring.evaluate import DIRECT
 from ..returns.importer import ImportResult
@@ -44,7 +44,7 @@ KIND_LABELS = {"quantita": "Quantità", "tempo": "Tempo", "costo": "Costo", "qua
 HEADER_FILL = "#D9E1F2"
 
 _T, _I, _N, _P, _D, _DT, _V = Kind.TEXT, Kind.INTEGER, Kind.NUMBER, Kind.PERCENT, Kind.DATE, Kind.DATETIME, Kind.VALUE
-SCORE = dict(kind=_N, decimals=1, unit="punti su 100")
+SCORE = dict(kind=_N, decimals=SCORE_DECIMALS, unit="punti su 100")
 SCHEMAS: dict[str, list[Column]] = {
     "Settori": [Column("Settore", description="codice del settore"), Column("Nome"), Column("Responsabile"),
                 Column("Schede attese", _I), Column("Schede restituite", _I),

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from typing import Sequence
 
 from ..findings import Finding, Result, finding
-from ..italian import day, number, percent
+from ..italian import SCORE_DECIMALS, day, number, percent, rounded
 from ..sheet.layout import ROUND_LABELS, TIME_KINDS, VALUE_KINDS
 from ..plan.model import IndicatorKind, Objective, Plan, ScoringPolicy
 from ..returns.model import Achieved, ObjectiveReturn
@@ -28,12 +28,13 @@ MET, PARTIAL, NOT_MET, LATE, MISSING, NOT_DUE, OVERRIDDEN = (
 
 
 def band(score: float | None, policy: ScoringPolicy) -> str:
-    """The band of a score: raggiunto, parzialmente raggiunto, non raggiunto."""
+    """The band of a score as every reader sees it, to one decimal: 89.96 is shown 90,0 and is raggiunto."""
     if score is None:
         return "non valutabile"
-    if score >= policy.achieved_threshold:
+    shown = rounded(score, SCORE_DECIMALS)
+    if shown >= policy.achieved_threshold:
         return "raggiunto"
-    if score >= policy.partial_threshold:
+    if shown >= policy.partial_threshold:
         return "parzialmente raggiunto"
     return "non raggiunto"
 
@@ -170,7 +171,8 @@ class Evaluation(Result):
             ("Persona ripetuta nella stessa scheda", "le quote si sommano, con un avviso"),
             ("Persona senza % partecipazione", "punteggio non calcolato finché la % manca, con un avviso"),
             ("Punteggio ente", f"media dei punteggi dei settori; pesi: {weights}; i settori a valutazione diretta (Segretario) solo se hanno un peso in pesi_settori"),
-            ("Fasce", f">= {number(p.achieved_threshold, None)} raggiunto; >= {number(p.partial_threshold, None)} parzialmente raggiunto; sotto non raggiunto"),
+            ("Fasce", f">= {number(p.achieved_threshold, None)} raggiunto; >= {number(p.partial_threshold, None)} parzialmente raggiunto; sotto non raggiunto; "
+                       "sul punteggio come è mostrato, a un decimale"),
             ("Valutazioni del Nucleo/OIV", "sostituiscono il valore calcolato e sono indicate come tali"),
         ]
 
