@@ -21,9 +21,11 @@ import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
 
 from schede_excel.cli.main import cli
-from schede_excel.deliverables.relazione import TABLE_STYLE, build_relazione
+from schede_excel.deliverables.relazione import CELL_MARGINS, TABLE_SIZE, TABLE_STYLE, build_relazione
 from schede_excel.deliverables.results import round_results
 from schede_excel.deliverables.transparency import SCHEMAS, transparency_files, transparency_tables
 from schede_excel.italian import number
@@ -31,6 +33,7 @@ from schede_excel.plan.model import IndicatorKind
 from schede_excel.scoring.evaluate import Override
 from schede_excel.sheet.generate import generate, planned_workbooks
 from schede_excel.sheet.layout import a1, sheet_layout, sheet_names
+from schede_excel.spreadsheet.text import text_width
 from test_consolidate import caluso_value
 from test_exports import half_up
 
@@ -113,6 +116,35 @@ def test_the_relazione_holds_every_number_title_and_cause(caluso_round):
             assert CAUSE.format(code=sector.code) in text
     assert not any(name in text for name in PEOPLE)  # people only in aggregate by default
     assert "Istruttori" in text
+    for word in ("Quantità", "Qualità", "RAGGIUNTO", "Raggiungimento", "Obiettivo", "Punteggio", "parzialmente"):
+        assert word in text.split(), word  # never broken over two lines of a narrow column ("Quant ità")
+
+
+def test_the_relazione_prints_on_a4_in_italian_with_columns_that_fit_their_words(caluso_round):
+    from docx import Document
+    from docx.shared import Length
+
+    plan, root, folder = caluso_round
+    doc = Document(io.BytesIO(build_relazione(round_results(plan, [folder], round_="interim", overrides=SEGRETARIO))))
+    section = doc.sections[0]
+    assert (round(section.page_width.cm, 1), round(section.page_height.cm, 1)) == (21.0, 29.7)
+    room = Length(section.page_width - section.left_margin - section.right_margin).pt
+    assert {el.get(qn("w:val")) for el in doc.styles.element.iter(qn("w:lang"))} == {"it-IT"}  # Word checks Italian
+    indicator_grids = set()
+    for table in doc.tables:
+        widths = [Length(int(col.get(qn("w:w"))) * 635).pt for col in table._tbl.tblGrid.iterchildren(qn("w:gridCol"))]
+        assert sum(widths) == pytest.approx(room, abs=len(widths))
+        first = table.rows[0]
+        assert first._tr.trPr.find(qn("w:tblHeader")) is not None  # the header again on every page
+        for row in table.rows:
+            for k, (cell, width) in enumerate(zip(row.cells, widths)):
+                bold = row is first or k == 0
+                for word in cell.text.split():
+                    assert text_width(word, TABLE_SIZE, bold=bold) + CELL_MARGINS <= width + 0.05, (word, width)
+        if first.cells[0].text == "Blocco":
+            indicator_grids.add(tuple(widths))
+            assert all(row.cells[5].paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.RIGHT for row in table.rows)
+    assert len(indicator_grids) == 1  # every indicator table has the same columns, page after page
 
 
 def test_the_relazione_tables_equal_the_librarys_numbers(small_plan, tmp_path):

@@ -12,12 +12,15 @@ the office may give its own .docx template (letterhead, styles).
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 from ..findings import SchedeError, finding
 from ..italian import day, number
 from ..report.summary import KIND_LABELS, deviation_in_unit, shown_achieved
+from ..scoring.evaluate import DIRECT
 from ..sheet.layout import ROUND_LABELS
+from ..spreadsheet.text import text_width
 from . import charts
 from .results import RoundResults
 
@@ -40,11 +43,28 @@ def _document(template: str | Path | None):
     from docx import Document
 
     if not template:
-        return Document()
+        return _italian_a4(Document())
     try:
         return Document(str(template))
     except Exception as error:  # noqa: BLE001 - python-docx raises several kinds for a file it cannot use
         raise SchedeError([finding("DOC_001", file=str(template), template=str(template), detail=type(error).__name__)]) from None
+
+
+def _italian_a4(doc):
+    """python-docx's own template is US Letter, Cambria and en-US: an Italian office prints on A4, in the
+    workbooks' Calibri, and Word checks the spelling in Italian. An office template keeps its own."""
+    from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt
+
+    for section in doc.sections:
+        section.page_width, section.page_height = Cm(21), Cm(29.7)
+        section.left_margin = section.right_margin = section.top_margin = section.bottom_margin = Cm(2)
+    doc.styles["Normal"].font.name = "Calibri"
+    doc.styles["Normal"].font.size = Pt(11)
+    for lang in doc.styles.element.iter(qn("w:lang")):
+        lang.set(qn("w:val"), "it-IT")
+        lang.set(qn("w:eastAsia"), "it-IT")
+    return doc
 
 
 def _heading(doc, text: str, level: int):
@@ -69,26 +89,64 @@ def _to_write(doc, key: str) -> None:
     run.font.highlight_color = WD_COLOR_INDEX.YELLOW
 
 
-def _table(doc, header: list[str], rows: list[list[str]], widths: list[float] | None = None):
-    from docx.shared import Cm
+TABLE_FONT, TABLE_SIZE = "Calibri", 9
+CELL_MARGINS = 10.8 + 3  # points a cell keeps free of text, both sides: Word's 0.19 cm a side, and 3 pt for
+# the borders and the rounding to twips, without which LibreOffice broke «Quantità» measured to the point
 
-    table = doc.add_table(rows=1, cols=len(header))
+
+def _table(doc, header: list[str], rows: list[list[str]], sized_for: list[list[str]] | None = None):
+    """A table as wide as the text, its columns sized so that no word is broken (`column_widths`, over
+    `sized_for` when tables of one kind should line up), columns of numbers to the right; the header
+    repeats on every page the table runs over and no row is split between two pages."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.shared import Length, Pt
+
+    table = doc.add_table(rows=1 + len(rows), cols=len(header))
     names = {s.name for s in doc.styles}
     table.style = TABLE_STYLE if TABLE_STYLE in names else ("Table Grid" if "Table Grid" in names else None)
-    for cell, text in zip(table.rows[0].cells, header):
-        cell.text = text
-    for row in rows:
-        cells = table.add_row().cells
-        for cell, text in zip(cells, row):
-            cell.text = text
-    if widths:  # LibreOffice reads the grid's widths, Word the cells': both are set
-        table.autofit = False
-        for column, width in zip(table.columns, widths):
-            column.width = Cm(width)
-        for row in table.rows:
-            for cell, width in zip(row.cells, widths):
-                cell.width = Cm(width)
+    kind = sized_for or rows  # what the columns are sized and aligned for: this table, or every table of its kind
+    numeric = [all(_NUMERIC.fullmatch(text) for text in column) for column in zip(*kind)] or [False] * len(header)
+    section = doc.sections[-1]
+    widths = column_widths(header, kind, Length(section.page_width - section.left_margin - section.right_margin).pt)
+    table.autofit = False  # LibreOffice reads the grid's widths, Word the cells': both are set
+    for column, width in zip(table.columns, widths):
+        column.width = Pt(width)
+    for k, (row, texts) in enumerate(zip(table.rows, [header, *rows])):
+        properties = row._tr.get_or_add_trPr()
+        for tag in ("w:cantSplit", "w:tblHeader") if k == 0 else ("w:cantSplit",):
+            properties.append(OxmlElement(tag))
+        for cell, text, width, right in zip(row.cells, texts, widths, numeric):
+            cell.width = Pt(width)
+            paragraph = cell.paragraphs[0]
+            run = paragraph.add_run(text)
+            run.font.name, run.font.size = TABLE_FONT, Pt(TABLE_SIZE)
+            if right:
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     return table
+
+
+OBJECTIVE_HEADER = ["Obiettivo", "Titolo", "Peso", "Punteggio", "Fascia"]
+INDICATOR_HEADER = ["Blocco", "Indicatore", "ATTESO", "RAGGIUNTO", "Scost.", "Raggiungimento %", "Stato"]
+_NUMERIC = re.compile(r"[-+]?\d[\d.,]*( ?%|/\d+)?|n\.v\.|-")
+"""A cell that shows a number (72,4, 90%, 7/7) or its absence: its column is aligned to the right."""
+
+
+def column_widths(header: list[str], rows: list[list[str]], room: float) -> list[float]:
+    """Column widths in points filling `room`: each column at least its longest word (the header and the
+    first column are bold in the table style), the rest shared as the columns' full texts need it."""
+    least, most = [], []
+    for k, (title, *cells) in enumerate(zip(header, *rows)):
+        texts = [(title, True)] + [(c, k == 0) for c in cells]
+        least.append(CELL_MARGINS + max((text_width(word, TABLE_SIZE, bold=bold) for text, bold in texts
+                                         for word in text.split()), default=0))
+        most.append(CELL_MARGINS + max(text_width(text, TABLE_SIZE, bold=bold) for text, bold in texts))
+    if sum(least) >= room:  # a word longer than the page: the columns shrink alike, and that word breaks
+        return [room * w / sum(least) for w in least]
+    if sum(most) <= room:
+        return [room * w / sum(most) for w in most]
+    wanted = [m - w for m, w in zip(most, least)]
+    return [w + (room - sum(least)) * extra / sum(wanted) for w, extra in zip(least, wanted)]
 
 
 def _score(value: float | None) -> str:
@@ -125,8 +183,8 @@ def build_relazione(results: RoundResults, *, individual: bool = False, template
                       f"{bands['raggiunto']} risultano raggiunti, {bands['parzialmente raggiunto']} parzialmente "
                       f"raggiunti, {bands['non raggiunto']} non raggiunti e {bands['non valutabile']} non valutabili.")
     _table(doc, ["Settore", "Nome", "Schede", "Punteggio", "Fascia"],
-           [[s.sector, s.name, f"{s.returned}/{s.expected}", _score(s.score), s.band] for s in evaluation.sectors],
-           [2, 7, 2, 2.5, 4])
+           [[s.sector, s.name, f"{s.returned}/{s.expected}" if s.expected else "-", _score(s.score), s.band]
+            for s in evaluation.sectors])
     _picture(doc, charts.sector_scores(evaluation), "Figura 1 - Punteggio per settore, con le soglie delle fasce.")
     _picture(doc, charts.objective_distribution(evaluation), "Figura 2 - Distribuzione dei punteggi degli obiettivi.")
     if results.interim is not None:
@@ -142,36 +200,38 @@ def build_relazione(results: RoundResults, *, individual: bool = False, template
     _heading(doc, "3. La performance organizzativa", level=1)
     _heading(doc, "3.1 Gli obiettivi dell'anno", level=2)
     records = {(r.sector, r.objective): r for r in result.objectives}
-    by_objective = {}
-    for score in evaluation.indicators:
-        by_objective.setdefault((score.sector, score.objective), []).append(score)
+    indicator_rows: dict[tuple[str, str], list[list[str]]] = {}
+    for i in evaluation.indicators:
+        value, unit = deviation_in_unit(i)
+        deviation = f"{number(value, 2, trim=True)} {unit}".strip() if value is not None else ""
+        indicator_rows.setdefault((i.sector, i.objective), []).append(
+            [KIND_LABELS[i.kind.value], i.description, i.target, shown_achieved(i) or "-", deviation,
+             _score(i.achievement), i.status])
     objectives_of: dict[str, list] = {}
     for o in evaluation.objectives:  # grouped once, not scanned again for every sector
         objectives_of.setdefault(o.sector, []).append(o)
+    objective_rows = {code: [[o.objective, o.title, str(o.weight), _score(o.score),
+                              o.band + (" (valutazione del Nucleo)" if o.overridden else "")] for o in own]
+                      for code, own in objectives_of.items()}
+    # one set of column widths for every table of a kind, so that they line up page after page
+    every_objective = [row for rows in objective_rows.values() for row in rows]
+    every_indicator = [row for rows in indicator_rows.values() for row in rows]
     for sector in evaluation.sectors:
         head = f" - responsabile {sector.head}" if sector.head else ""
         _heading(doc, f"Settore {sector.sector} - {sector.name}{head}", level=3)
-        doc.add_paragraph(f"Punteggio del settore: {_score(sector.score)} ({sector.band}); schede restituite "
-                          f"{sector.returned} su {sector.expected}.")
+        doc.add_paragraph(f"Punteggio del settore: {_score(sector.score)} ({sector.band}); "
+                          + (f"schede restituite {sector.returned} su {sector.expected}." if sector.expected
+                             else f"{DIRECT} del Nucleo di valutazione."))
         own = objectives_of.get(sector.sector, [])
-        _table(doc, ["Obiettivo", "Titolo", "Peso", "Punteggio", "Fascia"],
-               [[o.objective, o.title, str(o.weight), _score(o.score), o.band + (" (valutazione del Nucleo)" if o.overridden else "")]
-                for o in own], [2.2, 8, 1.3, 2.2, 3.5])
+        _table(doc, OBJECTIVE_HEADER, objective_rows.get(sector.sector, []), every_objective)
         for objective in own:
             _heading(doc, f"{objective.objective} - {objective.title}", level=4)
             doc.add_paragraph(f"Peso {objective.weight}; media valore raggiunto {_score(objective.value_score)}, "
                               f"media rispetto dei tempi {_score(objective.time_score)}; punteggio "
                               f"{_score(objective.score)} ({objective.band}).")
-            indicators = by_objective.get((sector.sector, objective.objective), [])
-            if indicators:
-                rows = []
-                for i in indicators:
-                    value, unit = deviation_in_unit(i)
-                    deviation = f"{number(value, 2, trim=True)} {unit}".strip() if value is not None else ""
-                    rows.append([KIND_LABELS[i.kind.value], i.description, i.target, shown_achieved(i) or "-", deviation,
-                                 _score(i.achievement), i.status])
-                _table(doc, ["Blocco", "Indicatore", "ATTESO", "RAGGIUNTO", "Scost.", "Raggiungimento %", "Stato"], rows,
-                       [1.8, 5.2, 1.8, 1.8, 1.8, 1.8, 2])
+            rows = indicator_rows.get((sector.sector, objective.objective))
+            if rows:
+                _table(doc, INDICATOR_HEADER, rows, every_indicator)
             record = records.get((sector.sector, objective.objective))
             texts = record.review(evaluation.round) if record else None
             for label, value in (("Cause degli scostamenti", texts.causes if texts else ""),
@@ -193,7 +253,7 @@ def build_relazione(results: RoundResults, *, individual: bool = False, template
     people = evaluation.people
     if individual:
         _table(doc, ["Settore", "Cognome e Nome", "Cat.", "Punteggio"],
-               [[p.sector, p.name, p.category, _score(p.score)] for p in people], [2, 7, 4, 3])
+               [[p.sector, p.name, p.category, _score(p.score)] for p in people])
     else:
         from ..scoring.evaluate import band
 
@@ -207,8 +267,7 @@ def build_relazione(results: RoundResults, *, individual: bool = False, template
             rows.append([category, str(len(own)), *map(str, counts)])
         doc.add_paragraph("I punteggi del personale coinvolto negli obiettivi, per categoria e fascia (in forma "
                           "aggregata, come previsto per la pubblicazione).")
-        _table(doc, ["Categoria", "Persone", "Raggiunto", "Parzialmente", "Non raggiunto", "Non valutabile"], rows,
-               [4.5, 2, 2.4, 2.4, 2.4, 2.3])
+        _table(doc, ["Categoria", "Persone", "Raggiunto", "Parzialmente", "Non raggiunto", "Non valutabile"], rows)
 
     _heading(doc, "5. Il processo di misurazione e valutazione", level=1)
     used = [f for f in result.files if f.used]
@@ -219,7 +278,7 @@ def build_relazione(results: RoundResults, *, individual: bool = False, template
     overridden = [o for o in evaluation.objectives if o.overridden] + [i for i in evaluation.indicators if i.overridden]
     if overridden:
         doc.add_paragraph(f"Il Nucleo/OIV ha espresso {len(overridden)} valutazioni che sostituiscono il valore calcolato.")
-    _table(doc, ["Regola", "Valore"], [[rule, value] for rule, value in evaluation.rules()], [5.5, 10.5])
+    _table(doc, ["Regola", "Valore"], [[rule, value] for rule, value in evaluation.rules()])
 
     _heading(doc, "6. La validazione", level=1)
     _to_write(doc, "validation")
