@@ -162,6 +162,8 @@ def _picture(doc, png: bytes, caption: str) -> None:
 
 def build_relazione(results: RoundResults, *, individual: bool = False, template: str | Path | None = None) -> bytes:
     """The draft Relazione as .docx bytes; `individual` adds each person's score (else only in aggregate)."""
+    from docx.shared import Pt
+
     plan, evaluation, result = results.plan, results.evaluation, results.result
     review = evaluation.review_date
     doc = _document(template)
@@ -240,6 +242,7 @@ def build_relazione(results: RoundResults, *, individual: bool = False, template
                                  ("Provvedimenti da attivare", texts.actions_planned if texts else "")):
                 if value:
                     paragraph = doc.add_paragraph()
+                    paragraph.paragraph_format.space_before = Pt(6)  # not glued to the table above
                     paragraph.add_run(f"{label}: ").bold = True
                     paragraph.add_run(value)  # as the sector head wrote it: text stays text
     _heading(doc, "3.2 Gli obiettivi triennali", level=2)
