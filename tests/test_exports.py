@@ -161,3 +161,36 @@ def test_the_summary_reads_well_after_libreoffice(libreoffice, done, tmp_path):
     rules = wb["Regole"]  # wrapped text gets a height LibreOffice keeps
     long_rules = [r for r in range(2, rules.max_row + 1) if len(rules.cell(r, 2).value or "") > 110]
     assert long_rules and all((rules.row_dimensions[r].height or 15) > 15 for r in long_rules)
+
+
+def test_no_text_of_the_summary_is_cut_off_by_its_neighbour(done, tmp_path):
+    """A text that does not wrap shows whole only if it fits its column, or runs into an empty cell
+    inside the page: the sheet names in Anomalie and the Segretario's state in Consegne did not."""
+    from openpyxl.utils import get_column_letter
+
+    from schede_excel.spreadsheet.text import CELL_PADDING, column_points, text_width
+
+    wb = openpyxl.load_workbook(tmp_path / "riepilogo.xlsx")
+    cut = []
+    for ws in wb.worksheets:
+        widths = {k: d.width for d in ws.column_dimensions.values() if not d.hidden
+                  for k in range(d.min or 0, (d.max or 0) + 1)}
+        merged = {(r, c) for rng in ws.merged_cells.ranges for r in range(rng.min_row, rng.max_row + 1)
+                  for c in range(rng.min_col, rng.max_col + 1)}
+        for row in ws.iter_rows():
+            for cell in row:
+                if not isinstance(cell.value, str) or not cell.value or cell.alignment.wrap_text:
+                    continue
+                if (cell.row, cell.column) in merged or cell.column not in widths:
+                    continue
+                last = cell.column == max(widths)
+                if not last and ws.cell(cell.row, cell.column + 1).value in (None, ""):
+                    continue  # runs into an empty cell, as a title does
+                need = text_width(cell.value, cell.font.sz or 11, bold=bool(cell.font.b)) + CELL_PADDING
+                if need > column_points(widths[cell.column]):
+                    cut.append((ws.title, cell.coordinate, cell.value, get_column_letter(cell.column)))
+    assert not cut, cut[:10]
+    deliveries = wb["Consegne"]
+    column = next(c.column_letter for c in deliveries[1] if c.value == "Impronta SHA-256")
+    room = column_points(deliveries.column_dimensions[column].width)
+    assert text_width("b" * 64) + CELL_PADDING <= room  # any SHA-256, not only these files': b and d are the widest

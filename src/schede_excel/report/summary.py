@@ -78,11 +78,12 @@ SCHEMAS: dict[str, list[Column]] = {
     "Regole": [Column("Regola"), Column("Valore")],
 }
 WIDTHS = {"Fascia": 23, "Stato": 18, "Titolo": 48, "Indicatore": 48, "Messaggio": 90, "Nome": 36, "Valore": 90,
-          "Regola": 40, "File": 40, "Responsabile": 28, "Cognome e Nome": 26, "Nota": 30, "Impronta SHA-256": 66,
+          "Regola": 40, "File": 40, "Responsabile": 28, "Cognome e Nome": 26, "Nota": 30, "Impronta SHA-256": 71,  # 64 of the widest hex digits
           "Data": 17, "Obiettivo": 11, "ATTESO": 16, "RAGGIUNTO": 14, "Unità Scost.": 12, "Tipo": 12,
           "Valutazione Nucleo/OIV": 13, "Blocco": 10, "Punteggio obiettivo": 11, "Punteggio persona": 11,
-          "% partecipazione": 13, "Totale partecipazione": 13, "Cat.": 14}
-WRAPPED = {"Titolo", "Indicatore", "Messaggio", "Valore", "Nome", "Nota", "File", "Regola", "Responsabile", "ATTESO"}
+          "% partecipazione": 13, "Totale partecipazione": 13, "Cat.": 15, "Foglio": 24}
+WRAPPED = {"Titolo", "Indicatore", "Messaggio", "Valore", "Nome", "Nota", "File", "Regola", "Responsabile", "ATTESO",
+           "Foglio", "Stato"}
 
 
 def shown_achieved(score: IndicatorScore) -> str:
@@ -156,7 +157,7 @@ def _delivery_rows(evaluation: Evaluation, result: ImportResult) -> list[dict]:
     for sector in plan.sectors:
         file = returned.get((sector.code, evaluation.round))
         state = "restituito" if file else "mancante"
-        if sector.direct_assessment and not file:
+        if sector.direct_assessment:  # a copy of his file sent back is not a return (evaluate counts none)
             assessed = own.get(sector.code, [])
             state = f"{DIRECT}: {sum(o.overridden for o in assessed)} su {len(assessed)} obiettivi valutati"
         rows.append({"Settore": sector.code, "Verifica": ROUND_LABELS[evaluation.round],
@@ -396,7 +397,7 @@ PRINTABLE_POINTS = (PAPER_POINTS[0] - (MARGINS["left"] + MARGINS["right"]) * 72,
                     PAPER_POINTS[1] - (MARGINS["top"] + MARGINS["bottom"]) * 72)
 SMALLEST_SCALE = 8 / 11
 """The most a sheet may shrink to fit the page's width: its 11-point text printed at 8 points."""
-MATRIX_WIDTHS = {"Cognome e Nome": 28, "Cat.": 14, "objective": 8, "Totale partecipazione": 13, "Punteggio persona": 11}
+MATRIX_WIDTHS = {"Cognome e Nome": 28, "Cat.": 15, "objective": 8, "Totale partecipazione": 13, "Punteggio persona": 11}
 """Column widths (in characters) of the per-sector tables of Personale per settore."""
 MATRIX_MAX_OBJECTIVES = int(
     (PRINTABLE_POINTS[0] / SMALLEST_SCALE
