@@ -185,3 +185,28 @@ def test_consolidate_prints_scores_the_italian_way(plan_file, tmp_path):
     segretario = next(line for line in own if line.split()[:1] == ["SEG"])
     assert segretario.rstrip().endswith("valutazione diretta") and "schede 0/0" not in segretario, segretario
     assert "schede 0/0" not in result.output  # a sector that returns no sheet is not "0 of 0 returned"
+
+
+def test_a_copy_of_the_segretario_file_among_the_returns_is_no_return(plan_file, tmp_path):
+    from schede_excel.sheet.generate import generate, planned_workbooks
+
+    plan = load_plan(plan_file).plan
+    generate(plan, tmp_path / "out", annex=False)
+    returns = tmp_path / "ritorni"
+    returns.mkdir()
+    for book in planned_workbooks(plan, annex=False):
+        if book.sector.code in ("FIN", "SEG"):
+            (returns / book.filename).write_bytes((tmp_path / "out" / book.filename).read_bytes())
+    status = run("status", plan_file, returns, "--cartella", tmp_path / "out")
+    assert status.exit_code == 0, status.output
+    assert "1 settore ha restituito, 1 manca: PM." in status.output
+    segretario = next(line for line in status.output.splitlines() if line.startswith("SEG"))
+    assert "valutazione diretta" in segretario, segretario
+    done = run("consolidate", plan_file, returns, "-o", tmp_path / "riepilogo.xlsx")
+    assert done.exit_code == 0, done.output
+    import openpyxl
+
+    objectives = openpyxl.load_workbook(tmp_path / "riepilogo.xlsx")["Obiettivi"]
+    header = [c.value for c in objectives[1]]
+    shown = {(r[0], r[1]): r[header.index("Restituito")] for r in objectives.iter_rows(min_row=2, values_only=True) if r[0]}
+    assert shown[("SEG", "SEG/1")] == "No" and shown[("FIN", "FIN/1")] == "Sì"

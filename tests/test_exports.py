@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from decimal import ROUND_HALF_UP, Decimal
 import subprocess
+from decimal import ROUND_HALF_UP, Decimal
 import sys
 from pathlib import Path
 
@@ -46,8 +46,8 @@ def read_csv(path: Path, columns: list[Column]) -> pd.DataFrame:
 
 
 def half_up(value: float, decimals: int) -> float:
-    """Rounded as a spreadsheet shows it (99.25 -> 99.3), not as Python's round (99.2)."""
-    return float(Decimal(repr(value)).quantize(Decimal(10) ** -decimals, rounding=ROUND_HALF_UP))
+    """Rounded as a person does, on the 15 digits a spreadsheet keeps: 99.25 -> 99.3 (Python's round: 99.2)."""
+    return float(Decimal(f"{value:.15g}").quantize(Decimal(10) ** -decimals, rounding=ROUND_HALF_UP))
 
 
 def _same(found, expected) -> bool:
@@ -194,3 +194,25 @@ def test_no_text_of_the_summary_is_cut_off_by_its_neighbour(done, tmp_path):
     column = next(c.column_letter for c in deliveries[1] if c.value == "Impronta SHA-256")
     room = column_points(deliveries.column_dimensions[column].width)
     assert text_width("b" * 64) + CELL_PADDING <= room  # any SHA-256, not only these files': b and d are the widest
+
+
+def test_a_score_a_hair_below_a_half_reads_the_same_in_libreoffice_the_library_and_its_band(libreoffice, small_plan, tmp_path):
+    """FIN's score works out as 89.94999999999999 (89.95 in decimal): LibreOffice rounds that binary value to
+    89,9, the library to 90,0 and raggiunto. The summary holds the score as shown, so all read 90,0."""
+    from pypdf import PdfReader
+
+    from schede_excel.report.summary import build_summary
+    from schede_excel.returns.importer import ImportResult
+    from schede_excel.scoring.evaluate import Override, evaluate
+
+    overrides = [Override(sector="FIN", objective="TUTTI/1", score=80.16), Override(sector="FIN", objective="FIN/1", score=93.16),
+                 Override(sector="FIN", objective="FIN/2", score=95.46)]
+    evaluation = evaluate(small_plan, [], "final", overrides)
+    fin = next(s for s in evaluation.sectors if s.sector == "FIN")
+    assert fin.score != 89.95 and number(fin.score) == "90,0" and fin.band == "raggiunto"
+    summary = tmp_path / "riepilogo.xlsx"
+    summary.write_bytes(build_summary(evaluation, ImportResult(plan=small_plan, files=[], objectives=[], findings=[])))
+    with libreoffice.open(summary) as doc:
+        first_page = PdfReader(str(doc.save_as(tmp_path / "riepilogo.pdf"))).pages[0].extract_text()
+    row = next(line for line in first_page.splitlines() if line.startswith("FIN "))
+    assert "90,0" in row and "89,9" not in row, row

@@ -14,6 +14,7 @@ import openpyxl
 import pytest
 
 from schede_excel.exports import to_json
+from schede_excel.italian import rounded
 from schede_excel.plan.model import Indicator, Indicators, Objective, Plan, Sector
 from schede_excel.report.summary import (MATRIX_MAX_OBJECTIVES, MATRIX_WIDTHS, PRINTABLE_POINTS, SCHEMAS,
                                          SMALLEST_SCALE, export_rows, summary_tables, write_summary)
@@ -119,7 +120,7 @@ def test_the_per_sector_table_only_for_sectors_that_fit_the_page(tmp_path):
     line = next(r for r in rows if r[0] == person.name)
     assert list(line[2:2 + MATRIX_MAX_OBJECTIVES]) == [pytest.approx(person.shares[f"S0/{k}"])
                                                       for k in range(1, MATRIX_MAX_OBJECTIVES + 1)]
-    assert line[-2:] == (pytest.approx(person.total), pytest.approx(person.score))
+    assert line[-2:] == (pytest.approx(person.total), rounded(person.score, 1))  # the share as typed, the score as shown
     ws = openpyxl.load_workbook(out)["Personale per settore"]
     assert ws.page_setup.orientation == "landscape" and ws.sheet_properties.pageSetUpPr.fitToPage
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 SCORE_DECIMALS = 1
 """A score (0-100) is shown, exported and put in its band to one decimal: `72,4`."""
@@ -16,9 +16,11 @@ SCORE_DECIMALS = 1
 def number(value: float | int | None, decimals: int | None = 1, *, grouping: bool = False, trim: bool = False) -> str:
     """`72.44` -> `72,4`; `1500` -> `1500` (`1.500` with grouping); None -> ``.
 
-    Rounded as Excel and LibreOffice show a cell: the value taken to 15 significant digits, then a
-    half away from zero (99.25 -> `99,3`, 2.675 -> `2,68`), so that a message, an export and the
-    workbook never disagree on the last digit (Python's own rounding gives 99,2 and 2,67).
+    Rounded as a person does: the value taken to the 15 significant digits a spreadsheet keeps, then a
+    half away from zero (99.25 -> `99,3`, 2.675 -> `2,68`, and 80.14999999999999, which is 80.15 worked
+    out in binary, -> `80,2`; Python's own rounding gives 99,2, 2,67 and 80,1). LibreOffice rounds the
+    binary value and would show 80,1: the summary writes its scores already `rounded`, so every
+    program shows the digits the messages, the exports and the bands use.
     `decimals=None` keeps as many as the value needs (up to 10), without a trailing separator
     (`2`, `0,25`); `trim=True` does the same with at most `decimals` (`2,5` rather than `2,50`).
     """
@@ -34,6 +36,9 @@ def number(value: float | int | None, decimals: int | None = 1, *, grouping: boo
     return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
 
 
+_WIDE = Context(prec=60)  # 15 digits before the point and as many places as asked: never InvalidOperation
+
+
 def rounded(value: float, decimals: int) -> float:
     """The value as `number(value, decimals)` shows it: 89.96 -> 90.0 at one decimal."""
     return float(_shown(value, decimals))
@@ -42,7 +47,7 @@ def rounded(value: float, decimals: int) -> float:
 def _shown(value: float | int, places: int) -> Decimal | float:
     if not math.isfinite(value) or abs(value) >= 1e15:  # past a spreadsheet's 15 digits: as Python writes it
         return value
-    return Decimal(f"{value:.15g}").quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return Decimal(f"{value:.15g}").quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP, context=_WIDE)
 
 
 def percent(fraction: float | None, decimals: int | None = 0) -> str:

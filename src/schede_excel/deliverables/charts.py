@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from ..italian import number
+from ..italian import SCORE_DECIMALS, number, rounded
 from ..scoring.evaluate import Evaluation
 
 BAND_COLOURS = {"raggiunto": "#63BE7B", "parzialmente raggiunto": "#FFD966", "non raggiunto": "#F8696B",
@@ -60,7 +60,7 @@ def sector_scores(evaluation: Evaluation) -> bytes:
 def objective_distribution(evaluation: Evaluation) -> bytes:
     """How the objectives' scores are spread: how many fall in each band of ten points."""
     pyplot, figure, axes = _figure(height=7)
-    scores = [o.score for o in evaluation.objectives if o.score is not None]
+    scores = [rounded(o.score, SCORE_DECIMALS) for o in evaluation.objectives if o.score is not None]  # binned as banded
     edges = list(range(0, 101, 10))
     counts = [sum(1 for s in scores if low <= s < high or (high == 100 and s == 100)) for low, high in zip(edges, edges[1:])]
     policy = evaluation.plan.scoring

@@ -100,15 +100,14 @@ def _table(doc, header: list[str], rows: list[list[str]], sized_for: list[list[s
     repeats on every page the table runs over and no row is split between two pages."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml import OxmlElement
-    from docx.shared import Length, Pt
+    from docx.shared import Pt
 
     table = doc.add_table(rows=1 + len(rows), cols=len(header))
     names = {s.name for s in doc.styles}
     table.style = TABLE_STYLE if TABLE_STYLE in names else ("Table Grid" if "Table Grid" in names else None)
     kind = sized_for or rows  # what the columns are sized and aligned for: this table, or every table of its kind
     numeric = [all(_NUMERIC.fullmatch(text) for text in column) for column in zip(*kind)] or [False] * len(header)
-    section = doc.sections[-1]
-    widths = column_widths(header, kind, Length(section.page_width - section.left_margin - section.right_margin).pt)
+    widths = column_widths(header, kind, _text_width(doc))
     table.autofit = False  # LibreOffice reads the grid's widths, Word the cells': both are set
     for column, width in zip(table.columns, widths):
         column.width = Pt(width)
@@ -141,12 +140,36 @@ def column_widths(header: list[str], rows: list[list[str]], room: float) -> list
         least.append(CELL_MARGINS + max((text_width(word, TABLE_SIZE, bold=bold) for text, bold in texts
                                          for word in text.split()), default=0))
         most.append(CELL_MARGINS + max(text_width(text, TABLE_SIZE, bold=bold) for text, bold in texts))
-    if sum(least) >= room:  # a word longer than the page: the columns shrink alike, and that word breaks
-        return [room * w / sum(least) for w in least]
+    if sum(least) > room:  # a word too long for its share of the page: only the widest columns give way
+        return _capped(least, room)
     if sum(most) <= room:
         return [room * w / sum(most) for w in most]
     wanted = [m - w for m, w in zip(most, least)]
     return [w + (room - sum(least)) * extra / sum(wanted) for w, extra in zip(least, wanted)]
+
+
+def _capped(widths: list[float], room: float) -> list[float]:
+    """`widths` brought to sum `room` by cutting the widest to one common width; the others stay whole."""
+    ordered = sorted(widths, reverse=True)
+    rest = sum(ordered)
+    for k, width in enumerate(ordered, start=1):
+        rest -= width
+        cap = (room - rest) / k
+        if k == len(ordered) or cap >= ordered[k]:
+            return [min(w, cap) for w in widths]
+    return widths  # not reached: the last k always returns
+
+
+def _text_width(doc) -> float:
+    """The width between the margins in points; a template that sets no page size or margins (both optional
+    in a .docx) gets the A4 page's 17 cm."""
+    from docx.shared import Cm, Length
+
+    section = doc.sections[-1]
+    sizes = (section.page_width, section.left_margin, section.right_margin)
+    if None in sizes or sizes[0] - sizes[1] - sizes[2] <= Cm(4):
+        return Cm(17).pt
+    return Length(sizes[0] - sizes[1] - sizes[2]).pt
 
 
 def _score(value: float | None) -> str:

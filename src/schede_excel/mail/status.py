@@ -53,7 +53,8 @@ class SectorStatus(Result):
 
     @property
     def returned(self) -> bool:
-        return self.returned_file is not None
+        """A copy of a directly assessed sector's file sent back is not a return: it has nothing to return."""
+        return self.expected and self.returned_file is not None
 
 
 def sector_status(plan: Plan, result: ImportResult, sent: list[SentRecord], round_: str,

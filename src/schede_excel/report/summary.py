@@ -26,7 +26,7 @@ from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator
 import xlsxwriter
 
 from ..exports import Column, Kind, blank, export_files, iter_export_files
-from ..italian import SCORE_DECIMALS, achieved
+from ..italian import SCORE_DECIMALS, achieved, rounded
 from ..plan.targets import TargetKind
 from ..scoring.evaluate import DIRECT
 from ..returns.importer import ImportResult
@@ -270,6 +270,20 @@ def _write(ws, row: int, col: int, value: Any, fmt) -> None:
         ws.write_number(row, col, float(value), fmt)
 
 
+def _shown_score(score: float | None) -> float | None:
+    return None if score is None else rounded(score, SCORE_DECIMALS)
+
+
+def _as_shown(value: Any, column: Column) -> Any:
+    """A score written as it is shown (89.95 for 89.94999999999999 at one decimal): each program rounds the
+    binary value its own way, and the summary must read as the library, the CSV and the bands. What a
+    person typed (a % of participation, a RAGGIUNTO) is written as typed."""
+    if column.kind is not Kind.NUMBER or column.trim or column.decimals is None or blank(value) \
+            or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    return rounded(value, column.decimals)
+
+
 def _cell_format(f: _Formats, column: Column, value: Any, row: dict):
     """The format of one cell: by its column's kind, and for Indicatori by the indicator's own unit."""
     if column.name == "Scost.":
@@ -324,6 +338,7 @@ def _table(ws, rows: Iterable[dict], name: str, f: _Formats, *, first_row: int =
                 value, fmt = _achieved_cell(f, record)
             else:
                 fmt = _cell_format(f, column, value, record)
+                value = _as_shown(value, column)
             _write(ws, r, c, value, fmt)
             if wrapped[c] and value and isinstance(value, str):
                 height = max(height, text_height(value, column_points(widths[c])))
@@ -425,7 +440,7 @@ def _riepilogo(wb, f: _Formats, evaluation: Evaluation, sectors_rows) -> None:
     if evaluation.ente_score is None:
         ws.write_string(3, 2, "non valutabile")
     else:
-        ws.write_number(3, 2, evaluation.ente_score, f.big)
+        ws.write_number(3, 2, rounded(evaluation.ente_score, SCORE_DECIMALS), f.big)
     ws.write_string(3, 3, evaluation.ente_band, f.band.get(evaluation.ente_band))
     ws.set_row(3, 30)
     returned = sum(s.returned for s in evaluation.sectors)
@@ -444,7 +459,7 @@ def _riepilogo(wb, f: _Formats, evaluation: Evaluation, sectors_rows) -> None:
         ws.write_string(row, data_col, record["Settore"])
         for b, band_name in enumerate(bands, start=1):
             if record["Fascia"] == band_name and record["Punteggio"] is not None:
-                ws.write_number(row, data_col + b, record["Punteggio"])
+                ws.write_number(row, data_col + b, rounded(record["Punteggio"], SCORE_DECIMALS))
 
     _table(ws, sectors_rows, "Settori", f, first_row=6, extra=chart_data)
     ws.freeze_panes(7, 0)
@@ -454,7 +469,7 @@ def _riepilogo(wb, f: _Formats, evaluation: Evaluation, sectors_rows) -> None:
         chart.add_series({"name": band_name.capitalize(), "categories": ["Riepilogo", first, data_col, last, data_col],
                           "values": ["Riepilogo", first, data_col + b, last, data_col + b],
                           "fill": {"color": BAR_COLOURS[band_name]}, "border": {"color": "#7F7F7F"},
-                          "data_labels": {"value": True, "num_format": "0"}})
+                          "data_labels": {"value": True, "num_format": "0.0"}})  # as the table beside it
     chart.set_title({"name": "Punteggio per settore", "name_font": {"size": 12}})
     chart.set_x_axis({"name": "Settore"})
     chart.set_y_axis({"name": "Punteggio (punti su 100)", "min": 0, "max": 100, "major_unit": 20,
@@ -548,7 +563,7 @@ def _matrix(wb, f: _Formats, evaluation: Evaluation, fits: list[tuple], too_wide
             ws.write_string(row + 2, 0, "Punteggio dell'obiettivo", f.matrix_label)
             ws.write_blank(row + 2, 1, None, f.matrix_label)
             for c, objective in enumerate(objectives, start=2):
-                _write(ws, row + 2, c, scores.get((sector.code, objective.key)), f.matrix_score)
+                _write(ws, row + 2, c, _shown_score(scores.get((sector.code, objective.key))), f.matrix_score)
             for c in range(2 + len(objectives), 4 + width):
                 ws.write_blank(row + 2, c, None, f.matrix_label)
             for r, person in enumerate(chunk, start=row + 3):
@@ -560,7 +575,7 @@ def _matrix(wb, f: _Formats, evaluation: Evaluation, fits: list[tuple], too_wide
                     ws.write_blank(r, c, None, f.text)
                 ok = _total_flag(person.total) == "Sì"
                 ws.write_number(r, 2 + width, person.total, f.by_kind[Kind.PERCENT] if ok else f.percent_flag)
-                _write(ws, r, 3 + width, person.score, f.by_kind[Kind.NUMBER])
+                _write(ws, r, 3 + width, _shown_score(person.score), f.by_kind[Kind.NUMBER])
             used += block_head + 15 * len(chunk) + 15
             row += 4 + len(chunk)
             start += len(chunk)

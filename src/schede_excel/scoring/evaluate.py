@@ -251,7 +251,8 @@ def evaluate(plan: Plan, records: Sequence[ObjectiveReturn], round_: str, overri
                 score = 0.0
             objectives.append(ObjectiveScore(
                 sector=sector.code, objective=objective.key, number=objective.number, title=objective.title,
-                weight=objective.weight, cross_cutting=objective.cross_cutting, returned=record is not None,
+                weight=objective.weight, cross_cutting=objective.cross_cutting,
+                returned=record is not None and not sector.direct_assessment,  # a copy sent back is not a return
                 value_score=value_score, time_score=time_score, score=score, band=band(score, policy),
                 overridden=override is not None, note=override.note if override else ""))
             if sector.direct_assessment and override is None:
@@ -265,9 +266,8 @@ def evaluate(plan: Plan, records: Sequence[ObjectiveReturn], round_: str, overri
         own = by_sector.get(sector.code, [])
         score = _weighted([(o.weight, o.score) for o in own])
         expected = 0 if sector.direct_assessment else len(own)  # the Segretario returns no sheet
-        returned = 0 if sector.direct_assessment else sum(o.returned for o in own)  # a copy sent back is not a return
         sectors.append(SectorScore(sector=sector.code, name=sector.name, head=sector.head, expected=expected,
-                                   returned=returned, score=score, band=band(score, policy)))
+                                   returned=sum(o.returned for o in own), score=score, band=band(score, policy)))
     ente = _weighted([(ente_weight(plan, s.sector), s.score) for s in sectors])
     people = _people(plan, records, round_, objectives, findings)
     return Evaluation(plan=plan, round=round_, indicators=indicators, objectives=objectives, sectors=sectors, people=people,
