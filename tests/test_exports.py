@@ -216,3 +216,22 @@ def test_a_score_a_hair_below_a_half_reads_the_same_in_libreoffice_the_library_a
         first_page = PdfReader(str(doc.save_as(tmp_path / "riepilogo.pdf"))).pages[0].extract_text()
     row = next(line for line in first_page.splitlines() if line.startswith("FIN "))
     assert "90,0" in row and "89,9" not in row, row
+
+
+def test_a_raggiunto_prints_with_the_decimals_it_was_typed_with(libreoffice, small_plan, tmp_path):
+    """89,65% and 4,125 as the sector head typed them, in LibreOffice's print of Indicatori as in the CSV
+    (the summary showed 89,7% and 4,13)."""
+    from pypdf import PdfReader
+
+    from schede_excel.report.summary import build_summary
+    from schede_excel.returns.importer import ImportResult
+    from schede_excel.scoring.evaluate import evaluate
+    from test_evaluate import Q, record
+
+    records = [record("FIN", "TUTTI/1", {(Q, 1): 0.8965}), record("FIN", "FIN/2", {(Q, 1): 4.125})]
+    evaluation = evaluate(small_plan, records, "interim")
+    summary = tmp_path / "riepilogo.xlsx"
+    summary.write_bytes(build_summary(evaluation, ImportResult(plan=small_plan, files=[], objectives=records, findings=[])))
+    with libreoffice.open(summary) as doc:
+        text = "\n".join(page.extract_text() or "" for page in PdfReader(str(doc.save_as(tmp_path / "r.pdf"))).pages)
+    assert "89,65%" in text and "4,125" in text, text[:3000]

@@ -239,8 +239,8 @@ class _Formats:
                           "scadenze": fmt(num_format='+0;-0;0'), "casi": fmt(num_format="0"),
                           "€": fmt(num_format='+#,##0.00 €;-#,##0.00 €;0 €')}
         self.achieved = {"percent": fmt(num_format="0%", align="center"),
-                         "percent_decimal": fmt(num_format="0.0%", align="center"), "date": fmt(num_format="dd/mm/yyyy", align="center"),
-                         "integer": fmt(num_format="#,##0", align="center"), "decimal": fmt(num_format="#,##0.00", align="center"),
+                         "percent_decimal": fmt(num_format="0.0#########%", align="center"), "date": fmt(num_format="dd/mm/yyyy", align="center"),
+                         "integer": fmt(num_format="#,##0", align="center"), "decimal": fmt(num_format="#,##0.0#########", align="center"),
                          "text": fmt(align="center")}
         self.flag = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
         self.percent_flag = fmt(num_format="0%", align="center", bg_color="#FFC7CE", font_color="#9C0006")
@@ -307,7 +307,7 @@ def _achieved_cell(f: _Formats, row: dict):
         return ("Sì" if value else "No"), f.achieved["text"]
     if isinstance(value, date) or hasattr(value, "to_pydatetime"):
         return value, f.achieved["date"]
-    if row["Tipo"] == TargetKind.PERCENT.value:  # 89.6% is not 90%: the decimal shows when there is one
+    if row["Tipo"] == TargetKind.PERCENT.value:  # 89,65% is not 90%: the decimals typed show, as in the CSV
         whole = abs(value * 100 - round(value * 100)) < 1e-6
         return value, f.achieved["percent" if whole else "percent_decimal"]
     return value, f.number_like(value, f.achieved["integer"], f.achieved["decimal"])
