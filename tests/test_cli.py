@@ -210,3 +210,25 @@ def test_a_copy_of_the_segretario_file_among_the_returns_is_no_return(plan_file,
     header = [c.value for c in objectives[1]]
     shown = {(r[0], r[1]): r[header.index("Restituito")] for r in objectives.iter_rows(min_row=2, values_only=True) if r[0]}
     assert shown[("SEG", "SEG/1")] == "No" and shown[("FIN", "FIN/1")] == "Sì"
+
+
+@pytest.mark.parametrize("command, output", [("status", None), ("relazione", "relazione.docx"), ("trasparenza", "trasparenza")])
+def test_a_damaged_return_is_named_the_others_used_and_the_exit_is_1(plan_file, tmp_path, command, output):
+    from schede_excel.sheet.generate import generate, planned_workbooks
+
+    plan = load_plan(plan_file).plan
+    generate(plan, tmp_path / "out", annex=False)
+    returns = tmp_path / "ritorni"
+    returns.mkdir()
+    books = [b for b in planned_workbooks(plan, annex=False) if b.sector.code in ("FIN", "PM")]
+    for book in books:
+        (returns / book.filename).write_bytes((tmp_path / "out" / book.filename).read_bytes())
+    damaged = returns / books[0].filename
+    damaged.write_bytes(damaged.read_bytes()[:3000])  # cut short, as a failed download leaves it
+    args = [command, plan_file, returns, "--cartella", tmp_path / "out"] if command == "status" else \
+        [command, plan_file, returns, "--turno", "interim", "-o", tmp_path / output]
+    result = run(*args)
+    assert result.exit_code == 1, result.output
+    assert f"ERRORE READ_002 {damaged}" in result.output and "rispedirlo" in result.output
+    if output:
+        assert (tmp_path / output).exists()  # written from the readable return

@@ -22,9 +22,11 @@ import click.types
 if TYPE_CHECKING:
     from ..findings import Finding
     from ..plan.parse import PlanResult
+    from ..returns.importer import ImportResult
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 BAD_INPUT = 2
+SOME_UNREADABLE = 1  # done, with returned files that could not be read
 INTERRUPTED = 130
 
 # Click's own words, by the message ids it marks for gettext, in Italian. Click looks each one up
@@ -233,6 +235,16 @@ def print_findings(findings: list[Finding], *, quiet: bool = False) -> None:
             continue
         colour = {"errore": "red", "avviso": "yellow"}.get(f.severity.value)
         click.secho(text, fg=colour, err=True)
+
+
+def print_unreadable(result: ImportResult) -> bool:
+    """Print why each returned file that could not be read was left out (file, what is wrong, what to do);
+    whether there was one: the command does its work with the others, then exits `SOME_UNREADABLE`."""
+    from ..findings import Severity
+
+    left_out = {f.path for f in result.unreadable}
+    print_findings([f for f in result.findings if f.file in left_out and f.severity is Severity.ERROR])
+    return bool(left_out)
 
 
 def load_or_exit(path: str) -> PlanResult:

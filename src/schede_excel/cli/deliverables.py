@@ -8,7 +8,8 @@ import click
 
 from ..files import atomic_write, describe_os_error
 from ..mail.names import LOG_FILE
-from .common import BAD_INPUT, CONTEXT, ItalianCommand, PLAN_ARGUMENT, PROCESSES_OPTION, RETURNS_ARGUMENT, fail, load_or_exit, print_findings, round_option
+from .common import (BAD_INPUT, CONTEXT, SOME_UNREADABLE, ItalianCommand, PLAN_ARGUMENT, PROCESSES_OPTION, RETURNS_ARGUMENT,
+                     fail, load_or_exit, print_findings, print_unreadable, round_option)
 
 _OVERRIDES = click.option("--valutazioni", "overrides_file", type=click.Path(exists=True, dir_okay=False), metavar="PERCORSO",
                           help="Le valutazioni del Nucleo/OIV (CSV o Excel, come per consolidate).")
@@ -30,11 +31,19 @@ def _results(piano: str, ritorni, round_: str, overrides_file: str | None, inter
         if problems:
             raise click.exceptions.Exit(fail(f"Correggere il file delle valutazioni {overrides_file} e riprovare."))
     try:
-        return (round_results(plan, ritorni, round_=round_, interim_paths=interim, overrides=overrides,
-                              processes=processes), overrides)
+        results = round_results(plan, ritorni, round_=round_, interim_paths=interim, overrides=overrides,
+                                processes=processes)
     except SchedeError as error:
         print_findings(error.findings)
         raise click.exceptions.Exit(BAD_INPUT) from None
+    print_unreadable(results.result)
+    return results, overrides
+
+
+def _done(results) -> None:
+    """Exit 1 when a returned file could not be read (said above, file by file): what was written leaves it out."""
+    if results.result.unreadable:
+        raise click.exceptions.Exit(SOME_UNREADABLE)
 
 
 def _folder(out: str, overwrite: bool) -> Path:
@@ -92,6 +101,7 @@ def relazione(piano, ritorni, out_file, round_, interim, overrides_file, templat
         raise click.exceptions.Exit(BAD_INPUT) from None
     _write(Path(out_file), document)
     click.echo(f"Bozza della Relazione scritta in {out_file}.")
+    _done(results)
 
 
 @click.command("dossier", cls=ItalianCommand, context_settings=CONTEXT)
@@ -146,6 +156,7 @@ def dossier(piano, ritorni, out_dir, round_, overrides_file, folder, overwrite, 
     for path in written:
         click.echo(f"Scritto {path}")
     click.echo(f"Impronte in {target / MANIFEST}.")
+    _done(results)
 
 
 @click.command("trasparenza", cls=ItalianCommand, context_settings=CONTEXT)
@@ -179,3 +190,4 @@ def trasparenza(piano, ritorni, out_dir, round_, overrides_file, names, overwrit
     for name, data in transparency_files(results, names=names).items():
         _write(target / name, data)
         click.echo(f"Scritto {target / name}")
+    _done(results)

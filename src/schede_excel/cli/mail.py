@@ -12,7 +12,8 @@ from pathlib import Path
 
 import click
 
-from .common import BAD_INPUT, CONTEXT, ItalianCommand, date_callback, PLAN_ARGUMENT, PROCESSES_OPTION, argument, fail, load_or_exit, plural, print_findings, round_option
+from .common import (BAD_INPUT, CONTEXT, SOME_UNREADABLE, ItalianCommand, date_callback, PLAN_ARGUMENT, PROCESSES_OPTION,
+                     argument, fail, load_or_exit, plural, print_findings, print_unreadable, round_option)
 from ..files import describe_os_error
 from ..mail.names import CONFIG_FILE, DRAFTS_DIR, LOG_FILE
 
@@ -162,6 +163,7 @@ def status(piano, ritorni, folder, round_, deadline, reminders_dir, config_file,
     records, log_findings = read_log(Path(folder) / LOG_FILE)
     print_findings(log_findings)
     result = import_returns(plan, ritorni, round_=round_, processes=processes)
+    print_unreadable(result)  # a file sent back but unreadable: its sector shows NO until it comes again
     received = []
     for folder_given in ritorni:  # what `schede ricevi` saved there, with when it arrived
         log, problems = read_receive_log(receive_log_path(folder_given)) if Path(folder_given).is_dir() else ([], [])
@@ -199,3 +201,5 @@ def status(piano, ritorni, folder, round_, deadline, reminders_dir, config_file,
             raise click.exceptions.Exit(fail("Nessun sollecito è stato scritto."))
         for path in write_drafts(batch, reminders_dir):
             click.echo(f"{'sollecito':>12}  {path}")
+    if result.unreadable:
+        raise click.exceptions.Exit(SOME_UNREADABLE)
