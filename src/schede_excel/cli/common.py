@@ -247,6 +247,12 @@ def print_unreadable(result: ImportResult) -> bool:
     return bool(left_out)
 
 
+def exit_if_unreadable(result: ImportResult) -> None:
+    """At the end of a command: exit `SOME_UNREADABLE` when a returned file could not be read."""
+    if result.unreadable:
+        raise click.exceptions.Exit(SOME_UNREADABLE)
+
+
 def load_or_exit(path: str) -> PlanResult:
     """The plan, or exit 2 with its errors; its warnings as one line (`schede validate` shows them)."""
     from ..findings import Severity

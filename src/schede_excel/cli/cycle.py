@@ -15,7 +15,7 @@ import click
 
 from ..files import atomic_write, describe_os_error
 from ..italian import number
-from .common import BAD_INPUT, CONTEXT, ItalianCommand, PLAN_ARGUMENT, PROCESSES_OPTION, RETURNS_ARGUMENT, fail, require_suffix, load_or_exit, plural, print_findings, round_option
+from .common import BAD_INPUT, CONTEXT, ItalianCommand, PLAN_ARGUMENT, PROCESSES_OPTION, RETURNS_ARGUMENT, exit_if_unreadable, fail, require_suffix, load_or_exit, plural, print_findings, round_option
 
 @click.command(cls=ItalianCommand, context_settings=CONTEXT)
 @PLAN_ARGUMENT
@@ -225,8 +225,7 @@ def import_(piano, ritorni, out_file, tables_dir, round_, verbose, processes) ->
         raise click.exceptions.Exit(fail("Un file o una cartella indicati non esistono: controllare i nomi."))
     if not paths:
         raise click.exceptions.Exit(fail("Nessun file .xlsx, .xlsm o .ods da leggere nelle cartelle indicate."))
-    if result.unreadable:
-        raise click.exceptions.Exit(1)
+    exit_if_unreadable(result)
 
 
 @click.command(cls=ItalianCommand, context_settings=CONTEXT)
@@ -297,10 +296,8 @@ def consolidate(piano, ritorni, out_file, round_, overrides_file, exports_dir, a
                   if evaluation.ente_score is not None else "punteggio dell'ente non valutabile"))
     for sector in evaluation.sectors:
         score = f"{number(sector.score):>5}" if sector.score is not None else "    -"
-        sheets = ("valutazione diretta" if plan.sector(sector.sector).direct_assessment
-                  else f"schede {sector.returned}/{sector.expected}")
+        sheets = f"schede {sector.returned}/{sector.expected}" if sector.expected else "valutazione diretta"
         click.echo(f"  {sector.sector:<6} {score}  {sector.band:<24} {sheets}")
     for path in done.written:
         click.echo(f"Scritto {path}")
-    if done.result.unreadable:
-        raise click.exceptions.Exit(1)
+    exit_if_unreadable(done.result)

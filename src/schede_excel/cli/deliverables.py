@@ -8,7 +8,7 @@ import click
 
 from ..files import atomic_write, describe_os_error
 from ..mail.names import LOG_FILE
-from .common import (BAD_INPUT, CONTEXT, SOME_UNREADABLE, ItalianCommand, PLAN_ARGUMENT, PROCESSES_OPTION, RETURNS_ARGUMENT,
+from .common import (BAD_INPUT, CONTEXT, ItalianCommand, PLAN_ARGUMENT, PROCESSES_OPTION, RETURNS_ARGUMENT, exit_if_unreadable,
                      fail, load_or_exit, print_findings, print_unreadable, round_option)
 
 _OVERRIDES = click.option("--valutazioni", "overrides_file", type=click.Path(exists=True, dir_okay=False), metavar="PERCORSO",
@@ -38,12 +38,6 @@ def _results(piano: str, ritorni, round_: str, overrides_file: str | None, inter
         raise click.exceptions.Exit(BAD_INPUT) from None
     print_unreadable(results.result)
     return results, overrides
-
-
-def _done(results) -> None:
-    """Exit 1 when a returned file could not be read (said above, file by file): what was written leaves it out."""
-    if results.result.unreadable:
-        raise click.exceptions.Exit(SOME_UNREADABLE)
 
 
 def _folder(out: str, overwrite: bool) -> Path:
@@ -101,7 +95,7 @@ def relazione(piano, ritorni, out_file, round_, interim, overrides_file, templat
         raise click.exceptions.Exit(BAD_INPUT) from None
     _write(Path(out_file), document)
     click.echo(f"Bozza della Relazione scritta in {out_file}.")
-    _done(results)
+    exit_if_unreadable(results.result)
 
 
 @click.command("dossier", cls=ItalianCommand, context_settings=CONTEXT)
@@ -156,7 +150,7 @@ def dossier(piano, ritorni, out_dir, round_, overrides_file, folder, overwrite, 
     for path in written:
         click.echo(f"Scritto {path}")
     click.echo(f"Impronte in {target / MANIFEST}.")
-    _done(results)
+    exit_if_unreadable(results.result)
 
 
 @click.command("trasparenza", cls=ItalianCommand, context_settings=CONTEXT)
@@ -190,4 +184,4 @@ def trasparenza(piano, ritorni, out_dir, round_, overrides_file, names, overwrit
     for name, data in transparency_files(results, names=names).items():
         _write(target / name, data)
         click.echo(f"Scritto {target / name}")
-    _done(results)
+    exit_if_unreadable(results.result)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import click
 
-from .common import (BAD_INPUT, CONTEXT, SOME_UNREADABLE, ItalianCommand, date_callback, PLAN_ARGUMENT, PROCESSES_OPTION,
-                     argument, fail, load_or_exit, plural, print_findings, print_unreadable, round_option)
+from .common import (BAD_INPUT, CONTEXT, ItalianCommand, date_callback, PLAN_ARGUMENT, PROCESSES_OPTION, argument,
+                     exit_if_unreadable, fail, load_or_exit, plural, print_findings, print_unreadable, round_option)
 from ..files import describe_os_error
 from ..mail.names import CONFIG_FILE, DRAFTS_DIR, LOG_FILE
 
@@ -201,5 +201,4 @@ def status(piano, ritorni, folder, round_, deadline, reminders_dir, config_file,
             raise click.exceptions.Exit(fail("Nessun sollecito è stato scritto."))
         for path in write_drafts(batch, reminders_dir):
             click.echo(f"{'sollecito':>12}  {path}")
-    if result.unreadable:
-        raise click.exceptions.Exit(SOME_UNREADABLE)
+    exit_if_unreadable(result)

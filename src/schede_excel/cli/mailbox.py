@@ -15,7 +15,7 @@ import click
 
 from ..files import describe_os_error
 from ..mail.names import CONFIG_FILE, LOG_FILE
-from .common import BAD_INPUT, CONTEXT, ItalianCommand, date_callback, PLAN_ARGUMENT, fail, load_or_exit, plural, print_findings, round_option
+from .common import CONTEXT, ItalianCommand, date_callback, PLAN_ARGUMENT, fail, load_or_exit, plural, print_findings, round_option
 
 SOMETHING_LEFT = 1
 

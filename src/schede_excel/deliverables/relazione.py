@@ -16,9 +16,9 @@ import re
 from pathlib import Path
 
 from ..findings import SchedeError, finding
-from ..italian import day, number
+from ..italian import SCORE_DECIMALS, day, number
 from ..report.summary import KIND_LABELS, deviation_in_unit, shown_achieved
-from ..scoring.evaluate import DIRECT
+from ..scoring.evaluate import DIRECT, band
 from ..sheet.layout import ROUND_LABELS
 from ..spreadsheet.text import text_width
 from . import charts
@@ -94,10 +94,16 @@ CELL_MARGINS = 10.8 + 3  # points a cell keeps free of text, both sides: Word's 
 # the borders and the rounding to twips, without which LibreOffice broke «Quantità» measured to the point
 
 
-def _table(doc, header: list[str], rows: list[list[str]], sized_for: list[list[str]] | None = None):
-    """A table as wide as the text, its columns sized so that no word is broken (`column_widths`, over
-    `sized_for` when tables of one kind should line up), columns of numbers to the right; the header
-    repeats on every page the table runs over and no row is split between two pages."""
+def _columns(doc, header: list[str], rows: list[list[str]]) -> tuple[list[float], list[bool]]:
+    """The widths of a table's columns (`column_widths`) and which hold numbers (aligned to the right), from
+    `rows`: the table's own, or every row of the tables of one kind, worked out once, so that they line up."""
+    numeric = [all(_NUMERIC.fullmatch(text) for text in column) for column in zip(*rows)] or [False] * len(header)
+    return column_widths(header, rows, _text_width(doc)), numeric
+
+
+def _table(doc, header: list[str], rows: list[list[str]], columns: tuple[list[float], list[bool]] | None = None):
+    """A table as wide as the text, its columns sized so that no word is broken and numbers to the right
+    (`_columns`); the header repeats on every page the table runs over and no row is split between two pages."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml import OxmlElement
     from docx.shared import Pt
@@ -105,9 +111,7 @@ def _table(doc, header: list[str], rows: list[list[str]], sized_for: list[list[s
     table = doc.add_table(rows=1 + len(rows), cols=len(header))
     names = {s.name for s in doc.styles}
     table.style = TABLE_STYLE if TABLE_STYLE in names else ("Table Grid" if "Table Grid" in names else None)
-    kind = sized_for or rows  # what the columns are sized and aligned for: this table, or every table of its kind
-    numeric = [all(_NUMERIC.fullmatch(text) for text in column) for column in zip(*kind)] or [False] * len(header)
-    widths = column_widths(header, kind, _text_width(doc))
+    widths, numeric = columns or _columns(doc, header, rows)
     table.autofit = False  # LibreOffice reads the grid's widths, Word the cells': both are set
     for column, width in zip(table.columns, widths):
         column.width = Pt(width)
@@ -173,7 +177,7 @@ def _text_width(doc) -> float:
 
 
 def _score(value: float | None) -> str:
-    return number(value, 1) if value is not None else "n.v."
+    return number(value, SCORE_DECIMALS) if value is not None else "n.v."
 
 
 def _picture(doc, png: bytes, caption: str) -> None:
@@ -238,9 +242,9 @@ def build_relazione(results: RoundResults, *, individual: bool = False, template
     objective_rows = {code: [[o.objective, o.title, str(o.weight), _score(o.score),
                               o.band + (" (valutazione del Nucleo)" if o.overridden else "")] for o in own]
                       for code, own in objectives_of.items()}
-    # one set of column widths for every table of a kind, so that they line up page after page
-    every_objective = [row for rows in objective_rows.values() for row in rows]
-    every_indicator = [row for rows in indicator_rows.values() for row in rows]
+    # one set of columns for every table of a kind, so that they line up page after page
+    objective_columns = _columns(doc, OBJECTIVE_HEADER, [row for rows in objective_rows.values() for row in rows])
+    indicator_columns = _columns(doc, INDICATOR_HEADER, [row for rows in indicator_rows.values() for row in rows])
     for sector in evaluation.sectors:
         head = f" - responsabile {sector.head}" if sector.head else ""
         _heading(doc, f"Settore {sector.sector} - {sector.name}{head}", level=3)
@@ -248,7 +252,7 @@ def build_relazione(results: RoundResults, *, individual: bool = False, template
                           + (f"schede restituite {sector.returned} su {sector.expected}." if sector.expected
                              else f"{DIRECT} del Nucleo di valutazione."))
         own = objectives_of.get(sector.sector, [])
-        _table(doc, OBJECTIVE_HEADER, objective_rows.get(sector.sector, []), every_objective)
+        _table(doc, OBJECTIVE_HEADER, objective_rows.get(sector.sector, []), objective_columns)
         for objective in own:
             _heading(doc, f"{objective.objective} - {objective.title}", level=4)
             doc.add_paragraph(f"Peso {objective.weight}; media valore raggiunto {_score(objective.value_score)}, "
@@ -256,7 +260,7 @@ def build_relazione(results: RoundResults, *, individual: bool = False, template
                               f"{_score(objective.score)} ({objective.band}).")
             rows = indicator_rows.get((sector.sector, objective.objective))
             if rows:
-                _table(doc, INDICATOR_HEADER, rows, every_indicator)
+                _table(doc, INDICATOR_HEADER, rows, indicator_columns)
             record = records.get((sector.sector, objective.objective))
             texts = record.review(evaluation.round) if record else None
             for label, value in (("Cause degli scostamenti", texts.causes if texts else ""),
@@ -281,8 +285,6 @@ def build_relazione(results: RoundResults, *, individual: bool = False, template
         _table(doc, ["Settore", "Cognome e Nome", "Cat.", "Punteggio"],
                [[p.sector, p.name, p.category, _score(p.score)] for p in people])
     else:
-        from ..scoring.evaluate import band
-
         by_category: dict[str, list] = {}
         for p in people:
             by_category.setdefault(p.category or "non indicata", []).append(p)
